@@ -1,0 +1,237 @@
+//! The destination's state (settings, compiled rules, contact dedup, batch
+//! queue) and the order of its requests: contact upserts before the events
+//! that depend on them, batches at size and on flush. The I/O itself goes
+//! through a `Transport`, so this knows nothing of JavaScript.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use crate::dedup::{Dedup, DEFAULT_CAPACITY};
+use crate::error::{ConfigError, Notice};
+use crate::http::{self, Outcome, Request};
+use crate::plan::{self, ContactUpsert, Plan};
+use crate::queue::Queue;
+use crate::rule::Rule;
+use crate::settings::Settings;
+use crate::value::Value;
+
+/// What came back for a request.
+pub enum Response {
+    Status(u16, String),
+    /// No HTTP answer at all (connection refused, reset, aborted).
+    Network(String),
+}
+
+pub trait Transport {
+    fn send(&self, request: &Request) -> impl Future<Output = Response>;
+}
+
+pub struct Core {
+    pub settings: Settings,
+    rules: Vec<Rule>,
+    dedup: Dedup,
+    queue: Queue,
+}
+
+/// What a push did, for the shell to log or throw.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub notices: Vec<Notice>,
+    /// Set when the event was not accepted by HubSpot in single mode.
+    pub error: Option<String>,
+    /// Batch entries (by index) that HubSpot did not accept, with the reason.
+    pub failed: Vec<(usize, String)>,
+}
+
+impl Core {
+    pub fn new(settings: Settings) -> Core {
+        Core {
+            settings,
+            rules: Vec::new(),
+            dedup: Dedup::new(DEFAULT_CAPACITY),
+            queue: Queue::default(),
+        }
+    }
+
+    /// Compiles a mapping rule and returns its handle. `field` names it in
+    /// errors, such as `mapping.order.complete`.
+    pub fn add_rule(&mut self, rule: &Value, field: &str) -> Result<usize, ConfigError> {
+        let rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
+        self.rules.push(rule);
+        Ok(self.rules.len() - 1)
+    }
+
+    pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value) -> Plan {
+        let rule = rule.and_then(|id| self.rules.get(id));
+        plan::plan(&self.settings, event, rule, data)
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// Handles one event from `push`.
+pub async fn push(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    event: &Value,
+    rule: Option<usize>,
+    data: &Value,
+) -> Report {
+    let plan = core.borrow().plan(event, rule, data);
+    let mut report = Report {
+        notices: plan.notices,
+        ..Report::default()
+    };
+    if let Some(upsert) = plan.upsert {
+        upsert_contacts(core, transport, vec![upsert], &plan.event, &mut report.notices).await;
+    }
+    let Some(input) = plan.send else {
+        return report;
+    };
+    let batch = core.borrow().settings.batch;
+    if batch {
+        core.borrow_mut().queue.push(input.to_json());
+        flush(core, transport, false, &mut report.notices).await;
+    } else {
+        let outcome = send(transport, &Request::send_event(input.to_json()), http::classify).await;
+        if let Some(reason) = outcome.reason() {
+            report.error = Some(format!(
+                "event {:?} was not delivered to HubSpot: {reason}",
+                plan.event
+            ));
+        }
+    }
+    report
+}
+
+/// Handles the collector's own batches (`pushBatch`): upserts first, then
+/// the events in chunks of `batchSize`.
+pub async fn push_batch(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    entries: &[(Value, Option<usize>, Value)],
+) -> Report {
+    let mut report = Report::default();
+    let mut upserts = Vec::new();
+    let mut inputs = Vec::new();
+    for (index, (event, rule, data)) in entries.iter().enumerate() {
+        let plan = core.borrow().plan(event, *rule, data);
+        report.notices.extend(plan.notices);
+        upserts.extend(plan.upsert);
+        if let Some(input) = plan.send {
+            inputs.push((index, input.to_json()));
+        }
+    }
+    upsert_contacts(core, transport, upserts, "batch", &mut report.notices).await;
+    let size = core.borrow().settings.batch_size;
+    for chunk in inputs.chunks(size) {
+        let bodies: Vec<String> = chunk.iter().map(|(_, json)| json.clone()).collect();
+        let outcome = send(transport, &Request::send_batch(&bodies), http::classify).await;
+        if let Some(reason) = outcome.reason() {
+            report
+                .failed
+                .extend(chunk.iter().map(|(index, _)| (*index, reason.to_string())));
+        }
+    }
+    report
+}
+
+/// Sends queued events: full batches only, or everything when `all`. A batch
+/// that fails with a retryable answer goes back to the front of the queue.
+pub async fn flush(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    all: bool,
+    notices: &mut Vec<Notice>,
+) {
+    loop {
+        let batch = {
+            let mut core = core.borrow_mut();
+            let size = core.settings.batch_size;
+            if core.queue.len() < size && !(all && !core.queue.is_empty()) {
+                return;
+            }
+            core.queue.take(size)
+        };
+        match send(transport, &Request::send_batch(&batch), http::classify).await {
+            Outcome::Accepted => {}
+            Outcome::Retryable(reason) => {
+                let count = batch.len();
+                core.borrow_mut().queue.restore(batch);
+                notices.push(Notice::warn(
+                    "",
+                    format!("a batch of {count} events was not accepted and stays queued for the next flush: {reason}"),
+                ));
+                return;
+            }
+            Outcome::Permanent(reason) => {
+                notices.push(Notice::error(
+                    "",
+                    format!("a batch of {} events was rejected by HubSpot and dropped: {reason}", batch.len()),
+                ));
+            }
+        }
+    }
+}
+
+async fn upsert_contacts(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    upserts: Vec<ContactUpsert>,
+    event: &str,
+    notices: &mut Vec<Notice>,
+) {
+    let claimed: Vec<ContactUpsert> = {
+        let mut core = core.borrow_mut();
+        upserts.into_iter().filter(|u| core.dedup.claim(u)).collect()
+    };
+    let merged = merge_by_email(claimed.clone());
+    for chunk in merged.chunks(http::MAX_UPSERT_BATCH) {
+        let inputs = chunk.len();
+        let outcome = send(transport, &Request::upsert(chunk), |status, body| {
+            http::classify_upsert(status, body, inputs)
+        })
+        .await;
+        if let Some(reason) = outcome.reason() {
+            let mut core = core.borrow_mut();
+            for upsert in &claimed {
+                if chunk.iter().any(|c| c.email.eq_ignore_ascii_case(&upsert.email)) {
+                    core.dedup.forget(upsert);
+                }
+            }
+            notices.push(Notice::error(
+                event,
+                format!("contact upsert for {inputs} contact(s) failed (events are still sent): {reason}"),
+            ));
+        }
+    }
+}
+
+/// One upsert per email (HubSpot rejects a batch naming a contact twice),
+/// the latest value of each property winning.
+fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
+    let mut merged: Vec<ContactUpsert> = Vec::with_capacity(upserts.len());
+    for upsert in upserts {
+        match merged
+            .iter_mut()
+            .find(|m| m.email.eq_ignore_ascii_case(&upsert.email))
+        {
+            Some(existing) => crate::properties::merge(&mut existing.properties, upsert.properties),
+            None => merged.push(upsert),
+        }
+    }
+    merged
+}
+
+async fn send(
+    transport: &impl Transport,
+    request: &Request,
+    classify: impl Fn(u16, &str) -> Outcome,
+) -> Outcome {
+    match transport.send(request).await {
+        Response::Status(status, body) => classify(status, &body),
+        Response::Network(message) => http::network_failure(&message),
+    }
+}

@@ -1,0 +1,102 @@
+//! Errors that reach the user, each with the place it concerns and a fix.
+
+use std::fmt;
+
+/// A configuration problem found by `init` (settings) or when a mapping rule
+/// is first seen. `field` is the full path, such as `settings.batchSize` or
+/// `mapping.order.complete.settings.eventName`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    pub field: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HubSpot destination: {} {}. Fix: {}",
+            self.field, self.problem, self.fix
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why one event was not sent, or what was done to it on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub level: Level,
+    pub event: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+}
+
+impl Level {
+    /// The collector logger's method name.
+    pub fn method(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+        }
+    }
+}
+
+impl Notice {
+    pub fn warn(event: &str, message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Warn,
+            event: event.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn info(event: &str, message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Info,
+            event: event.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn error(event: &str, message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Error,
+            event: event.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A value's JSON text for messages, cut short so a huge value cannot flood
+/// a log line.
+pub fn show(value: &crate::value::Value) -> String {
+    const MAX: usize = 80;
+    let json = value.to_json();
+    if json.len() <= MAX {
+        return json;
+    }
+    let mut end = MAX;
+    while !json.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &json[..end])
+}

@@ -1,0 +1,149 @@
+//! The HTTP requests HubSpot gets, and what its answers mean. Pure: the
+//! `delivery` module does the I/O.
+
+use crate::plan::{string_map, ContactUpsert};
+use crate::value::Value;
+
+pub const SEND_PATH: &str = "/events/v3/send";
+pub const SEND_BATCH_PATH: &str = "/events/v3/send/batch";
+pub const UPSERT_PATH: &str = "/crm/v3/objects/contacts/batch/upsert";
+/// HubSpot's limit on inputs per CRM batch request.
+pub const MAX_UPSERT_BATCH: usize = 100;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body: String,
+}
+
+impl Request {
+    pub fn send_event(input_json: String) -> Request {
+        Request {
+            method: "POST",
+            path: SEND_PATH,
+            body: input_json,
+        }
+    }
+
+    pub fn send_batch(inputs: &[String]) -> Request {
+        Request {
+            method: "POST",
+            path: SEND_BATCH_PATH,
+            body: crate::queue::batch_body(inputs),
+        }
+    }
+
+    /// A `batch/upsert` by email, which creates contacts that do not exist
+    /// yet (a PATCH by email answers 404 for them).
+    pub fn upsert(upserts: &[ContactUpsert]) -> Request {
+        let inputs: Vec<serde_json::Value> = upserts
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "id": u.email,
+                    "idProperty": "email",
+                    "properties": string_map(&u.properties),
+                })
+            })
+            .collect();
+        Request {
+            method: "POST",
+            path: UPSERT_PATH,
+            body: serde_json::json!({ "inputs": inputs }).to_string(),
+        }
+    }
+}
+
+/// What a response means for the request that got it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Accepted,
+    /// Worth trying again later (rate limit, server trouble, network).
+    Retryable(String),
+    /// Trying again will not help (bad request, auth, missing scope).
+    Permanent(String),
+}
+
+impl Outcome {
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Accepted => None,
+            Outcome::Retryable(r) | Outcome::Permanent(r) => Some(r),
+        }
+    }
+}
+
+pub fn classify(status: u16, body: &str) -> Outcome {
+    if (200..300).contains(&status) {
+        return Outcome::Accepted;
+    }
+    let reason = describe(status, body);
+    match status {
+        408 | 429 | 500..=599 => Outcome::Retryable(reason),
+        _ => Outcome::Permanent(reason),
+    }
+}
+
+/// A network failure (no response at all): always worth a retry.
+pub fn network_failure(message: &str) -> Outcome {
+    Outcome::Retryable(format!("network error: {message}"))
+}
+
+/// Reads a `batch/upsert` answer: a 207 (or 200) whose `errors` name
+/// failures, or a 2xx that wrote nothing, is not a success.
+pub fn classify_upsert(status: u16, body: &str, inputs: usize) -> Outcome {
+    let outcome = classify(status, body);
+    if outcome != Outcome::Accepted {
+        return outcome;
+    }
+    let parsed = Value::parse(body).unwrap_or_default();
+    if let Some(Value::Array(errors)) = parsed.get("errors") {
+        if !errors.is_empty() {
+            let messages: Vec<String> = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+            return Outcome::Permanent(format!(
+                "HubSpot answered {status} with {} error(s): {}",
+                errors.len(),
+                messages.join("; ")
+            ));
+        }
+    }
+    let written = match parsed.get("results") {
+        Some(Value::Array(results)) => results.len(),
+        _ => 0,
+    };
+    if inputs > 0 && written == 0 {
+        return Outcome::Permanent(format!(
+            "HubSpot answered {status} but wrote no contact"
+        ));
+    }
+    Outcome::Accepted
+}
+
+/// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".
+fn describe(status: u16, body: &str) -> String {
+    let parsed = Value::parse(body).unwrap_or_default();
+    let field = |k: &str| parsed.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut out = format!("HubSpot answered {status}");
+    if let Some(category) = field("category").or_else(|| field("policyName")) {
+        out.push_str(&format!(" ({category})"));
+    }
+    match field("message") {
+        Some(message) => out.push_str(&format!(": {message}")),
+        None if status == 401 => out.push_str(": the access token was not accepted"),
+        None => {}
+    }
+    if let Some(id) = field("correlationId") {
+        out.push_str(&format!(" [correlationId {id}]"));
+    }
+    if status == 401 {
+        out.push_str(". Check settings.accessToken");
+    } else if status == 403 {
+        out.push_str(". Check the private app's scopes (analytics.behavioral_events.send, crm.objects.contacts.write)");
+    }
+    out
+}

@@ -1,0 +1,25 @@
+//! walkerOS → HubSpot: the Rust core of `walkeros-destination-hubspot`.
+//!
+//! Pure modules (no JavaScript): [`value`], [`mapping`], [`settings`],
+//! [`rule`], [`names`], [`properties`], [`time`], [`plan`], [`dedup`],
+//! [`queue`], [`http`] and [`destination`]. The JavaScript-facing ones are
+//! [`fetch`] (HTTP through `fetch`) and [`wasm`] (the wasm-bindgen surface).
+
+pub mod dedup;
+pub mod destination;
+pub mod error;
+pub mod http;
+pub mod mapping;
+pub mod names;
+pub mod plan;
+pub mod properties;
+pub mod queue;
+pub mod rule;
+pub mod settings;
+pub mod time;
+pub mod value;
+
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -1,0 +1,107 @@
+//! Turns a mapping value (parsed JSON) into the form `resolve` walks.
+
+use super::{Chain, Config, Item, Mapping, Path, Scope, Shape};
+use crate::value::{Object, Value};
+
+/// Compiles any value. Shapes walkerOS would reject at run time compile to
+/// items that resolve to undefined, as walkerOS's do; `settings` validation
+/// reports them to the user before that.
+pub fn compile(value: &Value) -> Mapping {
+    let alternatives = match value {
+        Value::Array(entries) => entries.iter().map(compile_chain).collect(),
+        other => vec![compile_chain(other)],
+    };
+    Mapping { alternatives }
+}
+
+fn compile_chain(value: &Value) -> Chain {
+    let items = match value {
+        Value::Array(items) => items.iter().map(compile_item).collect(),
+        other => vec![compile_item(other)],
+    };
+    Chain { items }
+}
+
+fn compile_item(value: &Value) -> Item {
+    match value {
+        Value::String(path) => Item::Path(Path::new(path)),
+        Value::Object(entries) if entries.is_empty() => Item::Nothing,
+        Value::Object(entries) => compile_config(entries),
+        Value::Null | Value::Undefined | Value::Opaque => Item::Fails,
+        // Object.keys of a number or boolean is empty.
+        Value::Bool(_) | Value::Number(_) => Item::Nothing,
+        // Only top-level and second-level arrays have a meaning.
+        Value::Array(_) => Item::Fails,
+    }
+}
+
+fn compile_config(entries: &Object) -> Item {
+    let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
+    let key = match get("key") {
+        None => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(Path::new(s)),
+        Some(v) if !v.is_truthy() => None,
+        // walkerOS calls `key.split`, which throws on anything but a string.
+        Some(_) => return Item::Fails,
+    };
+    let consent = match get("consent") {
+        Some(v) if v.is_truthy() => Some(consent_keys(v)),
+        _ => None,
+    };
+    let shape = if let Some(l) = get("loop").filter(|v| v.is_truthy()) {
+        match l {
+            Value::Array(pair) => {
+                let scope = pair.first().cloned().unwrap_or_default();
+                let inner = pair.get(1).cloned().unwrap_or_default();
+                let scope = match scope {
+                    Value::String(s) if s == "this" => Scope::This,
+                    other => Scope::Value(compile(&other)),
+                };
+                Shape::Loop(scope, compile(&inner))
+            }
+            _ => return Item::Fails,
+        }
+    } else if let Some(m) = get("map").filter(|v| v.is_truthy()) {
+        match m {
+            Value::Object(fields) => Shape::Map(
+                fields
+                    .iter()
+                    .map(|(name, v)| (name.clone(), compile(v)))
+                    .collect(),
+            ),
+            _ => return Item::Fails,
+        }
+    } else if let Some(s) = get("set").filter(|v| v.is_truthy()) {
+        match s {
+            Value::Array(items) => Shape::Set(items.iter().map(compile_chain).collect()),
+            _ => return Item::Fails,
+        }
+    } else {
+        Shape::Plain
+    };
+    Item::Config(Box::new(Config {
+        key,
+        value: get("value").cloned().unwrap_or_default(),
+        consent,
+        shape,
+    }))
+}
+
+/// The keys `Object.keys(consent)` would list, with their values.
+fn consent_keys(value: &Value) -> Object {
+    match value {
+        Value::Object(entries) => entries.clone(),
+        Value::String(s) => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), Value::String(c.to_string())))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,116 @@
+//! walkerOS mapping values, compiled once and resolved per event.
+//!
+//! The semantics follow `getMappingValue` of @walkeros/core 4.2.1: see
+//! `../shared/WALKEROS.md` §4 for the measured behaviour.
+
+mod cast;
+mod compile;
+mod consent;
+mod path;
+mod resolve;
+mod validate;
+
+pub use cast::cast_to_property;
+pub use compile::compile;
+pub use consent::is_granted;
+pub use path::Path;
+pub use resolve::resolve;
+pub use validate::validate;
+
+use crate::value::{Object, Value};
+
+/// What `getMappingValue` receives as its mapping: a single value, or a
+/// top-level array whose entries are tried in turn until one is not
+/// undefined.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapping {
+    alternatives: Vec<Chain>,
+}
+
+/// One entry of a top-level array. A nested array is a chain whose items are
+/// tried until one gives a truthy result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chain {
+    items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Item {
+    /// A string: `{ key: path }`.
+    Path(Path),
+    /// A value config object.
+    Config(Box<Config>),
+    /// An object without keys, a number or a boolean: always undefined.
+    Nothing,
+    /// Shapes on which walkerOS throws (and so yields undefined for this
+    /// alternative), such as `null` or a `loop` that is not an array.
+    Fails,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Config {
+    key: Option<Path>,
+    value: Value,
+    consent: Option<Object>,
+    shape: Shape,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Shape {
+    Plain,
+    Loop(Scope, Mapping),
+    Map(Vec<(String, Mapping)>),
+    Set(Vec<Chain>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Scope {
+    This,
+    Value(Mapping),
+}
+
+impl Mapping {
+    /// The event sections (first path segments) this mapping reads, or `None`
+    /// when it may read the whole value.
+    pub fn sections(&self, into: &mut Vec<String>) -> bool {
+        self.alternatives.iter().all(|c| c.sections(into))
+    }
+}
+
+impl Chain {
+    fn sections(&self, into: &mut Vec<String>) -> bool {
+        self.items.iter().all(|item| match item {
+            Item::Path(p) => push_section(p, into),
+            Item::Nothing | Item::Fails => true,
+            Item::Config(c) => {
+                let key_ok = match &c.key {
+                    Some(p) => push_section(p, into),
+                    // Without a key or a value the whole value is the result,
+                    // unless `map` or `set` replace it.
+                    None => {
+                        !c.value.is_undefined() || matches!(c.shape, Shape::Map(_) | Shape::Set(_))
+                    }
+                };
+                key_ok
+                    && match &c.shape {
+                        Shape::Plain => true,
+                        Shape::Loop(Scope::This, _) => false,
+                        Shape::Loop(Scope::Value(scope), _) => scope.sections(into),
+                        Shape::Map(entries) => entries.iter().all(|(_, m)| m.sections(into)),
+                        Shape::Set(chains) => chains.iter().all(|c| c.sections(into)),
+                    }
+            }
+        })
+    }
+}
+
+fn push_section(path: &Path, into: &mut Vec<String>) -> bool {
+    let head = path.head();
+    if head.is_empty() || head == "*" {
+        return false;
+    }
+    if !into.iter().any(|s| s == head) {
+        into.push(head.to_string());
+    }
+    true
+}

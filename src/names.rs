@@ -1,0 +1,61 @@
+//! HubSpot names: the `pe{HubID}_` prefix, event names and property names.
+
+pub const MAX_NAME_LEN: usize = 50;
+
+/// `pe{HubID}_`, such as `pe12345678_`.
+pub fn is_valid_prefix(prefix: &str) -> bool {
+    prefix
+        .strip_prefix("pe")
+        .and_then(|rest| rest.strip_suffix('_'))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `^[a-z][a-z0-9_]*$`, at most 50 characters: HubSpot's rule for event and
+/// property internal names.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= MAX_NAME_LEN
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+pub fn is_valid_property_name(name: &str) -> bool {
+    is_valid_name(name)
+}
+
+/// The name part HubSpot gets for a walkerOS event name: lowercased, with
+/// each run of white space as one `_` ("order complete" → "order_complete").
+/// Other characters HubSpot rejects also become `_`; the second value says
+/// whether that happened, so the caller can warn.
+pub fn event_name_part(event_name: &str) -> (String, bool) {
+    let mut out = String::with_capacity(event_name.len());
+    let mut replaced = false;
+    let mut in_space = false;
+    for c in event_name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            if !in_space {
+                out.push('_');
+            }
+            in_space = true;
+            continue;
+        }
+        in_space = false;
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+            out.push(c);
+        } else {
+            replaced = true;
+            out.push('_');
+        }
+    }
+    (out, replaced)
+}
+
+/// The fully qualified name: the prefix plus the name part, unless the name
+/// part already carries this prefix.
+pub fn qualify(prefix: &str, name: &str) -> String {
+    if name.starts_with(prefix) {
+        name.to_string()
+    } else {
+        format!("{prefix}{name}")
+    }
+}

@@ -1,0 +1,197 @@
+//! What one walkerOS event becomes in HubSpot: a contact upsert, an event
+//! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
+
+use crate::error::Notice;
+use crate::mapping::resolve;
+use crate::names;
+use crate::properties;
+use crate::rule::Rule;
+use crate::settings::Settings;
+use crate::time;
+use crate::value::Value;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// The walkerOS event name, for messages.
+    pub event: String,
+    pub upsert: Option<ContactUpsert>,
+    pub send: Option<EventInput>,
+    pub notices: Vec<Notice>,
+}
+
+/// A contact to create or update, found by email.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContactUpsert {
+    pub email: String,
+    pub properties: Vec<(String, String)>,
+}
+
+/// One custom behavioral event occurrence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventInput {
+    pub event_name: String,
+    pub email: Option<String>,
+    pub object_id: Option<String>,
+    pub occurred_at: Option<String>,
+    pub properties: Vec<(String, String)>,
+}
+
+impl EventInput {
+    /// The JSON object HubSpot's send endpoints take.
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::Map::new();
+        out.insert("eventName".into(), self.event_name.clone().into());
+        if let Some(email) = &self.email {
+            out.insert("email".into(), email.clone().into());
+        }
+        if let Some(id) = &self.object_id {
+            out.insert("objectId".into(), id.clone().into());
+        }
+        if let Some(at) = &self.occurred_at {
+            out.insert("occurredAt".into(), at.clone().into());
+        }
+        out.insert("properties".into(), string_map(&self.properties));
+        serde_json::Value::Object(out).to_string()
+    }
+}
+
+pub fn string_map(entries: &[(String, String)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// Plans one event. `rule` is the matched mapping rule, `data` the collector's
+/// mapped `data` for it (undefined when there is none).
+pub fn plan(settings: &Settings, event: &Value, rule: Option<&Rule>, data: &Value) -> Plan {
+    let name = match event.get("name") {
+        Some(Value::String(name)) => name.clone(),
+        _ => String::new(),
+    };
+    let mut plan = Plan {
+        event: name.clone(),
+        ..Plan::default()
+    };
+    let default_rule = Rule::default();
+    let rule = rule.unwrap_or(&default_rule);
+    if rule.ignore {
+        return plan;
+    }
+    if name.is_empty() {
+        plan.notices.push(Notice::warn(
+            "",
+            "event skipped: it has no name (walkerOS events are named \"entity action\")",
+        ));
+        return plan;
+    }
+
+    if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
+        plan.upsert = contact_upsert(&resolve(event, identify, None), &name, &mut plan.notices);
+    }
+    if rule.silent {
+        return plan;
+    }
+
+    let email = settings
+        .email
+        .as_ref()
+        .and_then(|m| identity(&resolve(event, m, None)));
+    let object_id = settings
+        .object_id
+        .as_ref()
+        .and_then(|m| identity(&resolve(event, m, None)));
+    if email.is_none() && object_id.is_none() {
+        plan.notices.push(Notice::warn(
+            &name,
+            format!(
+                "event {name:?} skipped: no contact identity (neither settings.email{} nor settings.objectId resolved to a value). HubSpot ties every event to a contact",
+                if settings.email.is_some() { "" } else { " (switched off)" },
+            ),
+        ));
+        return plan;
+    }
+
+    let part = match &rule.event_name {
+        Some(part) => part.clone(),
+        None => {
+            let (part, replaced) = names::event_name_part(&name);
+            if !names::is_valid_name(&part) {
+                plan.notices.push(Notice::warn(
+                    &name,
+                    format!("event {name:?} skipped: {part:?} is not a valid HubSpot event name (^[a-z][a-z0-9_]*$, at most {} characters); set settings.eventName on its mapping rule", names::MAX_NAME_LEN),
+                ));
+                return plan;
+            }
+            if replaced {
+                plan.notices.push(Notice::warn(
+                    &name,
+                    format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _"),
+                ));
+            }
+            part
+        }
+    };
+
+    let mut props = settings.default_properties.clone();
+    properties::merge(&mut props, properties::from_object(data));
+    if let Some(mapping) = &rule.properties {
+        match resolve(event, mapping, None) {
+            resolved @ Value::Object(_) => {
+                properties::merge(&mut props, properties::from_object(&resolved))
+            }
+            Value::Undefined => {}
+            other => plan.notices.push(Notice::warn(
+                &name,
+                format!("settings.properties resolved to {} instead of an object; no mapped properties sent", other.kind()),
+            )),
+        }
+    }
+
+    let occurred_at = match event.get("timestamp") {
+        Some(Value::Number(ms)) => time::iso8601(*ms),
+        _ => None,
+    };
+    plan.send = Some(EventInput {
+        event_name: names::qualify(&settings.event_name_prefix, &part),
+        email,
+        object_id,
+        occurred_at,
+        properties: props,
+    });
+    plan
+}
+
+/// A usable identity value: a non-empty string, or a number (HubSpot object
+/// ids are numeric).
+fn identity(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) if n.is_finite() => Some(properties::js_number(*n)),
+        _ => None,
+    }
+}
+
+fn contact_upsert(resolved: &Value, name: &str, notices: &mut Vec<Notice>) -> Option<ContactUpsert> {
+    let email = match resolved.get("email").and_then(identity) {
+        Some(email) => email,
+        None => {
+            if !resolved.is_undefined() {
+                // Anonymous events are normal where identify is set for the
+                // whole destination, so this is not a warning.
+                notices.push(Notice::info(
+                    name,
+                    format!("no contact upsert for event {name:?}: identify resolved no email"),
+                ));
+            }
+            return None;
+        }
+    };
+    let properties = match resolved.get("properties") {
+        Some(v @ Value::Object(_)) => properties::from_object(v),
+        _ => Vec::new(),
+    };
+    Some(ContactUpsert { email, properties })
+}

@@ -1,0 +1,85 @@
+//! HubSpot event properties: every value a string, nothing lost in the cast.
+
+use crate::value::Value;
+
+/// A property value as a string: strings as they are (never re-read as
+/// numbers, so "+49…" and "007" survive), numbers as JavaScript prints them,
+/// booleans as "true"/"false", arrays joined with ";", objects as JSON.
+pub fn stringify(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => js_number(*n),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Undefined | Value::Null | Value::Opaque => String::new(),
+                other => stringify(other),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        Value::Object(_) => value.to_json(),
+        Value::Undefined | Value::Null | Value::Opaque => String::new(),
+    }
+}
+
+/// The entries of a resolved `properties` object as strings; null and
+/// undefined values are dropped.
+pub fn from_object(value: &Value) -> Vec<(String, String)> {
+    match value {
+        Value::Object(entries) => entries
+            .iter()
+            .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
+            .map(|(k, v)| (k.clone(), stringify(v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Adds `entries` to `props`, a later value replacing an earlier one in
+/// place, as `{ ...props, ...entries }` does in JavaScript.
+pub fn merge(props: &mut Vec<(String, String)>, entries: Vec<(String, String)>) {
+    for (key, value) in entries {
+        match props.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => props.push((key, value)),
+        }
+    }
+}
+
+/// `String(n)` in JavaScript (Number::toString with radix 10).
+pub fn js_number(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n == 0.0 {
+        return "0".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    // Rust's `{:e}` gives the shortest digits that round-trip, as ECMAScript
+    // requires; only the layout differs.
+    let sci = format!("{:e}", n.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let point = exp.parse::<i32>().unwrap_or(0) + 1;
+    let body = if k <= point && point <= 21 {
+        format!("{digits}{}", "0".repeat((point - k) as usize))
+    } else if 0 < point && point <= 21 {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else {
+        let e = point - 1;
+        let e = if e >= 0 { format!("+{e}") } else { e.to_string() };
+        if k == 1 {
+            format!("{digits}e{e}")
+        } else {
+            format!("{}.{}e{e}", &digits[..1], &digits[1..])
+        }
+    };
+    format!("{sign}{body}")
+}

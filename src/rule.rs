@@ -1,0 +1,84 @@
+//! The parts of a walkerOS mapping rule this destination reads: `ignore`,
+//! `silent` and `settings` (`eventName`, `identify`, `properties`). The
+//! collector handles the other rule fields before `push` is called.
+
+use crate::error::{show, ConfigError};
+use crate::mapping::Mapping;
+use crate::names;
+use crate::settings::{compile_checked, reject_unknown};
+use crate::value::Value;
+
+const KNOWN_SETTINGS: [&str; 3] = ["eventName", "identify", "properties"];
+
+#[derive(Clone, Debug, Default)]
+pub struct Rule {
+    pub ignore: bool,
+    pub silent: bool,
+    /// The name part, without the prefix.
+    pub event_name: Option<String>,
+    pub identify: Option<Mapping>,
+    pub properties: Option<Mapping>,
+}
+
+impl Rule {
+    /// `field` names the rule in messages, such as `mapping.order.complete`.
+    pub fn from_value(rule: &Value, field: &str, prefix: &str) -> Result<Rule, ConfigError> {
+        let Value::Object(entries) = rule else {
+            return Err(ConfigError::new(
+                field,
+                format!("must be a mapping rule object, got {}", rule.kind()),
+                "write the rule as an object such as { \"settings\": { \"eventName\": \"purchase\" } }",
+            ));
+        };
+        let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
+        let mut rule = Rule {
+            ignore: get("ignore").is_some_and(Value::is_truthy),
+            silent: get("silent") == Some(&Value::Bool(true)),
+            ..Rule::default()
+        };
+        let settings = match get("settings") {
+            None | Some(Value::Null) => return Ok(rule),
+            Some(Value::Object(settings)) => settings,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    format!("{field}.settings"),
+                    format!("must be an object, got {}", other.kind()),
+                    "use { eventName, identify, properties }",
+                ))
+            }
+        };
+        let field = format!("{field}.settings");
+        reject_unknown(settings, &field, &KNOWN_SETTINGS)?;
+        let get = |k: &str| crate::value::lookup(settings, k).filter(|v| !v.is_undefined());
+        rule.event_name = get("eventName")
+            .map(|v| event_name(v, &format!("{field}.eventName"), prefix))
+            .transpose()?;
+        rule.identify = get("identify")
+            .map(|v| compile_checked(v, &format!("{field}.identify")))
+            .transpose()?;
+        rule.properties = get("properties")
+            .map(|v| compile_checked(v, &format!("{field}.properties")))
+            .transpose()?;
+        Ok(rule)
+    }
+}
+
+fn event_name(value: &Value, field: &str, prefix: &str) -> Result<String, ConfigError> {
+    let Value::String(name) = value else {
+        return Err(ConfigError::new(
+            field,
+            format!("must be a string, got {} ({})", value.kind(), show(value)),
+            "set it to the HubSpot event name without the prefix, such as \"purchase_completed\"",
+        ));
+    };
+    let part = name.strip_prefix(prefix).unwrap_or(name);
+    if names::is_valid_name(part) {
+        return Ok(part.to_string());
+    }
+    let (suggestion, _) = names::event_name_part(part);
+    Err(ConfigError::new(
+        field,
+        format!("is {name:?}, which HubSpot rejects: names must match ^[a-z][a-z0-9_]*$ and have at most {} characters", names::MAX_NAME_LEN),
+        format!("use a name such as {suggestion:?}"),
+    ))
+}

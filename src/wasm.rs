@@ -1,0 +1,164 @@
+//! The wasm-bindgen surface: JSON text in, promises out, notices to the
+//! collector's logger. Everything it does is delegated to the core.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::destination::{self, Core, Report};
+use crate::error::Notice;
+use crate::fetch::FetchTransport;
+use crate::settings::Settings;
+use crate::value::Value;
+
+#[wasm_bindgen]
+pub struct HubspotCore {
+    core: Rc<RefCell<Core>>,
+    transport: Rc<FetchTransport>,
+}
+
+#[wasm_bindgen]
+impl HubspotCore {
+    /// Validates `settings` (JSON text); `fetch` makes every HTTP request.
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings: &str, fetch: Function) -> Result<HubspotCore, JsError> {
+        let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
+        let transport = FetchTransport::new(fetch, &settings.api_base, &settings.access_token);
+        Ok(HubspotCore {
+            core: Rc::new(RefCell::new(Core::new(settings))),
+            transport: Rc::new(transport),
+        })
+    }
+
+    /// Compiles a mapping rule (JSON text); `field` names it in errors.
+    #[wasm_bindgen(js_name = addRule)]
+    pub fn add_rule(&self, rule: &str, field: &str) -> Result<u32, JsError> {
+        let value = parse(rule, field)?;
+        let id = self
+            .core
+            .borrow_mut()
+            .add_rule(&value, field)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(id as u32)
+    }
+
+    /// Handles one event; rejects when HubSpot did not accept it.
+    pub fn push(&self, event: &str, rule: Option<u32>, data: Option<String>, logger: JsValue) -> Promise {
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        let input = parse(event, "event").and_then(|event| {
+            let data = match data {
+                Some(data) => parse(&data, "data")?,
+                None => Value::Undefined,
+            };
+            Ok((event, data))
+        });
+        future_to_promise(async move {
+            let (event, data) = input.map_err(JsValue::from)?;
+            let report =
+                destination::push(&core, &*transport, &event, rule.map(|r| r as usize), &data).await;
+            finish(report, &logger, &transport)
+        })
+    }
+
+    /// Handles a collector batch: `events` and `data` are JSON arrays, `rules`
+    /// the rule handle of each entry (-1 for none). Resolves to the indexes
+    /// that failed, each with its reason: `[[index, reason], ...]`.
+    #[wasm_bindgen(js_name = pushBatch)]
+    pub fn push_batch(&self, events: &str, rules: Vec<i32>, data: &str, logger: JsValue) -> Promise {
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        let input = parse(events, "batch events").and_then(|events| {
+            let data = parse(data, "batch data")?;
+            Ok((events, data))
+        });
+        future_to_promise(async move {
+            let (events, data) = input.map_err(JsValue::from)?;
+            let (Value::Array(events), Value::Array(data)) = (events, data) else {
+                return Err(JsError::new("HubSpot destination: a batch must be an array of events").into());
+            };
+            let entries: Vec<(Value, Option<usize>, Value)> = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| {
+                    let rule = rules.get(i).and_then(|r| usize::try_from(*r).ok());
+                    (event, rule, data.get(i).cloned().unwrap_or_default())
+                })
+                .collect();
+            let report = destination::push_batch(&core, &*transport, &entries).await;
+            log_all(&report.notices, &logger, &transport);
+            let failed = js_sys::Array::new();
+            for (index, reason) in &report.failed {
+                let pair = js_sys::Array::of2(
+                    &JsValue::from(*index as u32),
+                    &JsValue::from_str(&transport.redact(reason.clone())),
+                );
+                failed.push(&pair);
+            }
+            Ok(failed.into())
+        })
+    }
+
+    /// Sends queued events: full batches, or everything when `all`.
+    pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        future_to_promise(async move {
+            let mut notices = Vec::new();
+            destination::flush(&core, &*transport, all, &mut notices).await;
+            let left = core.borrow().queued();
+            if all && left > 0 {
+                notices.push(Notice::error(
+                    "",
+                    format!("{left} queued events could not be delivered before shutdown"),
+                ));
+            }
+            log_all(&notices, &logger, &transport);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Events waiting in the batch queue.
+    pub fn queued(&self) -> u32 {
+        self.core.borrow().queued() as u32
+    }
+}
+
+fn parse(json: &str, what: &str) -> Result<Value, JsError> {
+    Value::parse(json)
+        .map_err(|e| JsError::new(&format!("HubSpot destination: the {what} could not be read: {e}")))
+}
+
+fn finish(report: Report, logger: &JsValue, transport: &FetchTransport) -> Result<JsValue, JsValue> {
+    log_all(&report.notices, logger, transport);
+    match report.error {
+        Some(error) => Err(JsError::new(&format!(
+            "HubSpot destination: {}",
+            transport.redact(error)
+        ))
+        .into()),
+        None => Ok(JsValue::UNDEFINED),
+    }
+}
+
+/// Hands each notice to `logger[level](message, { event })`.
+fn log_all(notices: &[Notice], logger: &JsValue, transport: &FetchTransport) {
+    for notice in notices {
+        let Ok(method) = Reflect::get(logger, &notice.level.method().into()) else {
+            continue;
+        };
+        let Ok(method) = method.dyn_into::<Function>() else {
+            continue;
+        };
+        let context = Object::new();
+        if !notice.event.is_empty() {
+            let _ = Reflect::set(&context, &"event".into(), &notice.event.as_str().into());
+        }
+        let message = transport.redact(format!("HubSpot: {}", notice.message));
+        let _ = method.call2(logger, &message.into(), &context);
+    }
+}
+
