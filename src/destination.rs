@@ -85,7 +85,14 @@ pub async fn push(
         ..Report::default()
     };
     if let Some(upsert) = plan.upsert {
-        upsert_contacts(core, transport, vec![upsert], &plan.event, &mut report.notices).await;
+        upsert_contacts(
+            core,
+            transport,
+            vec![upsert],
+            &plan.event,
+            &mut report.notices,
+        )
+        .await;
     }
     let Some(input) = plan.send else {
         return report;
@@ -95,7 +102,12 @@ pub async fn push(
         core.borrow_mut().queue.push(input.to_json());
         flush(core, transport, false, &mut report.notices).await;
     } else {
-        let outcome = send(transport, &Request::send_event(input.to_json()), http::classify).await;
+        let outcome = send(
+            transport,
+            &Request::send_event(input.to_json()),
+            http::classify,
+        )
+        .await;
         if let Some(reason) = outcome.reason() {
             report.error = Some(format!(
                 "event {:?} was not delivered to HubSpot: {reason}",
@@ -150,7 +162,8 @@ pub async fn flush(
         let batch = {
             let mut core = core.borrow_mut();
             let size = core.settings.batch_size;
-            if core.queue.len() < size && !(all && !core.queue.is_empty()) {
+            let ready = core.queue.len() >= size || (all && !core.queue.is_empty());
+            if !ready {
                 return;
             }
             core.queue.take(size)
@@ -169,7 +182,10 @@ pub async fn flush(
             Outcome::Permanent(reason) => {
                 notices.push(Notice::error(
                     "",
-                    format!("a batch of {} events was rejected by HubSpot and dropped: {reason}", batch.len()),
+                    format!(
+                        "a batch of {} events was rejected by HubSpot and dropped: {reason}",
+                        batch.len()
+                    ),
                 ));
             }
         }
@@ -185,7 +201,10 @@ async fn upsert_contacts(
 ) {
     let claimed: Vec<ContactUpsert> = {
         let mut core = core.borrow_mut();
-        upserts.into_iter().filter(|u| core.dedup.claim(u)).collect()
+        upserts
+            .into_iter()
+            .filter(|u| core.dedup.claim(u))
+            .collect()
     };
     let merged = merge_by_email(claimed.clone());
     for chunk in merged.chunks(http::MAX_UPSERT_BATCH) {
@@ -197,7 +216,10 @@ async fn upsert_contacts(
         if let Some(reason) = outcome.reason() {
             let mut core = core.borrow_mut();
             for upsert in &claimed {
-                if chunk.iter().any(|c| c.email.eq_ignore_ascii_case(&upsert.email)) {
+                if chunk
+                    .iter()
+                    .any(|c| c.email.eq_ignore_ascii_case(&upsert.email))
+                {
                     core.dedup.forget(upsert);
                 }
             }

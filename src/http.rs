@@ -117,9 +117,7 @@ pub fn classify_upsert(status: u16, body: &str, inputs: usize) -> Outcome {
         _ => 0,
     };
     if inputs > 0 && written == 0 {
-        return Outcome::Permanent(format!(
-            "HubSpot answered {status} but wrote no contact"
-        ));
+        return Outcome::Permanent(format!("HubSpot answered {status} but wrote no contact"));
     }
     Outcome::Accepted
 }

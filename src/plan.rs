@@ -128,7 +128,9 @@ pub fn plan(settings: &Settings, event: &Value, rule: Option<&Rule>, data: &Valu
             if replaced {
                 plan.notices.push(Notice::warn(
                     &name,
-                    format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _"),
+                    format!(
+                        "event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _"
+                    ),
                 ));
             }
             part
@@ -174,7 +176,11 @@ fn identity(value: &Value) -> Option<String> {
     }
 }
 
-fn contact_upsert(resolved: &Value, name: &str, notices: &mut Vec<Notice>) -> Option<ContactUpsert> {
+fn contact_upsert(
+    resolved: &Value,
+    name: &str,
+    notices: &mut Vec<Notice>,
+) -> Option<ContactUpsert> {
     let email = match resolved.get("email").and_then(identity) {
         Some(email) => email,
         None => {

@@ -39,7 +39,11 @@ pub struct Settings {
 impl Settings {
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
         let value = Value::parse(json).map_err(|e| {
-            ConfigError::new("settings", format!("could not be read ({e})"), "pass a plain object")
+            ConfigError::new(
+                "settings",
+                format!("could not be read ({e})"),
+                "pass a plain object",
+            )
         })?;
         Settings::from_value(&value)
     }
@@ -134,7 +138,11 @@ impl Settings {
             Some(other) => {
                 return Err(ConfigError::new(
                     "settings.batch",
-                    format!("must be true or false, got {} ({})", other.kind(), show(other)),
+                    format!(
+                        "must be true or false, got {} ({})",
+                        other.kind(),
+                        show(other)
+                    ),
                     "set it to true to send events in batches, or leave it out",
                 ))
             }
@@ -228,13 +236,11 @@ fn default_properties(props: &Object) -> Result<Vec<(String, String)>, ConfigErr
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
                 out.push((name.clone(), crate::properties::stringify(value)))
             }
-            other => {
-                return Err(ConfigError::new(
-                    field,
-                    format!("must be a string, number or boolean, got {}", other.kind()),
-                    "use a plain value; map values from the event with a rule's settings.properties",
-                ))
-            }
+            other => return Err(ConfigError::new(
+                field,
+                format!("must be a string, number or boolean, got {}", other.kind()),
+                "use a plain value; map values from the event with a rule's settings.properties",
+            )),
         }
     }
     Ok(out)
@@ -275,12 +281,10 @@ fn is_loopback(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     host == "localhost"
         || host == "::1"
-        || host
-            .strip_prefix("127.")
-            .is_some_and(|rest| {
-                let parts: Vec<&str> = rest.split('.').collect();
-                parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
-            })
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('.').collect();
+            parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
+        })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -46,7 +46,13 @@ impl HubspotCore {
     }
 
     /// Handles one event; rejects when HubSpot did not accept it.
-    pub fn push(&self, event: &str, rule: Option<u32>, data: Option<String>, logger: JsValue) -> Promise {
+    pub fn push(
+        &self,
+        event: &str,
+        rule: Option<u32>,
+        data: Option<String>,
+        logger: JsValue,
+    ) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let input = parse(event, "event").and_then(|event| {
@@ -59,7 +65,8 @@ impl HubspotCore {
         future_to_promise(async move {
             let (event, data) = input.map_err(JsValue::from)?;
             let report =
-                destination::push(&core, &*transport, &event, rule.map(|r| r as usize), &data).await;
+                destination::push(&core, &*transport, &event, rule.map(|r| r as usize), &data)
+                    .await;
             finish(report, &logger, &transport)
         })
     }
@@ -68,7 +75,13 @@ impl HubspotCore {
     /// the rule handle of each entry (-1 for none). Resolves to the indexes
     /// that failed, each with its reason: `[[index, reason], ...]`.
     #[wasm_bindgen(js_name = pushBatch)]
-    pub fn push_batch(&self, events: &str, rules: Vec<i32>, data: &str, logger: JsValue) -> Promise {
+    pub fn push_batch(
+        &self,
+        events: &str,
+        rules: Vec<i32>,
+        data: &str,
+        logger: JsValue,
+    ) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let input = parse(events, "batch events").and_then(|events| {
@@ -78,7 +91,10 @@ impl HubspotCore {
         future_to_promise(async move {
             let (events, data) = input.map_err(JsValue::from)?;
             let (Value::Array(events), Value::Array(data)) = (events, data) else {
-                return Err(JsError::new("HubSpot destination: a batch must be an array of events").into());
+                return Err(JsError::new(
+                    "HubSpot destination: a batch must be an array of events",
+                )
+                .into());
             };
             let entries: Vec<(Value, Option<usize>, Value)> = events
                 .into_iter()
@@ -128,18 +144,23 @@ impl HubspotCore {
 }
 
 fn parse(json: &str, what: &str) -> Result<Value, JsError> {
-    Value::parse(json)
-        .map_err(|e| JsError::new(&format!("HubSpot destination: the {what} could not be read: {e}")))
+    Value::parse(json).map_err(|e| {
+        JsError::new(&format!(
+            "HubSpot destination: the {what} could not be read: {e}"
+        ))
+    })
 }
 
-fn finish(report: Report, logger: &JsValue, transport: &FetchTransport) -> Result<JsValue, JsValue> {
+fn finish(
+    report: Report,
+    logger: &JsValue,
+    transport: &FetchTransport,
+) -> Result<JsValue, JsValue> {
     log_all(&report.notices, logger, transport);
     match report.error {
-        Some(error) => Err(JsError::new(&format!(
-            "HubSpot destination: {}",
-            transport.redact(error)
-        ))
-        .into()),
+        Some(error) => {
+            Err(JsError::new(&format!("HubSpot destination: {}", transport.redact(error))).into())
+        }
         None => Ok(JsValue::UNDEFINED),
     }
 }
@@ -161,4 +182,3 @@ fn log_all(notices: &[Notice], logger: &JsValue, transport: &FetchTransport) {
         let _ = method.call2(logger, &message.into(), &context);
     }
 }
-

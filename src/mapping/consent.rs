@@ -12,7 +12,6 @@ pub fn is_granted(required: &Object, state: Option<&Object>) -> bool {
         return false;
     };
     state.iter().any(|(key, granted)| {
-        granted.is_truthy()
-            && crate::value::lookup(required, key).is_some_and(Value::is_truthy)
+        granted.is_truthy() && crate::value::lookup(required, key).is_some_and(Value::is_truthy)
     })
 }

@@ -1,0 +1,74 @@
+// Types for walkeros-destination-hubspot, a walkerOS v4 server destination.
+
+/** A walkerOS mapping value: a path string, a value config, or fallbacks. */
+export type MappingValue = string | MappingValueConfig | Array<string | MappingValueConfig | Array<string | MappingValueConfig>>;
+
+export interface MappingValueConfig {
+  key?: string;
+  value?: unknown;
+  map?: Record<string, MappingValue>;
+  loop?: [MappingValue | 'this', MappingValue];
+  set?: MappingValue[];
+  consent?: Record<string, boolean>;
+}
+
+export interface Settings {
+  /** HubSpot private app access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write). */
+  accessToken: string;
+  /** Fully qualified event name prefix: `pe{HubID}_`, such as `pe12345678_`. */
+  eventNamePrefix: string;
+  /** Mapping value for the contact's email. Default `'user.email'`; `false` switches it off. */
+  email?: MappingValue | false;
+  /** Mapping value for the HubSpot CRM object id of the contact. */
+  objectId?: MappingValue;
+  /** Mapping value resolving to `{ email, properties }`: a contact upsert before the event. */
+  identify?: MappingValue;
+  /** Properties added to every event. */
+  defaultProperties?: Record<string, string | number | boolean>;
+  /** Queue events and send them with the batch endpoint. Default false. */
+  batch?: boolean;
+  /** Events per batch, 1 to 500. Default 50. */
+  batchSize?: number;
+  /** API base URL. Default `https://api.hubapi.com`; `http://` only for loopback hosts. */
+  apiBase?: string;
+}
+
+export interface RuleSettings {
+  /** HubSpot event name for this rule, without the prefix. */
+  eventName?: string;
+  /** Per-rule contact upsert, overriding `settings.identify`. */
+  identify?: MappingValue;
+  /** Mapping value resolving to an object of event properties. */
+  properties?: MappingValue;
+}
+
+export interface Rule {
+  settings?: RuleSettings;
+  ignore?: boolean;
+  silent?: boolean;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface Env {
+  /** Replaces the global fetch for every HubSpot request. */
+  fetch?: typeof fetch;
+}
+
+export interface Config {
+  settings: Settings;
+  mapping?: Record<string, Record<string, Rule | Rule[]>>;
+  [key: string]: unknown;
+}
+
+export interface DestinationHubspot {
+  type: 'hubspot';
+  config: Partial<Config>;
+  init(context: { config: Config; env?: Env; [key: string]: unknown }): void;
+  push(event: Record<string, unknown>, context: { config: Config; rule?: Rule; data?: unknown; env?: Env; logger: unknown; [key: string]: unknown }): Promise<void>;
+  pushBatch(batch: { events: Record<string, unknown>[]; entries?: unknown[]; [key: string]: unknown }, context: { config: Config; env?: Env; logger: unknown; [key: string]: unknown }): Promise<void | { failed: Array<{ index: number; error: string }> }>;
+  destroy(context: { config: Config; logger: unknown; [key: string]: unknown }): Promise<void>;
+}
+
+export declare const destinationHubspot: DestinationHubspot;
+export default destinationHubspot;

@@ -1,0 +1,119 @@
+'use strict';
+
+// The walkerOS server destination around the Rust core. It only moves data
+// across the boundary (as JSON text) and hands the core's promises and
+// errors back to the collector; every decision is made in Rust.
+
+const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
+
+// One core per destination config: a collector may register this
+// destination more than once (for two HubSpot accounts, say).
+const instances = new WeakMap();
+
+function toJson(value, what) {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+  }
+}
+
+function pickFetch(env) {
+  if (env && typeof env.fetch === 'function') return env.fetch;
+  if (typeof globalThis.fetch === 'function') return globalThis.fetch.bind(globalThis);
+  throw new Error('HubSpot destination: no fetch available; use Node 18 or later, or pass env.fetch');
+}
+
+class Instance {
+  constructor(config, env) {
+    const settings = config.settings === undefined ? {} : config.settings;
+    this.core = new HubspotCore(toJson(settings, 'settings'), pickFetch(env));
+    this.rules = new WeakMap();
+    // Compiling every rule now turns a mistake in any of them into an init
+    // error that names it, instead of a surprise on the first such event.
+    const mapping = config.mapping || {};
+    for (const entity of Object.keys(mapping)) {
+      const actions = mapping[entity] || {};
+      for (const action of Object.keys(actions)) {
+        const rules = actions[action];
+        const list = Array.isArray(rules) ? rules : [rules];
+        list.forEach((rule, i) => {
+          const field = Array.isArray(rules)
+            ? `mapping.${entity}.${action}[${i}]`
+            : `mapping.${entity}.${action}`;
+          this.ruleId(rule, field);
+        });
+      }
+    }
+  }
+
+  ruleId(rule, field = 'mapping rule') {
+    if (!rule || typeof rule !== 'object') return undefined;
+    let id = this.rules.get(rule);
+    if (id === undefined) {
+      id = this.core.addRule(toJson(rule, field), field);
+      this.rules.set(rule, id);
+    }
+    return id;
+  }
+}
+
+function instanceFor(config, env) {
+  let instance = instances.get(config);
+  if (!instance) {
+    instance = new Instance(config, env);
+    instances.set(config, instance);
+  }
+  return instance;
+}
+
+const destinationHubspot = {
+  type: 'hubspot',
+  config: {},
+
+  init({ config, env }) {
+    instanceFor(config, env);
+  },
+
+  async push(event, { config, rule, data, env, logger }) {
+    const instance = instanceFor(config, env);
+    const ruleId = instance.ruleId(rule);
+    const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
+    await instance.core.push(toJson(event, 'event'), ruleId, dataJson, logger);
+  },
+
+  async pushBatch(batch, { config, env, logger }) {
+    const instance = instanceFor(config, env);
+    const entries = batch.entries || batch.events.map((event) => ({ event }));
+    const rules = entries.map((e) => {
+      const id = instance.ruleId(e.rule);
+      return id === undefined ? -1 : id;
+    });
+    const failed = await instance.core.pushBatch(
+      toJson(entries.map((e) => e.event), 'batch'),
+      Int32Array.from(rules),
+      toJson(entries.map((e) => (e.data === undefined ? null : e.data)), 'mapped data'),
+      logger,
+    );
+    if (failed.length > 0) {
+      return { failed: failed.map(([index, error]) => ({ index, error })) };
+    }
+    return undefined;
+  },
+
+  async destroy({ config, logger }) {
+    const instance = instances.get(config);
+    if (!instance) return;
+    await instance.core.flush(true, logger);
+    instances.delete(config);
+  },
+};
+
+// `require()` gives the destination itself, and `.destinationHubspot` and
+// `.default` name it too. They are not enumerable, so a collector that
+// spreads the destination object does not copy them.
+for (const name of ['destinationHubspot', 'default']) {
+  Object.defineProperty(destinationHubspot, name, { value: destinationHubspot, enumerable: false });
+}
+
+module.exports = destinationHubspot;

@@ -1,0 +1,5 @@
+// ESM entry: the same destination object as the CommonJS entry.
+import destinationHubspot from './index.js';
+
+export { destinationHubspot };
+export default destinationHubspot;

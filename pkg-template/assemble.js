@@ -1,0 +1,41 @@
+'use strict';
+
+// Turns wasm-pack's output into the npm package in pkg/: the package.json
+// template (versioned from Cargo.toml), the js/ shell, the wasm and its glue,
+// and the README. Run by `make pkg`.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const wasmDir = path.join(root, 'target', 'wasm-pack');
+const out = path.join(root, 'pkg');
+const glue = 'walkeros_destination_hubspot.js';
+const wasm = 'walkeros_destination_hubspot_bg.wasm';
+
+for (const file of [glue, wasm]) {
+  if (!fs.existsSync(path.join(wasmDir, file))) {
+    console.error(`assemble: ${path.join('target', 'wasm-pack', file)} is missing; run wasm-pack build first (make pkg does)`);
+    process.exit(1);
+  }
+}
+
+const cargo = fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8');
+const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)[1];
+
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(path.join(out, 'wasm'), { recursive: true });
+
+const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8'));
+manifest.version = version;
+fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+for (const file of ['index.js', 'index.mjs', 'index.d.ts']) {
+  fs.copyFileSync(path.join(root, 'js', file), path.join(out, file));
+}
+fs.copyFileSync(path.join(wasmDir, glue), path.join(out, 'wasm', glue));
+fs.copyFileSync(path.join(wasmDir, wasm), path.join(out, 'wasm', wasm));
+fs.copyFileSync(path.join(root, 'README.md'), path.join(out, 'README.md'));
+
+const size = fs.statSync(path.join(out, 'wasm', wasm)).size;
+console.log(`assemble: pkg/ ready (walkeros-destination-hubspot ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);
