@@ -58,4 +58,12 @@ async function setup({ settings = {}, config = {}, register = 'flow' } = {}) {
   };
 }
 
-module.exports = { setup, TOKEN, PREFIX, destinationHubspot, startSandbox };
+/** The text of the `error` a collector log line carries (an Error, its
+ * serialized form, or a string). */
+function errorText(entry) {
+  const error = entry && entry.context && entry.context.error;
+  if (error && typeof error === 'object') return String(error.message);
+  return String(error);
+}
+
+module.exports = { setup, errorText, TOKEN, PREFIX, destinationHubspot, startSandbox };
