@@ -24,6 +24,13 @@ fn compile_chain(value: &Value) -> Chain {
 
 fn compile_item(value: &Value) -> Item {
     match value {
+        // `{ key: '' }`: an empty key is falsy, so the whole value is taken.
+        Value::String(path) if path.is_empty() => Item::Config(Box::new(Config {
+            key: None,
+            value: Value::Undefined,
+            consent: None,
+            shape: Shape::Plain,
+        })),
         Value::String(path) => Item::Path(Path::new(path)),
         Value::Object(entries) if entries.is_empty() => Item::Nothing,
         Value::Object(entries) => compile_config(entries),

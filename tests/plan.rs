@@ -1,0 +1,260 @@
+//! What an event becomes: identity, names, properties, times.
+
+use walkeros_destination_hubspot::names::{event_name_part, is_valid_name, is_valid_prefix};
+use walkeros_destination_hubspot::plan::plan;
+use walkeros_destination_hubspot::properties::{js_number, stringify};
+use walkeros_destination_hubspot::rule::Rule;
+use walkeros_destination_hubspot::settings::Settings;
+use walkeros_destination_hubspot::time::iso8601;
+use walkeros_destination_hubspot::value::Value;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn settings(extra: &str) -> Settings {
+    let sep = if extra.is_empty() { "" } else { "," };
+    Settings::parse(&format!(
+        r#"{{"accessToken":"t","eventNamePrefix":"pe42_"{sep}{extra}}}"#
+    ))
+    .unwrap()
+}
+
+fn event(json: &str) -> Value {
+    Value::parse(json).unwrap()
+}
+
+fn rule(json: &str) -> Rule {
+    Rule::from_value(&Value::parse(json).unwrap(), "mapping.a.b", "pe42_").unwrap()
+}
+
+#[wasm_bindgen_test]
+fn email_identity_and_default_name() {
+    let p = plan(
+        &settings(""),
+        &event(
+            r#"{"name":"Order  Complete","user":{"email":" a@b.c "},"timestamp":1700000100000}"#,
+        ),
+        None,
+        &Value::Undefined,
+    );
+    let send = p.send.unwrap();
+    assert_eq!(send.event_name, "pe42_order_complete");
+    assert_eq!(send.email.as_deref(), Some("a@b.c"));
+    assert_eq!(send.object_id, None);
+    assert_eq!(
+        send.occurred_at.as_deref(),
+        Some("2023-11-14T22:15:00.000Z")
+    );
+    assert_eq!(
+        send.to_json(),
+        r#"{"email":"a@b.c","eventName":"pe42_order_complete","occurredAt":"2023-11-14T22:15:00.000Z","properties":{}}"#
+    );
+    assert!(p.notices.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn object_id_when_email_is_missing_and_both_when_both_resolve() {
+    let s = settings(r#""objectId":"user.id""#);
+    let only_id = plan(
+        &s,
+        &event(r#"{"name":"a b","user":{"id":123}}"#),
+        None,
+        &Value::Undefined,
+    );
+    let send = only_id.send.unwrap();
+    assert_eq!((send.email, send.object_id.as_deref()), (None, Some("123")));
+    let both = plan(
+        &s,
+        &event(r#"{"name":"a b","user":{"id":"9","email":"x@y.z"}}"#),
+        None,
+        &Value::Undefined,
+    );
+    let send = both.send.unwrap();
+    assert_eq!(
+        (send.email.as_deref(), send.object_id.as_deref()),
+        (Some("x@y.z"), Some("9"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn no_identity_is_a_warning_naming_the_event() {
+    let p = plan(
+        &settings(""),
+        &event(r#"{"name":"page view","user":{"email":""}}"#),
+        None,
+        &Value::Undefined,
+    );
+    assert!(p.send.is_none());
+    assert_eq!(p.notices.len(), 1);
+    assert_eq!(p.notices[0].event, "page view");
+    assert!(p.notices[0].message.contains("no contact identity"));
+}
+
+#[wasm_bindgen_test]
+fn rule_event_name_identify_properties_and_silent() {
+    let s = settings(r#""defaultProperties":{"source":"walkerOS","total":"default"}"#);
+    let r = rule(
+        r#"{"settings":{"eventName":"pe42_purchase","identify":{"map":{"email":"data.email","properties":{"map":{"firstname":"data.first"}}}},
+            "properties":{"map":{"total":"data.total","flag":"data.flag","tags":"data.tags","obj":"data.obj","none":"data.none"}}}}"#,
+    );
+    let e = event(
+        r#"{"name":"order complete","user":{"email":"u@x.y"},"data":{"email":"d@x.y","first":"Jo","total":1e21,"flag":false,"tags":["a",1,true],"obj":{"k":"v"}}}"#,
+    );
+    let p = plan(&s, &e, Some(&r), &Value::Undefined);
+    let upsert = p.upsert.clone().unwrap();
+    assert_eq!(upsert.email, "d@x.y");
+    assert_eq!(
+        upsert.properties,
+        [("firstname".to_string(), "Jo".to_string())]
+    );
+    let send = p.send.unwrap();
+    assert_eq!(
+        send.event_name, "pe42_purchase",
+        "a prefix in eventName is not doubled"
+    );
+    let props: Vec<(&str, &str)> = send
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        props,
+        [
+            ("source", "walkerOS"),
+            ("total", "1e+21"),
+            ("flag", "false"),
+            ("tags", "a;1;true"),
+            ("obj", r#"{"k":"v"}"#)
+        ]
+    );
+
+    let silent = rule(r#"{"silent":true,"settings":{"identify":{"map":{"email":"user.email"}}}}"#);
+    let p = plan(&s, &e, Some(&silent), &Value::Undefined);
+    assert!(p.upsert.is_some());
+    assert!(p.send.is_none());
+}
+
+#[wasm_bindgen_test]
+fn rule_identify_overrides_the_destination_identify() {
+    let s = settings(r#""identify":{"map":{"email":"user.email"}}"#);
+    let r = rule(r#"{"settings":{"identify":{"map":{"email":"data.email"}}}}"#);
+    let e = event(r#"{"name":"a b","user":{"email":"u@x.y"},"data":{"email":"d@x.y"}}"#);
+    assert_eq!(
+        plan(&s, &e, Some(&r), &Value::Undefined)
+            .upsert
+            .unwrap()
+            .email,
+        "d@x.y"
+    );
+    assert_eq!(
+        plan(&s, &e, None, &Value::Undefined).upsert.unwrap().email,
+        "u@x.y"
+    );
+}
+
+#[wasm_bindgen_test]
+fn ignore_sends_nothing() {
+    let p = plan(
+        &settings(""),
+        &event(r#"{"name":"a b","user":{"email":"u@x.y"}}"#),
+        Some(&rule(r#"{"ignore":true}"#)),
+        &Value::Undefined,
+    );
+    assert!(p.send.is_none() && p.upsert.is_none() && p.notices.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn mapped_data_adds_properties_below_the_properties_mapping() {
+    let r = rule(r#"{"settings":{"properties":{"map":{"a":{"value":"mapped"}}}}}"#);
+    let data = event(r#"{"a":"data","b":2}"#);
+    let p = plan(
+        &settings(""),
+        &event(r#"{"name":"a b","user":{"email":"u@x.y"}}"#),
+        Some(&r),
+        &data,
+    );
+    assert_eq!(
+        p.send.unwrap().properties,
+        [
+            ("a".to_string(), "mapped".to_string()),
+            ("b".to_string(), "2".to_string())
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+fn names() {
+    assert!(is_valid_prefix("pe12345678_"));
+    for bad in ["pe_", "pe12", "p12_", "PE12_", "pe1a_"] {
+        assert!(!is_valid_prefix(bad), "{bad}");
+    }
+    assert_eq!(
+        event_name_part("product view"),
+        ("product_view".to_string(), false)
+    );
+    assert_eq!(
+        event_name_part(" Product \t View "),
+        ("product_view".to_string(), false)
+    );
+    assert_eq!(event_name_part("cart-add"), ("cart_add".to_string(), true));
+    assert!(is_valid_name("a_1"));
+    assert!(!is_valid_name("1a") && !is_valid_name("") && !is_valid_name(&"a".repeat(51)));
+    let p = plan(
+        &settings(""),
+        &event(r#"{"name":"1x y","user":{"email":"u@x.y"}}"#),
+        None,
+        &Value::Undefined,
+    );
+    assert!(p.send.is_none());
+    assert!(p.notices[0]
+        .message
+        .contains("not a valid HubSpot event name"));
+}
+
+#[wasm_bindgen_test]
+fn invalid_rule_event_names_are_config_errors() {
+    let err = Rule::from_value(
+        &event(r#"{"settings":{"eventName":"Buy Now"}}"#),
+        "mapping.a.b",
+        "pe42_",
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "mapping.a.b.settings.eventName");
+    assert!(err.fix.contains("buy_now"));
+}
+
+#[wasm_bindgen_test]
+fn property_values_stay_what_they_are() {
+    assert_eq!(stringify(&"+4917012345".into()), "+4917012345");
+    assert_eq!(stringify(&"007".into()), "007");
+    assert_eq!(stringify(&"".into()), "");
+    assert_eq!(stringify(&true.into()), "true");
+    for (n, s) in [
+        (99.5, "99.5"),
+        (420.0, "420"),
+        (-0.0, "0"),
+        (1e21, "1e+21"),
+        (1e-7, "1e-7"),
+        (123456789012345680000.0, "123456789012345680000"),
+        (0.000001, "0.000001"),
+        (1.5e-10, "1.5e-10"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (-2.5, "-2.5"),
+    ] {
+        assert_eq!(js_number(n), s, "{n}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn iso_times() {
+    assert_eq!(iso8601(0.0).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+    assert_eq!(
+        iso8601(1700000100123.0).as_deref(),
+        Some("2023-11-14T22:15:00.123Z")
+    );
+    assert_eq!(
+        iso8601(951782400000.0).as_deref(),
+        Some("2000-02-29T00:00:00.000Z")
+    );
+    assert_eq!(iso8601(-1.0).as_deref(), Some("1969-12-31T23:59:59.999Z"));
+    assert_eq!(iso8601(f64::NAN), None);
+    assert_eq!(iso8601(9e15), None);
+}

@@ -1,0 +1,165 @@
+//! Settings validation: every bad input names its field and a fix.
+
+use walkeros_destination_hubspot::settings::{Settings, DEFAULT_API_BASE};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const OK: &str = r#""accessToken":"pat-secret","eventNamePrefix":"pe123_""#;
+
+fn parse(extra: &str) -> Result<Settings, String> {
+    let json = if extra.is_empty() {
+        format!("{{{OK}}}")
+    } else {
+        format!("{{{OK},{extra}}}")
+    };
+    Settings::parse(&json).map_err(|e| e.to_string())
+}
+
+fn fails(json: &str, field: &str) -> String {
+    let message = Settings::parse(json).map(|_| ()).unwrap_err().to_string();
+    assert!(message.contains(field), "{message:?} should name {field}");
+    assert!(message.contains("Fix: "), "{message:?} should give a fix");
+    message
+}
+
+#[wasm_bindgen_test]
+fn defaults() {
+    let s = parse("").unwrap();
+    assert_eq!(s.access_token, "pat-secret");
+    assert!(s.email.is_some());
+    assert!(s.object_id.is_none());
+    assert!(!s.batch);
+    assert_eq!(s.batch_size, 50);
+    assert_eq!(s.api_base, DEFAULT_API_BASE);
+}
+
+#[wasm_bindgen_test]
+fn required_fields() {
+    fails(
+        r#"{"eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken is missing",
+    );
+    fails(
+        r#"{"accessToken":"x"}"#,
+        "settings.eventNamePrefix is missing",
+    );
+    fails(
+        r#"{"accessToken":"x","eventNamePrefix":"pe_"}"#,
+        "settings.eventNamePrefix",
+    );
+    fails(
+        r#"{"accessToken":"x","eventNamePrefix":"pe12"}"#,
+        "settings.eventNamePrefix",
+    );
+    fails("[]", "settings must be an object");
+}
+
+#[wasm_bindgen_test]
+fn a_wrongly_typed_token_is_never_echoed() {
+    let message = fails(
+        r#"{"accessToken":["pat-secret"],"eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken must be a string",
+    );
+    assert!(!message.contains("pat-secret"));
+}
+
+#[wasm_bindgen_test]
+fn batch_size_range() {
+    assert_eq!(parse(r#""batchSize":1"#).unwrap().batch_size, 1);
+    assert_eq!(parse(r#""batchSize":500"#).unwrap().batch_size, 500);
+    for bad in ["0", "501", "2.5", "\"50\"", "-1", "null"] {
+        let message = parse(&format!(r#""batchSize":{bad}"#)).unwrap_err();
+        assert!(
+            message.contains("settings.batchSize must be a whole number from 1 to 500"),
+            "{message}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn unknown_names_suggest_the_closest() {
+    let message = parse(r#""eventNamePrefx":"pe1_""#).unwrap_err();
+    assert!(
+        message.contains("settings.eventNamePrefx is not a known setting"),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean \"eventNamePrefix\""),
+        "{message}"
+    );
+    let message = parse(r#""zzzzzzzzzz":1"#).unwrap_err();
+    assert!(message.contains("remove it"), "{message}");
+}
+
+#[wasm_bindgen_test]
+fn wrong_types() {
+    assert!(parse(r#""batch":"true""#)
+        .unwrap_err()
+        .contains("settings.batch must be true or false"));
+    assert!(parse(r#""defaultProperties":"x""#)
+        .unwrap_err()
+        .contains("settings.defaultProperties must be an object"));
+    assert!(parse(r#""defaultProperties":{"a":{"b":1}}"#)
+        .unwrap_err()
+        .contains("settings.defaultProperties.a must be a string, number or boolean"));
+    assert!(parse(r#""email":true"#)
+        .unwrap_err()
+        .contains("settings.email is boolean"));
+    assert!(parse(r#""objectId":{"path":"user.id"}"#)
+        .unwrap_err()
+        .contains("settings.objectId.path is not a mapping value option"));
+    assert!(parse(r#""identify":{"map":{"email":{"loop":"x"}}}"#)
+        .unwrap_err()
+        .contains("settings.identify.map.email.loop must be a pair"));
+    assert!(parse(r#""apiBase":5"#)
+        .unwrap_err()
+        .contains("settings.apiBase must be a URL string"));
+}
+
+#[wasm_bindgen_test]
+fn email_can_be_switched_off() {
+    assert!(parse(r#""email":false"#).unwrap().email.is_none());
+}
+
+#[wasm_bindgen_test]
+fn api_base_allows_plain_http_only_on_loopback() {
+    for ok in [
+        "https://api.hubapi.com/",
+        "http://127.0.0.1:8080",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ] {
+        assert!(parse(&format!(r#""apiBase":"{ok}""#)).is_ok(), "{ok}");
+    }
+    assert_eq!(
+        parse(r#""apiBase":"https://x.test/""#).unwrap().api_base,
+        "https://x.test"
+    );
+    for bad in [
+        "http://api.hubapi.com",
+        "http://127.0.0.1.evil.test",
+        "ftp://x",
+        "api.hubapi.com",
+        "https://",
+        "http://user@127.0.0.1",
+    ] {
+        assert!(
+            parse(&format!(r#""apiBase":"{bad}""#))
+                .unwrap_err()
+                .contains("settings.apiBase"),
+            "{bad}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn default_properties_are_stringified_in_order() {
+    let s = parse(r#""defaultProperties":{"b":"x","a":2,"c":true,"d":null}"#).unwrap();
+    assert_eq!(
+        s.default_properties,
+        [
+            ("b".into(), "x".into()),
+            ("a".into(), "2".into()),
+            ("c".into(), "true".into())
+        ]
+    );
+}

@@ -1,0 +1,70 @@
+//! Contact dedup and the batch queue.
+
+use walkeros_destination_hubspot::dedup::Dedup;
+use walkeros_destination_hubspot::plan::ContactUpsert;
+use walkeros_destination_hubspot::queue::{batch_body, Queue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn upsert(email: &str, name: &str) -> ContactUpsert {
+    ContactUpsert {
+        email: email.to_string(),
+        properties: vec![("firstname".to_string(), name.to_string())],
+    }
+}
+
+#[wasm_bindgen_test]
+fn each_contact_is_upserted_once_until_it_changes() {
+    let mut dedup = Dedup::new(100);
+    let (a, b) = (upsert("a@x.y", "A"), upsert("b@x.y", "B"));
+    assert!(dedup.claim(&a));
+    assert!(dedup.claim(&b));
+    for _ in 0..3 {
+        assert!(!dedup.claim(&a));
+        assert!(!dedup.claim(&b));
+    }
+    assert!(
+        !dedup.claim(&upsert("A@X.Y", "A")),
+        "emails match without regard to case"
+    );
+    assert!(
+        dedup.claim(&upsert("a@x.y", "Ann")),
+        "a changed property is sent again"
+    );
+    assert!(!dedup.claim(&upsert("a@x.y", "Ann")));
+    assert_eq!(dedup.len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn a_failed_upsert_is_retried() {
+    let mut dedup = Dedup::new(100);
+    let a = upsert("a@x.y", "A");
+    assert!(dedup.claim(&a));
+    dedup.forget(&a);
+    assert!(dedup.claim(&a));
+}
+
+#[wasm_bindgen_test]
+fn memory_is_bounded() {
+    let mut dedup = Dedup::new(10);
+    for i in 0..1000 {
+        dedup.claim(&upsert(&format!("{i}@x.y"), "x"));
+    }
+    assert_eq!(dedup.len(), 10);
+}
+
+#[wasm_bindgen_test]
+fn queue_takes_oldest_first_and_restores_failures_in_front() {
+    let mut q = Queue::default();
+    for i in 0..5 {
+        q.push(i.to_string());
+    }
+    let first = q.take(2);
+    assert_eq!(first, ["0", "1"]);
+    q.restore(first);
+    assert_eq!(q.take(10), ["0", "1", "2", "3", "4"]);
+    assert!(q.is_empty());
+    assert_eq!(
+        batch_body(&["{\"a\":1}".into(), "{}".into()]),
+        r#"{"inputs":[{"a":1},{}]}"#
+    );
+}
