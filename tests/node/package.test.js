@@ -1,0 +1,88 @@
+'use strict';
+
+// The packed tarball in an empty project with @walkeros/collector as its only
+// other dependency: no Rust, no build step. The README's quick start runs
+// there as written, with only HubSpot's address pointed at the sandbox.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync, execFile } = require('node:child_process');
+const { promisify } = require('node:util');
+
+// The sandbox runs in this process, so commands that talk to it must not
+// block the event loop.
+const run = promisify(execFile);
+const { startSandbox } = require('../sandbox/hubspot.js');
+
+const root = path.resolve(__dirname, '..', '..');
+const collectorVersion = require(path.join(root, 'package.json')).devDependencies['@walkeros/collector'];
+
+function quickStart() {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.split('## Quick start')[1];
+  const match = /```js\n([\s\S]*?)```/.exec(section);
+  assert.ok(match, 'the README has a quick start example');
+  return match[1];
+}
+
+test('the packed tarball installs and runs in an empty project, as the README says', { timeout: 180000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubspot-pkg-'));
+  const sandbox = await startSandbox({ token: 'readme-token' });
+  try {
+    const tarball = execFileSync('npm', ['pack', path.join(root, 'pkg'), '--pack-destination', dir, '--silent'], {
+      encoding: 'utf8',
+    }).trim().split('\n').pop();
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'pkg', 'package.json'), 'utf8'));
+    assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
+
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    execFileSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--silent', `./${tarball}`, `@walkeros/collector@${collectorVersion}`],
+      { cwd: dir, stdio: 'inherit' },
+    );
+
+    // HubSpot's address is the only thing changed: the example itself runs untouched.
+    fs.writeFileSync(
+      path.join(dir, 'to-sandbox.cjs'),
+      `const real = globalThis.fetch;
+globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.com', process.env.SANDBOX_URL), init);
+`,
+    );
+    fs.writeFileSync(path.join(dir, 'quick-start.cjs'), quickStart());
+    fs.writeFileSync(
+      path.join(dir, 'esm.mjs'),
+      `import destinationHubspot, { destinationHubspot as named } from 'walkeros-destination-hubspot';
+if (destinationHubspot !== named || destinationHubspot.type !== 'hubspot') process.exit(1);
+console.log('esm ok');
+`,
+    );
+    const env = {
+      ...process.env,
+      SANDBOX_URL: sandbox.url,
+      HUBSPOT_ACCESS_TOKEN: sandbox.token,
+      HUBSPOT_EVENT_PREFIX: 'pe12345678_',
+    };
+    await run('node', ['--require', './to-sandbox.cjs', 'quick-start.cjs'], { cwd: dir, env, timeout: 30000 });
+    assert.equal((await run('node', ['esm.mjs'], { cwd: dir })).stdout.trim(), 'esm ok');
+
+    assert.deepEqual(sandbox.events.map(({ occurredAt, ...rest }) => rest), [
+      {
+        eventName: 'pe12345678_purchase_completed',
+        email: 'jane@example.com',
+        properties: { hs_touchpoint_source: 'walkerOS', order_id: 'ord-1', revenue: '99.5' },
+        via: 'send',
+      },
+    ]);
+
+    const installed = path.join(dir, 'node_modules', 'walkeros-destination-hubspot');
+    const files = fs.readdirSync(installed, { recursive: true });
+    assert.ok(files.includes(path.join('wasm', 'walkeros_destination_hubspot_bg.wasm')));
+  } finally {
+    await sandbox.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
