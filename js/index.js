@@ -5,18 +5,11 @@
 // errors back to the collector; every decision is made in Rust.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
+const { toJson, configJson } = require('./config.js');
 
 // One core per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
 const instances = new WeakMap();
-
-function toJson(value, what) {
-  try {
-    return JSON.stringify(value);
-  } catch (error) {
-    throw new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
-  }
-}
 
 function pickFetch(env) {
   if (env && typeof env.fetch === 'function') return env.fetch;
@@ -27,8 +20,11 @@ function pickFetch(env) {
 class Instance {
   constructor(config, env) {
     const settings = config.settings === undefined ? {} : config.settings;
-    this.core = new HubspotCore(toJson(settings, 'settings'), pickFetch(env));
+    this.callbacks = [];
+    this.core = new HubspotCore(configJson(settings, this.callbacks, 'settings'), pickFetch(env), this.callbacks);
     this.rules = new WeakMap();
+    // Per rule handle (and -1 for none): the event fields the core reads.
+    this.sections = new Map();
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     const mapping = config.mapping || {};
@@ -51,10 +47,26 @@ class Instance {
     if (!rule || typeof rule !== 'object') return undefined;
     let id = this.rules.get(rule);
     if (id === undefined) {
-      id = this.core.addRule(toJson(rule, field), field);
+      id = this.core.addRule(configJson(rule, this.callbacks, field), field);
       this.rules.set(rule, id);
     }
     return id;
+  }
+
+  /** The event as JSON text, with only the fields the core will read. */
+  eventJson(event, ruleId) {
+    const slot = ruleId === undefined ? -1 : ruleId;
+    let sections = this.sections.get(slot);
+    if (sections === undefined) {
+      sections = this.core.sections(ruleId) || null;
+      this.sections.set(slot, sections);
+    }
+    if (!sections || !event || typeof event !== 'object') return toJson(event, 'event');
+    const picked = {};
+    for (const key of sections) {
+      if (Object.prototype.hasOwnProperty.call(event, key)) picked[key] = event[key];
+    }
+    return toJson(picked, 'event');
   }
 }
 
@@ -75,14 +87,14 @@ const destinationHubspot = {
     instanceFor(config, env);
   },
 
-  async push(event, { config, rule, data, env, logger }) {
+  async push(event, { config, rule, data, env, logger, collector }) {
     const instance = instanceFor(config, env);
     const ruleId = instance.ruleId(rule);
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    await instance.core.push(toJson(event, 'event'), ruleId, dataJson, logger);
+    await instance.core.push(instance.eventJson(event, ruleId), ruleId, dataJson, logger, event, collector);
   },
 
-  async pushBatch(batch, { config, env, logger }) {
+  async pushBatch(batch, { config, env, logger, collector }) {
     const instance = instanceFor(config, env);
     const entries = batch.entries || batch.events.map((event) => ({ event }));
     const rules = entries.map((e) => {
@@ -94,6 +106,8 @@ const destinationHubspot = {
       Int32Array.from(rules),
       toJson(entries.map((e) => (e.data === undefined ? null : e.data)), 'mapped data'),
       logger,
+      entries.map((e) => e.event),
+      collector,
     );
     if (failed.length > 0) {
       return { failed: failed.map(([index, error]) => ({ index, error })) };

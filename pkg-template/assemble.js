@@ -30,7 +30,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json')
 manifest.version = version;
 fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-for (const file of ['index.js', 'index.mjs', 'index.d.ts']) {
+for (const file of fs.readdirSync(path.join(root, 'js'))) {
   fs.copyFileSync(path.join(root, 'js', file), path.join(out, file));
 }
 fs.copyFileSync(path.join(wasmDir, glue), path.join(out, 'wasm', glue));

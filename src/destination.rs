@@ -9,6 +9,7 @@ use std::future::Future;
 use crate::dedup::{Dedup, DEFAULT_CAPACITY};
 use crate::error::{ConfigError, Notice};
 use crate::http::{self, Outcome, Request};
+use crate::mapping::Host;
 use crate::plan::{self, ContactUpsert, Plan};
 use crate::queue::Queue;
 use crate::rule::Rule;
@@ -61,9 +62,28 @@ impl Core {
         Ok(self.rules.len() - 1)
     }
 
-    pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value) -> Plan {
+    pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value, host: &dyn Host) -> Plan {
         let rule = rule.and_then(|id| self.rules.get(id));
-        plan::plan(&self.settings, event, rule, data)
+        plan::plan(&self.settings, event, rule, data, host)
+    }
+
+    /// The top-level event fields planning an event under `rule` reads, or
+    /// `None` when it may read any of them. The shell serialises only these.
+    pub fn sections(&self, rule: Option<usize>) -> Option<Vec<String>> {
+        let mut sections: Vec<String> = ["name", "timestamp", "consent"].map(String::from).to_vec();
+        let s = &self.settings;
+        let rule = rule.and_then(|id| self.rules.get(id));
+        let mappings = [&s.email, &s.object_id, &s.identify]
+            .into_iter()
+            .chain(rule.map(|r| &r.identify))
+            .chain(rule.map(|r| &r.properties))
+            .flatten();
+        for mapping in mappings {
+            if !mapping.sections(&mut sections) {
+                return None;
+            }
+        }
+        Some(sections)
     }
 
     pub fn queued(&self) -> usize {
@@ -78,8 +98,9 @@ pub async fn push(
     event: &Value,
     rule: Option<usize>,
     data: &Value,
+    host: &dyn Host,
 ) -> Report {
-    let plan = core.borrow().plan(event, rule, data);
+    let plan = core.borrow().plan(event, rule, data, host);
     let mut report = Report {
         notices: plan.notices,
         ..Report::default()
@@ -119,17 +140,19 @@ pub async fn push(
 }
 
 /// Handles the collector's own batches (`pushBatch`): upserts first, then
-/// the events in chunks of `batchSize`.
-pub async fn push_batch(
+/// the events in chunks of `batchSize`. `host(i)` calls entry `i`'s mapping
+/// functions.
+pub async fn push_batch<'h>(
     core: &RefCell<Core>,
     transport: &impl Transport,
     entries: &[(Value, Option<usize>, Value)],
+    host: &dyn Fn(usize) -> Box<dyn Host + 'h>,
 ) -> Report {
     let mut report = Report::default();
     let mut upserts = Vec::new();
     let mut inputs = Vec::new();
     for (index, (event, rule, data)) in entries.iter().enumerate() {
-        let plan = core.borrow().plan(event, *rule, data);
+        let plan = core.borrow().plan(event, *rule, data, &*host(index));
         report.notices.extend(plan.notices);
         upserts.extend(plan.upsert);
         if let Some(input) = plan.send {

@@ -15,11 +15,16 @@ pub mod plan;
 pub mod properties;
 pub mod queue;
 pub mod rule;
+pub mod rules;
 pub mod settings;
 pub mod time;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
+#[cfg(target_arch = "wasm32")]
+pub mod js_host;
+#[cfg(target_arch = "wasm32")]
+pub mod js_value;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

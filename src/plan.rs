@@ -2,7 +2,7 @@
 //! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
 
 use crate::error::Notice;
-use crate::mapping::resolve;
+use crate::mapping::{resolve_with, Host, Mapping};
 use crate::names;
 use crate::properties;
 use crate::rule::Rule;
@@ -66,7 +66,14 @@ pub fn string_map(entries: &[(String, String)]) -> serde_json::Value {
 
 /// Plans one event. `rule` is the matched mapping rule, `data` the collector's
 /// mapped `data` for it (undefined when there is none).
-pub fn plan(settings: &Settings, event: &Value, rule: Option<&Rule>, data: &Value) -> Plan {
+pub fn plan(
+    settings: &Settings,
+    event: &Value,
+    rule: Option<&Rule>,
+    data: &Value,
+    host: &dyn Host,
+) -> Plan {
+    let resolve = |mapping: &Mapping| resolve_with(event, mapping, None, host);
     let name = match event.get("name") {
         Some(Value::String(name)) => name.clone(),
         _ => String::new(),
@@ -89,20 +96,17 @@ pub fn plan(settings: &Settings, event: &Value, rule: Option<&Rule>, data: &Valu
     }
 
     if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
-        plan.upsert = contact_upsert(&resolve(event, identify, None), &name, &mut plan.notices);
+        plan.upsert = contact_upsert(&resolve(identify), &name, &mut plan.notices);
     }
     if rule.silent {
         return plan;
     }
 
-    let email = settings
-        .email
-        .as_ref()
-        .and_then(|m| identity(&resolve(event, m, None)));
+    let email = settings.email.as_ref().and_then(|m| identity(&resolve(m)));
     let object_id = settings
         .object_id
         .as_ref()
-        .and_then(|m| identity(&resolve(event, m, None)));
+        .and_then(|m| identity(&resolve(m)));
     if email.is_none() && object_id.is_none() {
         plan.notices.push(Notice::warn(
             &name,
@@ -140,7 +144,7 @@ pub fn plan(settings: &Settings, event: &Value, rule: Option<&Rule>, data: &Valu
     let mut props = settings.default_properties.clone();
     properties::merge(&mut props, properties::from_object(data));
     if let Some(mapping) = &rule.properties {
-        match resolve(event, mapping, None) {
+        match resolve(mapping) {
             resolved @ Value::Object(_) => {
                 properties::merge(&mut props, properties::from_object(&resolved))
             }

@@ -4,13 +4,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::destination::{self, Core, Report};
 use crate::error::Notice;
 use crate::fetch::FetchTransport;
+use crate::js_host::JsHost;
+use crate::js_value::to_js;
+use crate::mapping::{self, NoCallbacks};
+use crate::rules::RuleTable;
 use crate::settings::Settings;
 use crate::value::Value;
 
@@ -18,19 +22,38 @@ use crate::value::Value;
 pub struct HubspotCore {
     core: Rc<RefCell<Core>>,
     transport: Rc<FetchTransport>,
+    /// The shell's registry of the config's functions.
+    callbacks: Array,
 }
 
 #[wasm_bindgen]
 impl HubspotCore {
-    /// Validates `settings` (JSON text); `fetch` makes every HTTP request.
+    /// Validates `settings` (JSON text); `fetch` makes every HTTP request;
+    /// `callbacks` is the registry the config's functions were put in.
     #[wasm_bindgen(constructor)]
-    pub fn new(settings: &str, fetch: Function) -> Result<HubspotCore, JsError> {
+    pub fn new(settings: &str, fetch: Function, callbacks: Array) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
         let transport = FetchTransport::new(fetch, &settings.api_base, &settings.access_token);
         Ok(HubspotCore {
             core: Rc::new(RefCell::new(Core::new(settings))),
             transport: Rc::new(transport),
+            callbacks,
         })
+    }
+
+    /// The top-level event fields to serialise for `rule`, or undefined for
+    /// the whole event.
+    pub fn sections(&self, rule: Option<u32>) -> Option<Vec<String>> {
+        self.core.borrow().sections(rule.map(|r| r as usize))
+    }
+
+    fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
+        JsHost {
+            callbacks: self.callbacks.clone(),
+            root,
+            collector,
+            logger: logger.clone(),
+        }
     }
 
     /// Compiles a mapping rule (JSON text); `field` names it in errors.
@@ -45,16 +68,21 @@ impl HubspotCore {
         Ok(id as u32)
     }
 
-    /// Handles one event; rejects when HubSpot did not accept it.
+    /// Handles one event (`event` is its JSON text, `root` the object
+    /// itself); rejects when HubSpot did not accept it.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &self,
         event: &str,
         rule: Option<u32>,
         data: Option<String>,
         logger: JsValue,
+        root: JsValue,
+        collector: JsValue,
     ) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
+        let host = self.host(root, collector, &logger);
         let input = parse(event, "event").and_then(|event| {
             let data = match data {
                 Some(data) => parse(&data, "data")?,
@@ -64,9 +92,8 @@ impl HubspotCore {
         });
         future_to_promise(async move {
             let (event, data) = input.map_err(JsValue::from)?;
-            let report =
-                destination::push(&core, &*transport, &event, rule.map(|r| r as usize), &data)
-                    .await;
+            let rule = rule.map(|r| r as usize);
+            let report = destination::push(&core, &*transport, &event, rule, &data, &host).await;
             finish(report, &logger, &transport)
         })
     }
@@ -81,9 +108,12 @@ impl HubspotCore {
         rules: Vec<i32>,
         data: &str,
         logger: JsValue,
+        roots: Array,
+        collector: JsValue,
     ) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
+        let callbacks = self.callbacks.clone();
         let input = parse(events, "batch events").and_then(|events| {
             let data = parse(data, "batch data")?;
             Ok((events, data))
@@ -104,7 +134,15 @@ impl HubspotCore {
                     (event, rule, data.get(i).cloned().unwrap_or_default())
                 })
                 .collect();
-            let report = destination::push_batch(&core, &*transport, &entries).await;
+            let host = |i: usize| -> Box<dyn mapping::Host> {
+                Box::new(JsHost {
+                    callbacks: callbacks.clone(),
+                    root: roots.get(i as u32),
+                    collector: collector.clone(),
+                    logger: logger.clone(),
+                })
+            };
+            let report = destination::push_batch(&core, &*transport, &entries, &host).await;
             log_all(&report.notices, &logger, &transport);
             let failed = js_sys::Array::new();
             for (index, reason) in &report.failed {
@@ -181,4 +219,69 @@ fn log_all(notices: &[Notice], logger: &JsValue, transport: &FetchTransport) {
         let message = transport.redact(format!("HubSpot: {}", notice.message));
         let _ = method.call2(logger, &message.into(), &context);
     }
+}
+
+/// `getMappingValue(value, mapping, { consent })` as @walkeros/core resolves
+/// it. `value` and `mapping` are JSON text (functions in `mapping` as
+/// markers into `callbacks`); `root` is the caller's value itself.
+#[wasm_bindgen(js_name = getMappingValue)]
+pub fn get_mapping_value(
+    value: &str,
+    mapping: &str,
+    consent: Option<String>,
+    callbacks: Array,
+    root: JsValue,
+    collector: JsValue,
+    logger: JsValue,
+) -> Result<JsValue, JsError> {
+    let value = parse(value, "value")?;
+    let compiled = mapping::compile(&parse(mapping, "mapping")?);
+    let consent = consent.map(|c| parse(&c, "consent")).transpose()?;
+    let consent = consent.as_ref().and_then(Value::as_object);
+    let result = if callbacks.length() == 0 {
+        mapping::resolve_with(&value, &compiled, consent, &NoCallbacks)
+    } else {
+        let host = JsHost {
+            callbacks,
+            root,
+            collector,
+            logger,
+        };
+        mapping::resolve_with(&value, &compiled, consent, &host)
+    };
+    Ok(to_js(&result))
+}
+
+/// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,
+/// actionKey, index]` (index undefined unless the slot is an array), or
+/// undefined. Throws when a rule condition throws, as walkerOS does.
+#[wasm_bindgen(js_name = getMappingEvent)]
+pub fn get_mapping_event(
+    event: &str,
+    mapping: &str,
+    callbacks: Array,
+    root: JsValue,
+    collector: JsValue,
+) -> Result<JsValue, JsValue> {
+    let event = parse(event, "event")?;
+    let table = RuleTable::compile(&parse(mapping, "mapping")?);
+    let host = JsHost {
+        callbacks,
+        root,
+        logger: JsValue::UNDEFINED,
+        collector,
+    };
+    let found = table
+        .find(&event, &host)
+        .map_err(|_| JsValue::from(JsError::new("a mapping rule condition threw")))?;
+    Ok(match found {
+        Some(m) => Array::of3(
+            &m.entity.into(),
+            &m.action.into(),
+            &m.index
+                .map_or(JsValue::UNDEFINED, |i| JsValue::from(i as u32)),
+        )
+        .into(),
+        None => JsValue::UNDEFINED,
+    })
 }

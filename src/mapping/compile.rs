@@ -1,6 +1,7 @@
 //! Turns a mapping value (parsed JSON) into the form `resolve` walks.
 
-use super::{Chain, Config, Item, Mapping, Path, Scope, Shape};
+use super::callback::{is_marker, without_functions, Callback};
+use super::{Callbacks, Chain, Config, Item, Mapping, Path, Scope, Shape};
 use crate::value::{Object, Value};
 
 /// Compiles any value. Shapes walkerOS would reject at run time compile to
@@ -30,7 +31,10 @@ fn compile_item(value: &Value) -> Item {
             value: Value::Undefined,
             consent: None,
             shape: Shape::Plain,
+            callbacks: None,
         })),
+        // A function where a mapping is expected has no keys.
+        v if is_marker(v) => Item::Nothing,
         Value::String(path) => Item::Path(Path::new(path)),
         Value::Object(entries) if entries.is_empty() => Item::Nothing,
         Value::Object(entries) => compile_config(entries),
@@ -46,13 +50,24 @@ fn compile_config(entries: &Object) -> Item {
     let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
     let key = match get("key") {
         None => None,
+        Some(v) if is_marker(v) => return Item::Fails,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(Path::new(s)),
         Some(v) if !v.is_truthy() => None,
         // walkerOS calls `key.split`, which throws on anything but a string.
         Some(_) => return Item::Fails,
     };
+    let callbacks = Callbacks {
+        condition: Callback::from_option(get("condition")),
+        fn_: Callback::from_option(get("fn")),
+        validate: Callback::from_option(get("validate")),
+    };
+    let callbacks =
+        (callbacks.condition.is_some() || callbacks.fn_.is_some() || callbacks.validate.is_some())
+            .then(|| Box::new(callbacks));
     let consent = match get("consent") {
+        // A function has no keys, so it requires nothing.
+        Some(v) if is_marker(v) => Some(Vec::new()),
         Some(v) if v.is_truthy() => Some(consent_keys(v)),
         _ => None,
     };
@@ -71,6 +86,7 @@ fn compile_config(entries: &Object) -> Item {
         }
     } else if let Some(m) = get("map").filter(|v| v.is_truthy()) {
         match m {
+            v if is_marker(v) => Shape::Map(Vec::new()),
             Value::Object(fields) => Shape::Map(
                 fields
                     .iter()
@@ -89,9 +105,10 @@ fn compile_config(entries: &Object) -> Item {
     };
     Item::Config(Box::new(Config {
         key,
-        value: get("value").cloned().unwrap_or_default(),
+        value: get("value").map(without_functions).unwrap_or_default(),
         consent,
         shape,
+        callbacks,
     }))
 }
 

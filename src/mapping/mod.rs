@@ -3,6 +3,7 @@
 //! The semantics follow `getMappingValue` of @walkeros/core 4.2.1: see
 //! `../shared/WALKEROS.md` §4 for the measured behaviour.
 
+mod callback;
 mod cast;
 mod compile;
 mod consent;
@@ -10,11 +11,12 @@ mod path;
 mod resolve;
 mod validate;
 
+pub use callback::{Callback, Host, NoCallbacks, MARKER};
 pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;
 pub use path::Path;
-pub use resolve::resolve;
+pub use resolve::{resolve, resolve_with};
 pub use validate::validate;
 
 use crate::value::{Object, Value};
@@ -53,6 +55,15 @@ struct Config {
     value: Value,
     consent: Option<Object>,
     shape: Shape,
+    /// Boxed: JSON configs never have any.
+    callbacks: Option<Box<Callbacks>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Callbacks {
+    condition: Option<Callback>,
+    fn_: Option<Callback>,
+    validate: Option<Callback>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +93,8 @@ impl Chain {
         self.items.iter().all(|item| match item {
             Item::Path(p) => push_section(p, into),
             Item::Nothing | Item::Fails => true,
+            // A callback may read anything.
+            Item::Config(c) if c.callbacks.is_some() => false,
             Item::Config(c) => {
                 let key_ok = match &c.key {
                     Some(p) => push_section(p, into),

@@ -1,6 +1,7 @@
 //! Checks a mapping value's shape up front, so a typo in a config is an
 //! error at `init` instead of a value that silently resolves to nothing.
 
+use super::callback::is_marker;
 use crate::error::{show, ConfigError};
 use crate::value::Value;
 
@@ -40,6 +41,11 @@ pub fn validate(value: &Value, field: &str) -> Result<(), ConfigError> {
 
 fn validate_item(value: &Value, field: &str) -> Result<(), ConfigError> {
     match value {
+        v if is_marker(v) => Err(ConfigError::new(
+            field,
+            "is a function, which walkerOS resolves to nothing in this place",
+            "wrap it as { fn: yourFunction }",
+        )),
         Value::String(_) => Ok(()),
         Value::Object(entries) => {
             for (key, v) in entries {
@@ -97,10 +103,10 @@ fn validate_option(key: &str, v: &Value, field: &str) -> Result<(), ConfigError>
                 .try_for_each(|(i, item)| validate(item, &format!("{field}[{i}]"))),
             _ => wrong("an array of mapping values"),
         },
-        "condition" | "fn" | "validate" => Err(ConfigError::new(
+        "condition" | "fn" | "validate" if !is_marker(v) => Err(ConfigError::new(
             field,
-            "is a function option, which a JSON config cannot carry",
-            "remove it, or configure the destination from JavaScript",
+            format!("must be a function, got {} ({})", v.kind(), show(v)),
+            "pass a JavaScript function (JSON configs cannot hold functions), or remove it",
         )),
         _ => Ok(()),
     }
