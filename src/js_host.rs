@@ -6,7 +6,7 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js_value::{from_js, is_plain_object, to_js};
-use crate::mapping::Host;
+use crate::mapping::{Host, Threw};
 use crate::value::{Object as Entries, Value};
 
 /// `callbacks` is the shell's registry: `{ fn, item, key, bare }` per
@@ -83,12 +83,12 @@ impl Host for JsHost {
         value: &Value,
         is_root: bool,
         consent: Option<&Entries>,
-    ) -> Result<Value, ()> {
+    ) -> Result<Value, Threw> {
         let entry = self.callbacks.get(id);
         let field = |name: &str| Reflect::get(&entry, &name.into()).unwrap_or(JsValue::UNDEFINED);
         let key = field("key").as_string().unwrap_or_else(|| "fn".into());
         let Ok(function) = field("fn").dyn_into::<Function>() else {
-            return Err(());
+            return Err(Threw);
         };
         let arg = if is_root {
             self.root.clone()
@@ -106,12 +106,12 @@ impl Host for JsHost {
                     "the mapping {key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously"
                 ));
                 self.report(&key, &error);
-                Err(())
+                Err(Threw)
             }
             Ok(result) => Ok(from_js(&result)),
             Err(error) => {
                 self.report(&key, &error);
-                Err(())
+                Err(Threw)
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Which mapping rule an event gets: `getMappingEvent` of @walkeros/core
 //! 4.2.1 (../shared/WALKEROS.md §3), with own-key lookups only.
 
-use crate::mapping::{Callback, Host};
+use crate::mapping::{Callback, Host, Threw};
 use crate::value::{lookup, Object, Value};
 
 /// The `mapping` config, compiled: entity → action → rule candidates.
@@ -54,7 +54,7 @@ impl RuleTable {
     /// The rule for `event` (its `name` is split on spaces). Rule conditions
     /// are called through `host` as `condition(event, ctx)`; one that throws
     /// makes the lookup fail, as in walkerOS.
-    pub fn find(&self, event: &Value, host: &dyn Host) -> Result<Option<Match>, ()> {
+    pub fn find(&self, event: &Value, host: &dyn Host) -> Result<Option<Match>, Threw> {
         let name = event.get("name").and_then(Value::as_str).unwrap_or("");
         let mut parts = name.split(' ');
         let (entity, action) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -137,7 +137,7 @@ fn first(
     event: &Value,
     consent: Option<&Object>,
     host: &dyn Host,
-) -> Result<Option<Option<usize>>, ()> {
+) -> Result<Option<Option<usize>>, Threw> {
     let Some(Slot::Rules { many, conditions }) = slot else {
         return Ok(None);
     };
@@ -145,7 +145,7 @@ fn first(
         let holds = match condition {
             None => true,
             Some(Callback::Js(id)) => host.call(*id, event, true, consent)?.is_truthy(),
-            Some(Callback::Broken) => return Err(()),
+            Some(Callback::Broken) => return Err(Threw),
         };
         if holds {
             return Ok(Some(many.then_some(index)));

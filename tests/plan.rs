@@ -1,13 +1,18 @@
 //! What an event becomes: identity, names, properties, times.
 
+use walkeros_destination_hubspot::mapping::NoCallbacks;
 use walkeros_destination_hubspot::names::{event_name_part, is_valid_name, is_valid_prefix};
-use walkeros_destination_hubspot::plan::plan;
+use walkeros_destination_hubspot::plan::Plan;
 use walkeros_destination_hubspot::properties::{js_number, stringify};
 use walkeros_destination_hubspot::rule::Rule;
 use walkeros_destination_hubspot::settings::Settings;
 use walkeros_destination_hubspot::time::iso8601;
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
+
+fn plan(s: &Settings, e: &Value, r: Option<&Rule>, d: &Value) -> Plan {
+    walkeros_destination_hubspot::plan::plan(s, e, r, d, &NoCallbacks)
+}
 
 fn settings(extra: &str) -> Settings {
     let sep = if extra.is_empty() { "" } else { "," };

@@ -33,6 +33,10 @@ pub fn is_marker(value: &Value) -> bool {
     marker_id(value).is_some()
 }
 
+/// A callback threw (or was not a function); the host has reported it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Threw;
+
 /// Calls the functions of a config with walkerOS's arguments.
 pub trait Host {
     /// Calls function `id` as `fn(value, { event, mapping, collector, logger,
@@ -45,15 +49,15 @@ pub trait Host {
         value: &Value,
         is_root: bool,
         consent: Option<&Object>,
-    ) -> Result<Value, ()>;
+    ) -> Result<Value, Threw>;
 }
 
 /// The host of configs that have no functions (all JSON configs).
 pub struct NoCallbacks;
 
 impl Host for NoCallbacks {
-    fn call(&self, _: u32, _: &Value, _: bool, _: Option<&Object>) -> Result<Value, ()> {
-        Err(())
+    fn call(&self, _: u32, _: &Value, _: bool, _: Option<&Object>) -> Result<Value, Threw> {
+        Err(Threw)
     }
 }
 
@@ -64,10 +68,10 @@ pub fn invoke(
     value: &Value,
     is_root: bool,
     consent: Option<&Object>,
-) -> Result<Value, ()> {
+) -> Result<Value, Threw> {
     match callback {
         Callback::Js(id) => host.call(id, value, is_root, consent),
-        Callback::Broken => Err(()),
+        Callback::Broken => Err(Threw),
     }
 }
 

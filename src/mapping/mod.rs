@@ -11,7 +11,7 @@ mod path;
 mod resolve;
 mod validate;
 
-pub use callback::{Callback, Host, NoCallbacks, MARKER};
+pub use callback::{Callback, Host, NoCallbacks, Threw, MARKER};
 pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;

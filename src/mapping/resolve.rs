@@ -1,6 +1,6 @@
 //! Resolves a compiled mapping against a value, as `getMappingValue` does.
 
-use super::callback::{invoke, Host, NoCallbacks};
+use super::callback::{invoke, Host, NoCallbacks, Threw};
 use super::{cast_to_property, is_granted, Chain, Config, Item, Mapping, Scope, Shape};
 use crate::value::{Object, Value};
 
@@ -81,7 +81,7 @@ impl Run<'_> {
         callback: super::Callback,
         value: &Value,
         consent: Option<&Object>,
-    ) -> Result<Value, ()> {
+    ) -> Result<Value, Threw> {
         invoke(
             self.host,
             callback,
@@ -115,11 +115,10 @@ impl Run<'_> {
         }
         // The key or default result; `map`, `set` and a `loop` over an array
         // replace it, so it is only computed where it is kept.
-        let fn_result = match callbacks.and_then(|cb| cb.fn_) {
-            // A throwing fn gives undefined; a key still overrides it.
-            Some(f) => Some(self.call(f, value, consent).unwrap_or_default()),
-            None => None,
-        };
+        // A throwing fn gives undefined; a key still overrides it.
+        let fn_result = callbacks
+            .and_then(|cb| cb.fn_)
+            .map(|f| self.call(f, value, consent).unwrap_or_default());
         let base = || match (&c.key, &fn_result) {
             (Some(path), _) => path.get(value, &c.value),
             (None, Some(result)) => result.clone(),
