@@ -1,35 +1,70 @@
 'use strict';
 
-// Serialising configs for the Rust core. JSON cannot hold functions, so each
-// function (a mapping `fn`, `condition` or `validate`, a rule `condition`)
-// goes into `registry` and is written as a marker the core calls it by.
+// JSON text for the Rust core. Configs (settings, rules, mapping values) and
+// the values handed to the mapping functions go through a tagging encoder
+// that keeps what JSON cannot hold as strings starting with NUL: undefined,
+// non-plain values (Dates, class instances, BigInt), NaN, infinities, -0 and
+// functions. A config's functions (a mapping `fn`, `condition` or
+// `validate`, a rule `condition`) go into a registry and become markers the
+// core calls them by. Events on the hot path use plain JSON.stringify.
 
-const MARKER = '\u0000fn:';
+const NUL = '\u0000';
+
+function isPlainObject(value) {
+  return Object.prototype.toString.call(value) === '[object Object]';
+}
+
+function fail(what, error) {
+  return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+}
 
 function toJson(value, what) {
   try {
     return JSON.stringify(value);
   } catch (error) {
-    throw new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+    throw fail(what, error);
   }
 }
 
 /**
- * JSON text of a config, with its functions registered as `{ fn, item, key,
- * bare }`: `item` is the object holding the function (walkerOS passes it as
- * `ctx.mapping`), `key` its option name, `bare` that it is called without a
- * context (rule conditions outside a collector).
+ * Tagged JSON text of `value`. With a `registry`, each function is added to
+ * it as `{ fn, item, key, bare }` (`item` is the object holding it, which
+ * walkerOS passes as `ctx.mapping`; `bare` marks rule conditions called with
+ * no context) and written as a marker; without one it is a non-plain value.
  */
-function configJson(value, registry, what, bare = false) {
+function taggedJson(value, what, registry, bare = false) {
+  function replace(key, encoded) {
+    const raw = this[key];
+    switch (typeof raw) {
+      case 'undefined':
+        return `${NUL}u`;
+      case 'function':
+        if (!registry) return `${NUL}o`;
+        registry.push({ fn: raw, item: this, key, bare });
+        return `${NUL}fn:${registry.length - 1}`;
+      case 'number':
+        if (Number.isNaN(raw)) return `${NUL}nan`;
+        if (raw === Infinity) return `${NUL}inf`;
+        if (raw === -Infinity) return `${NUL}-inf`;
+        if (Object.is(raw, -0)) return `${NUL}-0`;
+        return raw;
+      case 'string':
+        return raw.charCodeAt(0) === 0 ? `${NUL}${raw}` : raw;
+      case 'boolean':
+        return raw;
+      case 'bigint':
+      case 'symbol':
+        return `${NUL}o`;
+      default:
+        if (raw === null || Array.isArray(raw) || isPlainObject(raw)) return encoded;
+        return `${NUL}o`;
+    }
+  }
   try {
-    return JSON.stringify(value, function replace(key, v) {
-      if (typeof v !== 'function') return v;
-      registry.push({ fn: v, item: this, key, bare });
-      return `${MARKER}${registry.length - 1}`;
-    });
+    return JSON.stringify(value, replace);
   } catch (error) {
-    throw new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+    throw fail(what, error);
   }
 }
 
-module.exports = { toJson, configJson };
+module.exports = { toJson, taggedJson };

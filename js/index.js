@@ -5,7 +5,7 @@
 // errors back to the collector; every decision is made in Rust.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { toJson, configJson } = require('./config.js');
+const { toJson, taggedJson } = require('./config.js');
 
 // One core per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
@@ -21,7 +21,7 @@ class Instance {
   constructor(config, env) {
     const settings = config.settings === undefined ? {} : config.settings;
     this.callbacks = [];
-    this.core = new HubspotCore(configJson(settings, this.callbacks, 'settings'), pickFetch(env), this.callbacks);
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks);
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): the event fields the core reads.
     this.sections = new Map();
@@ -47,7 +47,7 @@ class Instance {
     if (!rule || typeof rule !== 'object') return undefined;
     let id = this.rules.get(rule);
     if (id === undefined) {
-      id = this.core.addRule(configJson(rule, this.callbacks, field), field);
+      id = this.core.addRule(taggedJson(rule, field, this.callbacks), field);
       this.rules.set(rule, id);
     }
     return id;

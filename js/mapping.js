@@ -5,7 +5,7 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { toJson, configJson } = require('./config.js');
+const { taggedJson } = require('./config.js');
 
 /**
  * `getMappingValue(value, mapping, { consent, collector })`: the mapped
@@ -13,16 +13,15 @@ const { toJson, configJson } = require('./config.js');
  * Mapping functions are called synchronously.
  */
 async function getMappingValue(value, mapping = {}, options = {}) {
-  if (value === undefined || typeof value === 'function') return undefined;
+  if (value === undefined) return undefined;
   const registry = [];
-  const mappingJson = configJson(mapping, registry, 'mapping');
-  if (mappingJson === undefined) return undefined;
+  const mappingJson = taggedJson(mapping, 'mapping', registry);
   const collector = options.collector;
   const consent = options.consent || (collector && collector.consent);
   return wasm.getMappingValue(
-    toJson(value, 'value'),
+    taggedJson(value, 'value'),
     mappingJson,
-    consent ? toJson(consent, 'consent') : undefined,
+    consent ? taggedJson(consent, 'consent') : undefined,
     registry,
     value,
     collector,
@@ -39,8 +38,8 @@ async function getMappingEvent(event, mapping, collector) {
   const [entity, action] = String((event && event.name) || '').split(' ');
   if (!mapping || !entity || !action) return {};
   const registry = [];
-  const mappingJson = configJson(mapping, registry, 'mapping', !collector);
-  const found = wasm.getMappingEvent(toJson(event, 'event'), mappingJson, registry, event, collector);
+  const mappingJson = taggedJson(mapping, 'mapping', registry, !collector);
+  const found = wasm.getMappingEvent(taggedJson(event, 'event'), mappingJson, registry, event, collector);
   if (!found) return { eventMapping: undefined, mappingKey: '' };
   const [entityKey, actionKey, index] = found;
   const slot = mapping[entityKey][actionKey];

@@ -38,7 +38,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
-        let value = Value::parse(json).map_err(|e| {
+        let value = Value::parse_tagged(json).map_err(|e| {
             ConfigError::new(
                 "settings",
                 format!("could not be read ({e})"),

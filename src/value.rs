@@ -33,6 +33,37 @@ impl Value {
         serde_json::from_str(json).map_err(|e| e.to_string())
     }
 
+    /// Parses JSON written by the JS shell's tagging encoder, which keeps
+    /// what JSON cannot hold as strings starting with NUL: `undefined`,
+    /// non-plain values, NaN, infinities and -0. A string that really starts
+    /// with NUL arrives with a second one.
+    pub fn parse_tagged(json: &str) -> Result<Value, String> {
+        let mut value = Value::parse(json)?;
+        value.untag();
+        Ok(value)
+    }
+
+    fn untag(&mut self) {
+        match self {
+            Value::String(s) if s.starts_with('\0') => {
+                *self = match &s[1..] {
+                    "u" => Value::Undefined,
+                    "o" => Value::Opaque,
+                    "nan" => Value::Number(f64::NAN),
+                    "inf" => Value::Number(f64::INFINITY),
+                    "-inf" => Value::Number(f64::NEG_INFINITY),
+                    "-0" => Value::Number(-0.0),
+                    escaped if escaped.starts_with('\0') => Value::String(escaped.to_string()),
+                    // Callback markers stay for the mapping compiler.
+                    _ => return,
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(Value::untag),
+            Value::Object(entries) => entries.iter_mut().for_each(|(_, v)| v.untag()),
+            _ => {}
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
     }

@@ -59,7 +59,7 @@ impl HubspotCore {
     /// Compiles a mapping rule (JSON text); `field` names it in errors.
     #[wasm_bindgen(js_name = addRule)]
     pub fn add_rule(&self, rule: &str, field: &str) -> Result<u32, JsError> {
-        let value = parse(rule, field)?;
+        let value = parse_tagged(rule, field)?;
         let id = self
             .core
             .borrow_mut()
@@ -189,6 +189,16 @@ fn parse(json: &str, what: &str) -> Result<Value, JsError> {
     })
 }
 
+/// For text from the shell's tagging encoder (configs, and values given to
+/// the mapping functions).
+fn parse_tagged(json: &str, what: &str) -> Result<Value, JsError> {
+    Value::parse_tagged(json).map_err(|e| {
+        JsError::new(&format!(
+            "HubSpot destination: the {what} could not be read: {e}"
+        ))
+    })
+}
+
 fn finish(
     report: Report,
     logger: &JsValue,
@@ -234,9 +244,9 @@ pub fn get_mapping_value(
     collector: JsValue,
     logger: JsValue,
 ) -> Result<JsValue, JsError> {
-    let value = parse(value, "value")?;
-    let compiled = mapping::compile(&parse(mapping, "mapping")?);
-    let consent = consent.map(|c| parse(&c, "consent")).transpose()?;
+    let value = parse_tagged(value, "value")?;
+    let compiled = mapping::compile(&parse_tagged(mapping, "mapping")?);
+    let consent = consent.map(|c| parse_tagged(&c, "consent")).transpose()?;
     let consent = consent.as_ref().and_then(Value::as_object);
     let result = if callbacks.length() == 0 {
         mapping::resolve_with(&value, &compiled, consent, &NoCallbacks)
@@ -263,8 +273,8 @@ pub fn get_mapping_event(
     root: JsValue,
     collector: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let event = parse(event, "event")?;
-    let table = RuleTable::compile(&parse(mapping, "mapping")?);
+    let event = parse_tagged(event, "event")?;
+    let table = RuleTable::compile(&parse_tagged(mapping, "mapping")?);
     let host = JsHost {
         callbacks,
         root,

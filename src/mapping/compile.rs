@@ -41,8 +41,17 @@ fn compile_item(value: &Value) -> Item {
         Value::Null | Value::Undefined | Value::Opaque => Item::Fails,
         // Object.keys of a number or boolean is empty.
         Value::Bool(_) | Value::Number(_) => Item::Nothing,
-        // Only top-level and second-level arrays have a meaning.
-        Value::Array(_) => Item::Fails,
+        // A deeper array is an object to walkerOS: without keys when empty;
+        // else its only option is the inherited `map` (Array.prototype.map,
+        // a function with no entries), which gives `{}`.
+        Value::Array(items) if items.is_empty() => Item::Nothing,
+        Value::Array(_) => Item::Config(Box::new(Config {
+            key: None,
+            value: Value::Undefined,
+            consent: None,
+            shape: Shape::Map(Vec::new()),
+            callbacks: None,
+        })),
     }
 }
 
@@ -72,29 +81,52 @@ fn compile_config(entries: &Object) -> Item {
         _ => None,
     };
     let shape = if let Some(l) = get("loop").filter(|v| v.is_truthy()) {
-        match l {
-            Value::Array(pair) => {
-                let scope = pair.first().cloned().unwrap_or_default();
-                let inner = pair.get(1).cloned().unwrap_or_default();
-                let scope = match scope {
-                    Value::String(s) if s == "this" => Scope::This,
-                    other => Scope::Value(compile(&other)),
-                };
-                Shape::Loop(scope, compile(&inner))
-            }
+        // walkerOS destructures `[scope, mapping] = loop`, so any iterable
+        // works: a string gives its first two characters.
+        let pair: Vec<Value> = match l {
+            Value::Array(pair) => pair.clone(),
+            Value::String(s) if !is_marker(l) => s
+                .chars()
+                .take(2)
+                .map(|c| Value::String(c.to_string()))
+                .collect(),
             _ => return Item::Fails,
-        }
+        };
+        let scope = pair.first().cloned().unwrap_or_default();
+        let inner = pair.get(1).cloned().unwrap_or_default();
+        let scope = match scope {
+            Value::String(s) if s == "this" => Scope::This,
+            other => Scope::Value(compile(&other)),
+        };
+        Shape::Loop(scope, compile(&inner))
     } else if let Some(m) = get("map").filter(|v| v.is_truthy()) {
-        match m {
-            v if is_marker(v) => Shape::Map(Vec::new()),
-            Value::Object(fields) => Shape::Map(
-                fields
-                    .iter()
-                    .map(|(name, v)| (name.clone(), compile(v)))
-                    .collect(),
-            ),
-            _ => return Item::Fails,
-        }
+        // walkerOS iterates `Object.entries(map)`, which any value has.
+        let fields: Vec<(String, Value)> = match m {
+            v if is_marker(v) => Vec::new(),
+            Value::Object(fields) => fields.clone(),
+            Value::String(s) => s
+                .encode_utf16()
+                .enumerate()
+                .map(|(i, unit)| {
+                    (
+                        i.to_string(),
+                        Value::String(String::from_utf16_lossy(&[unit])),
+                    )
+                })
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Shape::Map(
+            fields
+                .iter()
+                .map(|(name, v)| (name.clone(), compile(v)))
+                .collect(),
+        )
     } else if let Some(s) = get("set").filter(|v| v.is_truthy()) {
         match s {
             Value::Array(items) => Shape::Set(items.iter().map(compile_chain).collect()),
