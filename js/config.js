@@ -67,4 +67,25 @@ function taggedJson(value, what, registry, bare = false) {
   }
 }
 
-module.exports = { toJson, taggedJson };
+/**
+ * The parts of `value` the core reads, from its `projection()`: a node is
+ * `true` for a part taken whole, or `[fields, each]`: of a plain object the
+ * keys in `fields`, of an array each item through `each` (the whole array
+ * when `each` is null or an index is read too), anything else whole.
+ */
+function project(value, node) {
+  if (node === true || value === null || typeof value !== 'object') return value;
+  const [fields, each] = node;
+  if (Array.isArray(value)) {
+    if (!each) return value;
+    for (const key in fields) return value; // read by index as well
+    return value.map((item) => project(item, each));
+  }
+  const out = {};
+  for (const key in fields) {
+    if (Object.prototype.hasOwnProperty.call(value, key)) out[key] = project(value[key], fields[key]);
+  }
+  return out;
+}
+
+module.exports = { toJson, taggedJson, project };

@@ -5,7 +5,7 @@
 // errors back to the collector; every decision is made in Rust.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { toJson, taggedJson } = require('./config.js');
+const { toJson, taggedJson, project } = require('./config.js');
 
 // One core per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
@@ -23,8 +23,8 @@ class Instance {
     this.callbacks = [];
     this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks);
     this.rules = new WeakMap();
-    // Per rule handle (and -1 for none): the event fields the core reads.
-    this.sections = new Map();
+    // Per rule handle (and -1 for none): what the core reads of an event.
+    this.projections = new Map();
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     const mapping = config.mapping || {};
@@ -53,20 +53,16 @@ class Instance {
     return id;
   }
 
-  /** The event as JSON text, with only the fields the core will read. */
-  eventJson(event, ruleId) {
+  /** What the core reads of an event under this rule, or null for all. */
+  projectionFor(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
-    let sections = this.sections.get(slot);
-    if (sections === undefined) {
-      sections = this.core.sections(ruleId) || null;
-      this.sections.set(slot, sections);
+    let projection = this.projections.get(slot);
+    if (projection === undefined) {
+      const json = this.core.projection(ruleId);
+      projection = json === undefined ? null : JSON.parse(json);
+      this.projections.set(slot, projection);
     }
-    if (!sections || !event || typeof event !== 'object') return toJson(event, 'event');
-    const picked = {};
-    for (const key of sections) {
-      if (Object.prototype.hasOwnProperty.call(event, key)) picked[key] = event[key];
-    }
-    return toJson(picked, 'event');
+    return projection;
   }
 }
 
@@ -91,7 +87,10 @@ const destinationHubspot = {
     const instance = instanceFor(config, env);
     const ruleId = instance.ruleId(rule);
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    await instance.core.push(instance.eventJson(event, ruleId), ruleId, dataJson, logger, event, collector);
+    const projection = instance.projectionFor(ruleId);
+    const partial = Boolean(projection && event && typeof event === 'object');
+    const eventJson = toJson(partial ? project(event, projection) : event, 'event');
+    await instance.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial);
   },
 
   async pushBatch(batch, { config, env, logger, collector }) {

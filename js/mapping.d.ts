@@ -12,3 +12,7 @@ export declare function getMappingEvent(
   mapping?: Record<string, Record<string, Rule | Rule[]>>,
   collector?: unknown,
 ): Promise<{ eventMapping?: Rule; mappingKey?: string }>;
+
+export declare function compileMappings<K extends string>(
+  mappings: Record<K, MappingValue>,
+): { resolve(event: Record<string, unknown>, options?: { consent?: Record<string, boolean>; collector?: unknown }): Partial<Record<K, unknown>> };

@@ -5,7 +5,12 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson } = require('./config.js');
+const { taggedJson, project } = require('./config.js');
+
+/** Results come as JSON text, or as `[value]` when JSON cannot carry them. */
+function decode(result) {
+  return typeof result === 'string' ? JSON.parse(result) : result[0];
+}
 
 /**
  * `getMappingValue(value, mapping, { consent, collector })`: the mapped
@@ -18,7 +23,7 @@ async function getMappingValue(value, mapping = {}, options = {}) {
   const mappingJson = taggedJson(mapping, 'mapping', registry);
   const collector = options.collector;
   const consent = options.consent || (collector && collector.consent);
-  return wasm.getMappingValue(
+  return decode(wasm.getMappingValue(
     taggedJson(value, 'value'),
     mappingJson,
     consent ? taggedJson(consent, 'consent') : undefined,
@@ -26,7 +31,7 @@ async function getMappingValue(value, mapping = {}, options = {}) {
     value,
     collector,
     options.logger || (collector && collector.logger),
-  );
+  ));
 }
 
 /**
@@ -46,4 +51,26 @@ async function getMappingEvent(event, mapping, collector) {
   return { eventMapping: index === undefined ? slot : slot[index], mappingKey: `${entityKey} ${actionKey}` };
 }
 
-module.exports = { getMappingValue, getMappingEvent };
+/**
+ * `compileMappings({ email: 'user.email', properties: { map: ... } })`
+ * compiles named mapping values once; `.resolve(event, { consent })` then
+ * returns `{ email, properties }` (undefined results left out) in one
+ * synchronous call, reading only the event fields the mappings need. This is
+ * how the destination resolves a rule.
+ */
+function compileMappings(mappings) {
+  const registry = [];
+  const set = new wasm.MappingSet(taggedJson(mappings, 'mappings', registry), registry);
+  const projectionJson = set.projection();
+  const projection = projectionJson === undefined ? undefined : JSON.parse(projectionJson);
+  return {
+    resolve(event, options = {}) {
+      const partial = Boolean(projection && event && typeof event === 'object');
+      const json = JSON.stringify(partial ? project(event, projection) : event);
+      const consent = options.consent ? taggedJson(options.consent, 'consent') : undefined;
+      return decode(set.resolve(json, consent, event, options.collector, partial));
+    },
+  };
+}
+
+module.exports = { getMappingValue, getMappingEvent, compileMappings };

@@ -1,5 +1,5 @@
 // ESM entry of the mapping helpers.
 import mapping from './mapping.js';
 
-export const { getMappingValue, getMappingEvent } = mapping;
+export const { getMappingValue, getMappingEvent, compileMappings } = mapping;
 export default mapping;

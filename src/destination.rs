@@ -9,7 +9,7 @@ use std::future::Future;
 use crate::dedup::{Dedup, DEFAULT_CAPACITY};
 use crate::error::{ConfigError, Notice};
 use crate::http::{self, Outcome, Request};
-use crate::mapping::Host;
+use crate::mapping::{Host, Projection};
 use crate::plan::{self, ContactUpsert, Plan};
 use crate::queue::Queue;
 use crate::rule::Rule;
@@ -67,10 +67,13 @@ impl Core {
         plan::plan(&self.settings, event, rule, data, host)
     }
 
-    /// The top-level event fields planning an event under `rule` reads, or
-    /// `None` when it may read any of them. The shell serialises only these.
-    pub fn sections(&self, rule: Option<usize>) -> Option<Vec<String>> {
-        let mut sections: Vec<String> = ["name", "timestamp", "consent"].map(String::from).to_vec();
+    /// What planning an event under `rule` reads of it, or `None` when it
+    /// may read anything. The shell serialises only that.
+    pub fn projection(&self, rule: Option<usize>) -> Option<Projection> {
+        let mut projection = Projection::default();
+        for always in ["name", "timestamp", "consent"] {
+            projection.include(always);
+        }
         let s = &self.settings;
         let rule = rule.and_then(|id| self.rules.get(id));
         let mappings = [&s.email, &s.object_id, &s.identify]
@@ -79,11 +82,11 @@ impl Core {
             .chain(rule.map(|r| &r.properties))
             .flatten();
         for mapping in mappings {
-            if !mapping.sections(&mut sections) {
+            if !mapping.project(&mut projection) {
                 return None;
             }
         }
-        Some(sections)
+        Some(projection)
     }
 
     pub fn queued(&self) -> usize {
@@ -91,7 +94,9 @@ impl Core {
     }
 }
 
-/// Handles one event from `push`.
+/// Handles one event from `push`. `event` may hold only what
+/// `Core::projection` names; `whole_event` then gives all of them, for the
+/// rare mapping that needs them.
 pub async fn push(
     core: &RefCell<Core>,
     transport: &impl Transport,
@@ -99,8 +104,14 @@ pub async fn push(
     rule: Option<usize>,
     data: &Value,
     host: &dyn Host,
+    whole_event: &dyn Fn() -> Option<Value>,
 ) -> Report {
-    let plan = core.borrow().plan(event, rule, data, host);
+    let mut plan = core.borrow().plan(event, rule, data, host);
+    if plan.needs_whole_event {
+        if let Some(whole) = whole_event() {
+            plan = core.borrow().plan(&whole, rule, data, host);
+        }
+    }
     let mut report = Report {
         notices: plan.notices,
         ..Report::default()

@@ -96,3 +96,14 @@ pub fn to_js(value: &Value) -> JsValue {
         }
     }
 }
+
+/// A result for the shell: JSON text when that carries it exactly (one
+/// string crossing the boundary beats building objects field by field),
+/// else `[value]` built directly. The shell's `decode` undoes this.
+pub fn to_js_result(value: &Value) -> JsValue {
+    if value.is_json_exact() {
+        JsValue::from_str(&value.to_json())
+    } else {
+        Array::of1(&to_js(value)).into()
+    }
+}

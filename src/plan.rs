@@ -2,7 +2,9 @@
 //! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
 
 use crate::error::Notice;
-use crate::mapping::{resolve_with, Host, Mapping};
+use std::cell::Cell;
+
+use crate::mapping::{resolve_partial, Host, Mapping};
 use crate::names;
 use crate::properties;
 use crate::rule::Rule;
@@ -17,6 +19,9 @@ pub struct Plan {
     pub upsert: Option<ContactUpsert>,
     pub send: Option<EventInput>,
     pub notices: Vec<Notice>,
+    /// A mapping needed the whole event and was given only some of its
+    /// fields: plan again with all of them.
+    pub needs_whole_event: bool,
 }
 
 /// A contact to create or update, found by email.
@@ -73,7 +78,25 @@ pub fn plan(
     data: &Value,
     host: &dyn Host,
 ) -> Plan {
-    let resolve = |mapping: &Mapping| resolve_with(event, mapping, None, host);
+    let whole = Cell::new(false);
+    let resolve = |mapping: &Mapping| {
+        resolve_partial(event, mapping, None, host).unwrap_or_else(|_| {
+            whole.set(true);
+            Value::Undefined
+        })
+    };
+    let mut plan = plan_with(settings, event, rule, data, &resolve);
+    plan.needs_whole_event = whole.get();
+    plan
+}
+
+fn plan_with(
+    settings: &Settings,
+    event: &Value,
+    rule: Option<&Rule>,
+    data: &Value,
+    resolve: &dyn Fn(&Mapping) -> Value,
+) -> Plan {
     let name = match event.get("name") {
         Some(Value::String(name)) => name.clone(),
         _ => String::new(),

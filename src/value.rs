@@ -68,6 +68,18 @@ impl Value {
         serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
     }
 
+    /// True when JSON text carries this value exactly: no `undefined`,
+    /// non-plain values, NaN, infinities or -0 anywhere inside.
+    pub fn is_json_exact(&self) -> bool {
+        match self {
+            Value::Undefined | Value::Opaque => false,
+            Value::Null | Value::Bool(_) | Value::String(_) => true,
+            Value::Number(n) => n.is_finite() && !(*n == 0.0 && n.is_sign_negative()),
+            Value::Array(items) => items.iter().all(Value::is_json_exact),
+            Value::Object(entries) => entries.iter().all(|(_, v)| v.is_json_exact()),
+        }
+    }
+
     pub fn is_undefined(&self) -> bool {
         matches!(self, Value::Undefined)
     }

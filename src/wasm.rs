@@ -12,7 +12,7 @@ use crate::destination::{self, Core, Report};
 use crate::error::Notice;
 use crate::fetch::FetchTransport;
 use crate::js_host::JsHost;
-use crate::js_value::to_js;
+use crate::js_value::to_js_result;
 use crate::mapping::{self, NoCallbacks};
 use crate::rules::RuleTable;
 use crate::settings::Settings;
@@ -41,10 +41,13 @@ impl HubspotCore {
         })
     }
 
-    /// The top-level event fields to serialise for `rule`, or undefined for
-    /// the whole event.
-    pub fn sections(&self, rule: Option<u32>) -> Option<Vec<String>> {
-        self.core.borrow().sections(rule.map(|r| r as usize))
+    /// What to serialise of an event under `rule` (JSON: `true` for whole
+    /// parts, objects for the keys to keep), or undefined for all of it.
+    pub fn projection(&self, rule: Option<u32>) -> Option<String> {
+        self.core
+            .borrow()
+            .projection(rule.map(|r| r as usize))
+            .map(|p| p.to_json())
     }
 
     fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
@@ -79,9 +82,14 @@ impl HubspotCore {
         logger: JsValue,
         root: JsValue,
         collector: JsValue,
+        partial: bool,
     ) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
+        let whole = {
+            let root = root.clone();
+            move || partial.then(|| whole_event(&root)).flatten()
+        };
         let host = self.host(root, collector, &logger);
         let input = parse(event, "event").and_then(|event| {
             let data = match data {
@@ -93,7 +101,8 @@ impl HubspotCore {
         future_to_promise(async move {
             let (event, data) = input.map_err(JsValue::from)?;
             let rule = rule.map(|r| r as usize);
-            let report = destination::push(&core, &*transport, &event, rule, &data, &host).await;
+            let report =
+                destination::push(&core, &*transport, &event, rule, &data, &host, &whole).await;
             finish(report, &logger, &transport)
         })
     }
@@ -181,6 +190,12 @@ impl HubspotCore {
     }
 }
 
+/// The whole event, for a mapping that needs more than the fields sent.
+fn whole_event(root: &JsValue) -> Option<Value> {
+    let text = js_sys::JSON::stringify(root).ok()?.as_string()?;
+    Value::parse(&text).ok()
+}
+
 fn parse(json: &str, what: &str) -> Result<Value, JsError> {
     Value::parse(json).map_err(|e| {
         JsError::new(&format!(
@@ -259,7 +274,7 @@ pub fn get_mapping_value(
         };
         mapping::resolve_with(&value, &compiled, consent, &host)
     };
-    Ok(to_js(&result))
+    Ok(to_js_result(&result))
 }
 
 /// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,
@@ -294,4 +309,100 @@ pub fn get_mapping_event(
         .into(),
         None => JsValue::UNDEFINED,
     })
+}
+
+/// Named mappings compiled once and resolved together per event: one
+/// boundary crossing for a whole rule's values.
+#[wasm_bindgen]
+pub struct MappingSet {
+    names: Vec<String>,
+    mappings: Vec<mapping::Mapping>,
+    callbacks: Array,
+}
+
+#[wasm_bindgen]
+impl MappingSet {
+    /// `mappings` is tagged JSON text of `{ name: mappingValue, ... }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(mappings: &str, callbacks: Array) -> Result<MappingSet, JsError> {
+        let Value::Object(entries) = parse_tagged(mappings, "mappings")? else {
+            return Err(JsError::new(
+                "compileMappings takes an object of names to mapping values",
+            ));
+        };
+        let (names, mappings) = entries
+            .iter()
+            .map(|(name, value)| (name.clone(), mapping::compile(value)))
+            .unzip();
+        Ok(MappingSet {
+            names,
+            mappings,
+            callbacks,
+        })
+    }
+
+    fn resolve_all(
+        &self,
+        event: &Value,
+        consent: Option<&crate::value::Object>,
+        host: &JsHost,
+        partial: bool,
+    ) -> Option<Value> {
+        let mut results = Vec::with_capacity(self.names.len());
+        for (name, m) in self.names.iter().zip(&self.mappings) {
+            let value = if partial {
+                mapping::resolve_partial(event, m, consent, host).ok()?
+            } else {
+                mapping::resolve_with(event, m, consent, host)
+            };
+            if !value.is_undefined() {
+                results.push((name.clone(), value));
+            }
+        }
+        Some(Value::Object(results))
+    }
+
+    /// What to serialise of an event (see `HubspotCore::projection`).
+    pub fn projection(&self) -> Option<String> {
+        let mut projection = mapping::Projection::default();
+        projection.include("consent");
+        for m in &self.mappings {
+            if !m.project(&mut projection) {
+                return None;
+            }
+        }
+        Some(projection.to_json())
+    }
+
+    /// Resolves every mapping against the event (plain JSON text; `root` is
+    /// the event object itself): `{ name: value, ... }`.
+    pub fn resolve(
+        &self,
+        event: &str,
+        consent: Option<String>,
+        root: JsValue,
+        collector: JsValue,
+        partial: bool,
+    ) -> Result<JsValue, JsError> {
+        let event = parse(event, "event")?;
+        let consent = consent.map(|c| parse_tagged(&c, "consent")).transpose()?;
+        let consent = consent.as_ref().and_then(Value::as_object);
+        let host = JsHost {
+            callbacks: self.callbacks.clone(),
+            root,
+            logger: JsValue::UNDEFINED,
+            collector,
+        };
+        // With only some of the event's fields sent, a mapping that needs
+        // them all says so; then resolve again with all of them.
+        let results = match self.resolve_all(&event, consent, &host, partial) {
+            Some(results) => results,
+            None => {
+                let whole = whole_event(&host.root).unwrap_or(event);
+                self.resolve_all(&whole, consent, &host, false)
+                    .unwrap_or_default()
+            }
+        };
+        Ok(to_js_result(&results))
+    }
 }

@@ -1,7 +1,9 @@
 //! Mapping values, checked against the outputs measured on @walkeros/core
 //! 4.2.1 (../shared/WALKEROS.md §4).
 
-use walkeros_destination_hubspot::mapping::{compile, resolve};
+use walkeros_destination_hubspot::mapping::{
+    compile, resolve, resolve_partial, NeedsWholeEvent, NoCallbacks, Projection,
+};
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -174,13 +176,48 @@ fn malformed_shapes_give_undefined_and_fall_through() {
 }
 
 #[wasm_bindgen_test]
-fn sections_name_what_a_mapping_reads() {
-    let mut sections = Vec::new();
-    let m = compile(&json(
-        r#"{"map":{"a":"data.x","b":["user.email",{"key":"globals.y"}]}}"#,
-    ));
-    assert!(m.sections(&mut sections));
-    assert_eq!(sections, ["data", "user", "globals"]);
-    assert!(!compile(&json(r#""""#)).sections(&mut Vec::new()));
-    assert!(!compile(&json(r#"{"loop":["this","x"]}"#)).sections(&mut Vec::new()));
+fn projections_name_what_a_mapping_reads() {
+    let project = |m: &str| {
+        let mut p = Projection::default();
+        compile(&json(m)).project(&mut p).then(|| p.to_json())
+    };
+    assert_eq!(
+        project(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#).unwrap(),
+        r#"{"data":true,"user":{"email":true}}"#
+    );
+    assert_eq!(
+        project(r#"{"loop":["nested","data.name"]}"#).unwrap(),
+        r#"{"nested":true}"#
+    );
+    assert_eq!(
+        project(r#"{"loop":["this","user.id"]}"#).unwrap(),
+        r#"{"user":{"id":true}}"#
+    );
+    assert_eq!(
+        project(r#"{"key":"a.*.b"}"#).unwrap(),
+        r#"{"a":{"*":{"b":true}}}"#
+    );
+    assert_eq!(
+        project(r#"{"fn":"\u0000fn:0"}"#),
+        None,
+        "functions may read anything"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_partial_event_reports_when_the_whole_one_is_needed() {
+    let m = compile(&json(r#"{"loop":["nested","data.name"]}"#));
+    let partial = json(r#"{"user":{"id":1}}"#);
+    assert_eq!(
+        resolve_partial(&partial, &m, None, &NoCallbacks),
+        Err(NeedsWholeEvent),
+        "the loop scope is missing, so walkerOS returns the whole event"
+    );
+    let m = compile(&json(r#"{"map":{"a":"user.id"}}"#));
+    assert_eq!(
+        resolve_partial(&partial, &m, None, &NoCallbacks)
+            .unwrap()
+            .to_json(),
+        r#"{"a":1}"#
+    );
 }

@@ -8,6 +8,7 @@ mod cast;
 mod compile;
 mod consent;
 mod path;
+mod projection;
 mod resolve;
 mod validate;
 
@@ -16,7 +17,8 @@ pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;
 pub use path::Path;
-pub use resolve::{resolve, resolve_with};
+pub use projection::Projection;
+pub use resolve::{resolve, resolve_partial, resolve_with, NeedsWholeEvent};
 pub use validate::validate;
 
 use crate::value::{Object, Value};
@@ -78,52 +80,4 @@ enum Shape {
 enum Scope {
     This,
     Value(Mapping),
-}
-
-impl Mapping {
-    /// The event sections (first path segments) this mapping reads, or `None`
-    /// when it may read the whole value.
-    pub fn sections(&self, into: &mut Vec<String>) -> bool {
-        self.alternatives.iter().all(|c| c.sections(into))
-    }
-}
-
-impl Chain {
-    fn sections(&self, into: &mut Vec<String>) -> bool {
-        self.items.iter().all(|item| match item {
-            Item::Path(p) => push_section(p, into),
-            Item::Nothing | Item::Fails => true,
-            // A callback may read anything.
-            Item::Config(c) if c.callbacks.is_some() => false,
-            Item::Config(c) => {
-                let key_ok = match &c.key {
-                    Some(p) => push_section(p, into),
-                    // Without a key or a value the whole value is the result,
-                    // unless `map` or `set` replace it.
-                    None => {
-                        !c.value.is_undefined() || matches!(c.shape, Shape::Map(_) | Shape::Set(_))
-                    }
-                };
-                key_ok
-                    && match &c.shape {
-                        Shape::Plain => true,
-                        Shape::Loop(Scope::This, _) => false,
-                        Shape::Loop(Scope::Value(scope), _) => scope.sections(into),
-                        Shape::Map(entries) => entries.iter().all(|(_, m)| m.sections(into)),
-                        Shape::Set(chains) => chains.iter().all(|c| c.sections(into)),
-                    }
-            }
-        })
-    }
-}
-
-fn push_section(path: &Path, into: &mut Vec<String>) -> bool {
-    let head = path.head();
-    if head.is_empty() || head == "*" {
-        return false;
-    }
-    if !into.iter().any(|s| s == head) {
-        into.push(head.to_string());
-    }
-    true
 }

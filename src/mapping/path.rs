@@ -21,9 +21,8 @@ impl Path {
         get_segments(value, &self.segments, fallback)
     }
 
-    /// The first segment, which names the event section a path reads.
-    pub fn head(&self) -> &str {
-        &self.segments[0]
+    pub fn segments(&self) -> &[String] {
+        &self.segments
     }
 }
 

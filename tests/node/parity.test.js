@@ -163,7 +163,7 @@ function generator(seed) {
       case 2: return Math.round(rand() * 1e6) / 100;
       case 3: return pick([0, 1, 1e21, 0.1, 123456789.123, -0.5]);
       case 4: return chance(0.5);
-      default: return pick(STRINGS);
+      default: return chance(0.15) ? null : pick(STRINGS);
     }
   }
 
@@ -246,7 +246,35 @@ function generator(seed) {
     }
   }
 
-  return { event, mapping, consent: () => (chance(0.5) ? { marketing: chance(0.5), analytics: true } : undefined) };
+  /** A rule table over a few entities and actions, with wildcards and
+   * conditions (functions of the event). */
+  function rules() {
+    const table = {};
+    for (const entity of ['page', 'product', '*']) {
+      if (chance(0.4)) continue;
+      const actions = {};
+      for (const action of ['view', 'add', '*']) {
+        if (chance(0.5)) continue;
+        const rule = () => {
+          const r = { name: `r${int(1000)}` };
+          if (chance(0.3)) {
+            const x = int(3);
+            r.condition = (e) => e.data && e.data.x === x;
+          }
+          return r;
+        };
+        actions[action] = chance(0.3) ? Array.from({ length: 1 + int(3) }, rule) : rule();
+      }
+      table[entity] = chance(0.1) ? null : actions;
+    }
+    return table;
+  }
+
+  function ruleEvent() {
+    return { name: `${pick(['page', 'product', 'order', ''])} ${pick(['view', 'add', 'buy', ''])}`, data: { x: int(3) } };
+  }
+
+  return { event, mapping, rules, ruleEvent, consent: () => (chance(0.5) ? { marketing: chance(0.5), analytics: true } : undefined) };
 }
 
 // ---------------------------------------------------------------- shrinking
@@ -370,4 +398,16 @@ test('rule resolution matches getMappingEvent, including conditions and own keys
   const throwing = { page: { view: [{ condition: () => { throw new Error('x'); } }] } };
   await assert.rejects(ours.getMappingEvent({ name: 'page view' }, throwing));
   await assert.rejects(core.getMappingEvent({ name: 'page view' }, throwing));
+});
+
+test(`${Math.ceil(CASES / 3)} generated rule tables resolve as getMappingEvent does (seed ${SEED})`, async () => {
+  const gen = generator(SEED + 1);
+  const c = await collector();
+  for (let i = 0; i < Math.ceil(CASES / 3); i++) {
+    const table = gen.rules();
+    const event = gen.ruleEvent();
+    const [a, b] = [await ours.getMappingEvent(event, table, c), await core.getMappingEvent(event, table, c)];
+    assert.deepEqual(a, b, `case ${i} (PARITY_SEED=${SEED}): ${show(event)} on ${show(table)}`);
+    assert.equal(a.eventMapping, b.eventMapping);
+  }
 });

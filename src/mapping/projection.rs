@@ -1,0 +1,162 @@
+//! Which parts of an event a mapping reads, so the shell serialises only
+//! those: of a plain object the keys a path goes through, of an array that a
+//! `loop` walks what the loop reads of each item; anything else whole.
+
+use super::{Chain, Item, Mapping, Path, Scope, Shape};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Projection {
+    all: bool,
+    fields: Vec<(String, Projection)>,
+    /// For an array read only by loops: what to keep of each item.
+    each: Option<Box<Projection>>,
+}
+
+impl Projection {
+    pub fn all() -> Projection {
+        Projection {
+            all: true,
+            ..Projection::default()
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.all
+    }
+
+    /// Takes the value at `key` whole.
+    pub fn include(&mut self, key: &str) {
+        self.field(key).all = true;
+    }
+
+    fn field(&mut self, key: &str) -> &mut Projection {
+        let index = match self.fields.iter().position(|(k, _)| k == key) {
+            Some(index) => index,
+            None => {
+                self.fields.push((key.to_string(), Projection::default()));
+                self.fields.len() - 1
+            }
+        };
+        &mut self.fields[index].1
+    }
+
+    /// The node at the end of `path`, or `None` where a part on the way is
+    /// taken whole already.
+    fn at(&mut self, path: &Path) -> Option<&mut Projection> {
+        let mut at = self;
+        for segment in path.segments() {
+            if at.all {
+                return None;
+            }
+            at = at.field(segment);
+        }
+        (!at.all).then_some(at)
+    }
+
+    fn path(&mut self, path: &Path) {
+        if let Some(leaf) = self.at(path) {
+            *leaf = Projection::all();
+        }
+    }
+
+    /// The array at `path` is looped over by a mapping that reads `item` of
+    /// each element.
+    fn each(&mut self, path: &Path, item: Projection) {
+        if let Some(leaf) = self.at(path) {
+            match &mut leaf.each {
+                Some(each) => each.merge(item),
+                None => leaf.each = Some(Box::new(item)),
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Projection) {
+        if self.all || other.all {
+            *self = Projection::all();
+            return;
+        }
+        for (key, p) in other.fields {
+            self.field(&key).merge(p);
+        }
+        if let Some(other) = other.each {
+            match &mut self.each {
+                Some(each) => each.merge(*other),
+                None => self.each = Some(other),
+            }
+        }
+    }
+
+    /// `true` for a part taken whole, else `[{ key: node, ... }, each]`
+    /// with `each` null unless set.
+    pub fn to_json(&self) -> String {
+        if self.all {
+            return "true".into();
+        }
+        let fields: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(k, p)| format!("{}:{}", serde_json::Value::from(k.as_str()), p.to_json()))
+            .collect();
+        let each = self.each.as_ref().map_or("null".into(), |e| e.to_json());
+        format!("[{{{}}},{each}]", fields.join(","))
+    }
+}
+
+impl Mapping {
+    /// Adds what this mapping reads of the value it resolves against to
+    /// `into`. False when it has functions, which may read anything. Where
+    /// a config takes the root value whole, resolution reports it instead
+    /// (see `resolve_partial`).
+    pub fn project(&self, into: &mut Projection) -> bool {
+        self.alternatives.iter().all(|c| c.project(into))
+    }
+}
+
+impl Mapping {
+    fn single_path(&self) -> Option<&Path> {
+        match self.alternatives.as_slice() {
+            [chain] => match chain.items.as_slice() {
+                [Item::Path(path)] => Some(path),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl Chain {
+    fn project(&self, into: &mut Projection) -> bool {
+        self.items.iter().all(|item| match item {
+            Item::Path(p) => {
+                into.path(p);
+                true
+            }
+            Item::Nothing | Item::Fails => true,
+            Item::Config(c) if c.callbacks.is_some() => false,
+            Item::Config(c) => {
+                if let Some(p) = &c.key {
+                    into.path(p);
+                }
+                match &c.shape {
+                    Shape::Plain => true,
+                    // The items are the value itself.
+                    Shape::Loop(Scope::This, inner) => inner.project(into),
+                    // Looping over a path: keep what the loop reads of each
+                    // item. Over anything else: keep the items whole.
+                    Shape::Loop(Scope::Value(scope), inner) => match scope.single_path() {
+                        Some(path) => {
+                            let mut item = Projection::default();
+                            item.include("consent");
+                            let ok = inner.project(&mut item);
+                            into.each(path, if ok { item } else { Projection::all() });
+                            true
+                        }
+                        None => scope.project(into),
+                    },
+                    Shape::Map(entries) => entries.iter().all(|(_, m)| m.project(into)),
+                    Shape::Set(chains) => chains.iter().all(|c| c.project(into)),
+                }
+            }
+        })
+    }
+}
