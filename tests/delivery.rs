@@ -46,6 +46,19 @@ impl Transport for Scripted {
     }
 }
 
+async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> destination::Report {
+    destination::push(
+        core,
+        t,
+        event,
+        None,
+        &Value::Undefined,
+        &NoCallbacks,
+        &|| None,
+    )
+    .await
+}
+
 fn core(extra: &str) -> RefCell<Core> {
     let json = format!(
         r#"{{"accessToken":"t","eventNamePrefix":"pe1_","identify":{{"map":{{"email":"user.email","properties":{{"map":{{"firstname":"user.name"}}}}}}}}{extra}}}"#
@@ -64,25 +77,9 @@ fn event(email: &str, name: &str) -> Value {
 async fn upsert_goes_before_its_event_and_is_not_repeated() {
     let core = core("");
     let t = Scripted::default();
-    let r = destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
     assert!(r.error.is_none() && r.notices.is_empty(), "{r:?}");
-    destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    push(&core, &t, &event("a@x.y", "A")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     let upsert = &t.seen.borrow()[0];
     assert_eq!(
@@ -95,27 +92,11 @@ async fn upsert_goes_before_its_event_and_is_not_repeated() {
 async fn a_failed_upsert_never_blocks_the_event_and_is_retried() {
     let core = core("");
     let t = Scripted::default().answer(500, r#"{"message":"boom"}"#);
-    let r = destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
     assert!(r.error.is_none());
     assert!(r.notices[0].message.contains("contact upsert"), "{r:?}");
     assert!(r.notices[0].message.contains("boom"));
-    destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    push(&core, &t, &event("a@x.y", "A")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, UPSERT_PATH, SEND_PATH]);
 }
 
@@ -123,15 +104,7 @@ async fn a_failed_upsert_never_blocks_the_event_and_is_retried() {
 async fn an_upsert_answer_that_wrote_nothing_is_a_failure() {
     let core = core("");
     let t = Scripted::default().answer(200, r#"{"status":"COMPLETE","results":[]}"#);
-    let r = destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
     assert!(r.notices[0].message.contains("wrote no contact"), "{r:?}");
 }
 
@@ -142,15 +115,7 @@ async fn a_rejected_single_event_is_an_error_for_the_collector() {
         400,
         r#"{"message":"bad property","correlationId":"c-1","category":"VALIDATION_ERROR"}"#,
     );
-    let r = destination::push(
-        &core,
-        &t,
-        &event("a@x.y", "A"),
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-    )
-    .await;
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
     let error = r.error.unwrap();
     assert!(error.contains("\"page view\" was not delivered"), "{error}");
     assert!(
@@ -164,15 +129,7 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
     let core = core(r#","batch":true,"batchSize":2"#);
     let t = Scripted::default();
     for _ in 0..3 {
-        destination::push(
-            &core,
-            &t,
-            &event("a@x.y", "A"),
-            None,
-            &Value::Undefined,
-            &NoCallbacks,
-        )
-        .await;
+        push(&core, &t, &event("a@x.y", "A")).await;
     }
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 1);
@@ -192,15 +149,7 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
         .answer(503, "");
     let mut notices = Vec::new();
     for _ in 0..2 {
-        destination::push(
-            &core,
-            &t,
-            &event("a@x.y", "A"),
-            None,
-            &Value::Undefined,
-            &NoCallbacks,
-        )
-        .await;
+        push(&core, &t, &event("a@x.y", "A")).await;
     }
     assert_eq!(core.borrow().queued(), 2, "network failure: still queued");
     destination::flush(&core, &t, true, &mut notices).await;

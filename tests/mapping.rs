@@ -183,19 +183,24 @@ fn projections_name_what_a_mapping_reads() {
     };
     assert_eq!(
         project(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#).unwrap(),
-        r#"{"data":true,"user":{"email":true}}"#
+        r#"[{"data":true,"user":[{"email":true},null]},null]"#
     );
     assert_eq!(
         project(r#"{"loop":["nested","data.name"]}"#).unwrap(),
-        r#"{"nested":true}"#
+        r#"[{"nested":[{},[{"consent":true,"data":[{"name":true},null]},null]]},null]"#
+    );
+    assert_eq!(
+        project(r#"[{"loop":["nested","data.name"]},"nested"]"#).unwrap(),
+        r#"[{"nested":true},null]"#,
+        "a part read whole is not cut down for a loop"
     );
     assert_eq!(
         project(r#"{"loop":["this","user.id"]}"#).unwrap(),
-        r#"{"user":{"id":true}}"#
+        r#"[{"user":[{"id":true},null]},null]"#
     );
     assert_eq!(
         project(r#"{"key":"a.*.b"}"#).unwrap(),
-        r#"{"a":{"*":{"b":true}}}"#
+        r#"[{"a":[{"*":[{"b":true},null]},null]},null]"#
     );
     assert_eq!(
         project(r#"{"fn":"\u0000fn:0"}"#),

@@ -29,7 +29,15 @@ async function theirsValue(event, mapping, consent) {
 }
 
 async function oursValue(event, mapping, consent) {
-  return ours.getMappingValue(event, mapping, { consent });
+  const direct = await ours.getMappingValue(event, mapping, { consent });
+  // The destination's path: the event cut down to what the mapping reads.
+  if (event && typeof event === 'object' && !Array.isArray(event)) {
+    const projected = ours.compileMappings({ v: mapping }).resolve(event, { consent }).v;
+    if (!isDeepStrictEqual(projected, direct)) {
+      return { projectionDiffers: { projected, direct } };
+    }
+  }
+  return direct;
 }
 
 async function outcome(fn) {
