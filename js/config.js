@@ -14,6 +14,26 @@ function isPlainObject(value) {
   return Object.prototype.toString.call(value) === '[object Object]';
 }
 
+/** walkerOS's castToProperty test: no null, function or non-plain value. */
+function isProperty(value) {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return !Number.isNaN(value);
+    case 'object':
+      if (value === null) return false;
+      if (Array.isArray(value)) return value.every(isProperty);
+      if (!isPlainObject(value)) return false;
+      for (const key in value) if (!isProperty(value[key])) return false;
+      return true;
+    default:
+      return false;
+  }
+}
+
 function fail(what, error) {
   return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
 }
@@ -79,6 +99,9 @@ function project(value, node) {
   if (Array.isArray(value)) {
     if (!each) return value;
     for (const key in fields) return value; // read by index as well
+    // walkerOS casts the looped array as a whole: keep it whole where a part
+    // of an item that would be cut away makes that cast fail.
+    if (!value.every(isProperty)) return value;
     return value.map((item) => project(item, each));
   }
   const out = {};

@@ -206,7 +206,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
@@ -214,12 +214,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Object = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            match entries.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => entries.push((key, value)),
-            }
+        // Duplicate keys are kept: `lookup` finds the last, as JSON.parse
+        // keeps the last, and checking here would cost every object a scan.
+        let mut entries: Object = Vec::with_capacity(map.size_hint().unwrap_or(6));
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            entries.push(entry);
         }
         Ok(Value::Object(entries))
     }

@@ -113,6 +113,34 @@ impl Mapping {
 }
 
 impl Mapping {
+    /// Whether a result may be the value itself (or hold it), which then
+    /// must be there whole.
+    fn takes_whole(&self) -> bool {
+        self.alternatives.iter().any(|chain| {
+            chain.items.iter().any(|item| match item {
+                Item::Path(_) | Item::Nothing | Item::Fails => false,
+                Item::Config(c) => {
+                    let plain_default = c.key.is_none() && c.value.is_undefined();
+                    match &c.shape {
+                        Shape::Plain => plain_default || c.callbacks.is_some(),
+                        Shape::Loop(Scope::This, _) => true,
+                        // A scope that is not an array leaves the default.
+                        Shape::Loop(Scope::Value(scope), inner) => {
+                            plain_default || scope.takes_whole() || inner.takes_whole()
+                        }
+                        Shape::Map(entries) => entries.iter().any(|(_, m)| m.takes_whole()),
+                        Shape::Set(chains) => chains.iter().any(|c| {
+                            Mapping {
+                                alternatives: vec![c.clone()],
+                            }
+                            .takes_whole()
+                        }),
+                    }
+                }
+            })
+        })
+    }
+
     fn single_path(&self) -> Option<&Path> {
         match self.alternatives.as_slice() {
             [chain] => match chain.items.as_slice() {
@@ -147,8 +175,8 @@ impl Chain {
                         Some(path) => {
                             let mut item = Projection::default();
                             item.include("consent");
-                            let ok = inner.project(&mut item);
-                            into.each(path, if ok { item } else { Projection::all() });
+                            let cut = !inner.takes_whole() && inner.project(&mut item);
+                            into.each(path, if cut { item } else { Projection::all() });
                             true
                         }
                         None => scope.project(into),

@@ -30,8 +30,9 @@ async function theirsValue(event, mapping, consent) {
 
 async function oursValue(event, mapping, consent) {
   const direct = await ours.getMappingValue(event, mapping, { consent });
-  // The destination's path: the event cut down to what the mapping reads.
-  if (event && typeof event === 'object' && !Array.isArray(event)) {
+  // The destination's path: the event cut down to what the mapping reads,
+  // as plain JSON (so only for events JSON carries exactly).
+  if (event && typeof event === 'object' && !Array.isArray(event) && isDeepStrictEqual(JSON.parse(JSON.stringify(event)), event)) {
     const projected = ours.compileMappings({ v: mapping }).resolve(event, { consent }).v;
     if (!isDeepStrictEqual(projected, direct)) {
       return { projectionDiffers: { projected, direct } };
