@@ -7,12 +7,16 @@ WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.
 # on PATH instead of downloading them.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo pkg setup tools lint rust-test node-test clean
+.PHONY: test demo pkg bench setup tools lint rust-test node-test clean
 
 test: pkg lint rust-test node-test
 
 demo: pkg
 	node tests/demo/run.js
+
+# Benchmarks: not part of `make test` (timings on a shared machine are noisy).
+bench: pkg
+	node bench/mapping.js
 
 pkg: setup
 	wasm-pack build --release --target nodejs --out-dir target/wasm-pack --out-name walkeros_destination_hubspot --no-pack

@@ -20,11 +20,12 @@ const { startSandbox } = require('../sandbox/hubspot.js');
 const root = path.resolve(__dirname, '..', '..');
 const collectorVersion = require(path.join(root, 'package.json')).devDependencies['@walkeros/collector'];
 
-function quickStart() {
+/** The first js example under a README heading. */
+function readmeExample(heading) {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.split('## Quick start')[1];
-  const match = /```js\n([\s\S]*?)```/.exec(section);
-  assert.ok(match, 'the README has a quick start example');
+  const section = readme.split(`## ${heading}`)[1];
+  const match = section && /```js\n([\s\S]*?)```/.exec(section);
+  assert.ok(match, `the README has an example under "${heading}"`);
   return match[1];
 }
 
@@ -52,7 +53,8 @@ test('the packed tarball installs and runs in an empty project, as the README sa
 globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.com', process.env.SANDBOX_URL), init);
 `,
     );
-    fs.writeFileSync(path.join(dir, 'quick-start.cjs'), quickStart());
+    fs.writeFileSync(path.join(dir, 'quick-start.cjs'), readmeExample('Quick start'));
+    fs.writeFileSync(path.join(dir, 'check-mapping.cjs'), readmeExample('Checking a mapping'));
     fs.writeFileSync(
       path.join(dir, 'esm.mjs'),
       `import destinationHubspot, { destinationHubspot as named } from 'walkeros-destination-hubspot';
@@ -68,6 +70,9 @@ console.log('esm ok');
     };
     await run('node', ['--require', './to-sandbox.cjs', 'quick-start.cjs'], { cwd: dir, env, timeout: 30000 });
     assert.equal((await run('node', ['esm.mjs'], { cwd: dir })).stdout.trim(), 'esm ok');
+    // The mapping example prints what its comments say.
+    const printed = (await run('node', ['check-mapping.cjs'], { cwd: dir })).stdout;
+    assert.equal(printed, "{ order_id: 'ord-1', revenue: 99.5, items: [ 'Cap', 'Ruck' ] }\norder complete\n");
 
     assert.deepEqual(sandbox.events.map(({ occurredAt, ...rest }) => rest), [
       {
