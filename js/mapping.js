@@ -18,6 +18,10 @@ function decode(result) {
  * Mapping functions are called synchronously.
  */
 async function getMappingValue(value, mapping = {}, options = {}) {
+  return getMappingValueSync(value, mapping, options);
+}
+
+function getMappingValueSync(value, mapping = {}, options = {}) {
   if (value === undefined) return undefined;
   const registry = [];
   const mappingJson = taggedJson(mapping, 'mapping', registry);
@@ -40,6 +44,10 @@ async function getMappingValue(value, mapping = {}, options = {}) {
  * whose name is not "entity action".
  */
 async function getMappingEvent(event, mapping, collector) {
+  return findRule(event, mapping, collector);
+}
+
+function findRule(event, mapping, collector) {
   const [entity, action] = String((event && event.name) || '').split(' ');
   if (!mapping || !entity || !action) return {};
   const registry = [];
@@ -73,4 +81,4 @@ function compileMappings(mappings) {
   };
 }
 
-module.exports = { getMappingValue, getMappingEvent, compileMappings };
+module.exports = { getMappingValue, getMappingEvent, compileMappings, getMappingValueSync, findRule };

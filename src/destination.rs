@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use crate::dedup::{Dedup, DEFAULT_CAPACITY};
+use crate::dedup::Dedup;
 use crate::error::{ConfigError, Notice};
 use crate::http::{self, Outcome, Request};
 use crate::mapping::{Host, Projection};
@@ -32,6 +32,8 @@ pub struct Core {
     rules: Vec<Rule>,
     dedup: Dedup,
     queue: Queue,
+    /// Batch mode: claimed contact upserts waiting for the next flush.
+    upserts: Vec<ContactUpsert>,
 }
 
 /// What a push did, for the shell to log or throw.
@@ -47,10 +49,11 @@ pub struct Report {
 impl Core {
     pub fn new(settings: Settings) -> Core {
         Core {
+            dedup: Dedup::new(settings.dedup_capacity),
             settings,
             rules: Vec::new(),
-            dedup: Dedup::new(DEFAULT_CAPACITY),
             queue: Queue::default(),
+            upserts: Vec::new(),
         }
     }
 
@@ -89,8 +92,48 @@ impl Core {
         Some(projection)
     }
 
+    /// The requests pushing `event` would make on a fresh destination, and
+    /// the notes on what was skipped or cut, without sending anything. In
+    /// batch mode the event is shown as a batch of one.
+    pub fn explain(
+        &self,
+        event: &Value,
+        rule: Option<usize>,
+        data: &Value,
+        host: &dyn Host,
+    ) -> (Vec<Request>, Vec<Notice>) {
+        let plan = self.plan(event, rule, data, host);
+        let mut requests = Vec::new();
+        if let Some(upsert) = plan.upsert {
+            requests.push(Request::upsert(&[upsert]));
+        }
+        if let Some(input) = plan.send {
+            requests.push(if self.settings.batch {
+                Request::send_batch(&[input.to_json()])
+            } else {
+                Request::send_event(input.to_json())
+            });
+        }
+        (requests, plan.notices)
+    }
+
+    /// Events waiting in the batch queue.
     pub fn queued(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Contact upserts waiting for the next flush (batch mode).
+    pub fn queued_upserts(&self) -> usize {
+        self.upserts.len()
+    }
+
+    /// Keeps the upserts this destination has not sent with these
+    /// properties yet, counting them as sent.
+    fn claim(&mut self, upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
+        upserts
+            .into_iter()
+            .filter(|u| self.dedup.claim(u))
+            .collect()
     }
 }
 
@@ -116,20 +159,22 @@ pub async fn push(
         notices: plan.notices,
         ..Report::default()
     };
+    let batch = core.borrow().settings.batch;
     if let Some(upsert) = plan.upsert {
-        upsert_contacts(
-            core,
-            transport,
-            vec![upsert],
-            &plan.event,
-            &mut report.notices,
-        )
-        .await;
+        let claimed = core.borrow_mut().claim(vec![upsert]);
+        if batch {
+            // Queued like events, and sent before them.
+            core.borrow_mut().upserts.extend(claimed);
+        } else {
+            send_upserts(core, transport, claimed, &plan.event, &mut report.notices).await;
+        }
     }
     let Some(input) = plan.send else {
+        if batch {
+            flush(core, transport, false, &mut report.notices).await;
+        }
         return report;
     };
-    let batch = core.borrow().settings.batch;
     if batch {
         core.borrow_mut().queue.push(input.to_json());
         flush(core, transport, false, &mut report.notices).await;
@@ -170,7 +215,8 @@ pub async fn push_batch<'h>(
             inputs.push((index, input.to_json()));
         }
     }
-    upsert_contacts(core, transport, upserts, "batch", &mut report.notices).await;
+    let claimed = core.borrow_mut().claim(upserts);
+    send_upserts(core, transport, claimed, "", &mut report.notices).await;
     let size = core.borrow().settings.batch_size;
     for chunk in inputs.chunks(size) {
         let bodies: Vec<String> = chunk.iter().map(|(_, json)| json.clone()).collect();
@@ -184,8 +230,10 @@ pub async fn push_batch<'h>(
     report
 }
 
-/// Sends queued events: full batches only, or everything when `all`. A batch
-/// that fails with a retryable answer goes back to the front of the queue.
+/// Sends what is queued: contact upserts first (the events may depend on
+/// them), then events, in full batches only, or everything when `all`. A
+/// batch that fails with a retryable answer goes back to the front of the
+/// queue.
 pub async fn flush(
     core: &RefCell<Core>,
     transport: &impl Transport,
@@ -193,14 +241,25 @@ pub async fn flush(
     notices: &mut Vec<Notice>,
 ) {
     loop {
-        let batch = {
+        let (upserts, batch) = {
             let mut core = core.borrow_mut();
             let size = core.settings.batch_size;
-            let ready = core.queue.len() >= size || (all && !core.queue.is_empty());
-            if !ready {
-                return;
-            }
-            core.queue.take(size)
+            let events_ready = core.queue.len() >= size || (all && !core.queue.is_empty());
+            let upserts_ready = events_ready || all || core.upserts.len() >= http::MAX_UPSERT_BATCH;
+            let upserts = if upserts_ready {
+                std::mem::take(&mut core.upserts)
+            } else {
+                Vec::new()
+            };
+            let batch = events_ready.then(|| core.queue.take(size));
+            (upserts, batch)
+        };
+        if upserts.is_empty() && batch.is_none() {
+            return;
+        }
+        send_upserts(core, transport, upserts, "", notices).await;
+        let Some(batch) = batch else {
+            continue;
         };
         match send(transport, &Request::send_batch(&batch), http::classify).await {
             Outcome::Accepted => {}
@@ -226,43 +285,59 @@ pub async fn flush(
     }
 }
 
-async fn upsert_contacts(
+/// Sends claimed upserts, merged per email, up to 100 a request. A contact
+/// HubSpot did not take is forgotten by the dedup, so its next event
+/// retries it.
+async fn send_upserts(
     core: &RefCell<Core>,
     transport: &impl Transport,
-    upserts: Vec<ContactUpsert>,
+    claimed: Vec<ContactUpsert>,
     event: &str,
     notices: &mut Vec<Notice>,
 ) {
-    let claimed: Vec<ContactUpsert> = {
-        let mut core = core.borrow_mut();
-        upserts
-            .into_iter()
-            .filter(|u| core.dedup.claim(u))
-            .collect()
-    };
+    if claimed.is_empty() {
+        return;
+    }
     let merged = merge_by_email(claimed.clone());
     for chunk in merged.chunks(http::MAX_UPSERT_BATCH) {
-        let inputs = chunk.len();
-        let outcome = send(transport, &Request::upsert(chunk), |status, body| {
-            http::classify_upsert(status, body, inputs)
-        })
-        .await;
-        if let Some(reason) = outcome.reason() {
-            let mut core = core.borrow_mut();
-            for upsert in &claimed {
-                if chunk
-                    .iter()
-                    .any(|c| c.email.eq_ignore_ascii_case(&upsert.email))
-                {
-                    core.dedup.forget(upsert);
-                }
-            }
-            notices.push(Notice::error(
-                event,
-                format!("contact upsert for {inputs} contact(s) failed (events are still sent): {reason}"),
-            ));
+        let failed = match transport.send(&Request::upsert(chunk)).await {
+            Response::Status(status, body) => http::read_upsert(status, &body, chunk.len())
+                .unwrap_or_else(|outcome| everything(chunk.len(), &outcome)),
+            Response::Network(message) => everything(chunk.len(), &http::network_failure(&message)),
+        };
+        if failed.is_empty() {
+            continue;
         }
+        let mut core = core.borrow_mut();
+        for (index, _) in &failed {
+            let email = &chunk[*index].email;
+            for upsert in claimed
+                .iter()
+                .filter(|u| u.email.eq_ignore_ascii_case(email))
+            {
+                core.dedup.forget(upsert);
+            }
+        }
+        let detail: Vec<String> = failed
+            .iter()
+            .map(|(i, reason)| format!("{}: {reason}", chunk[*i].email))
+            .collect();
+        notices.push(Notice::error(
+            event,
+            format!(
+                "contact upsert failed for {} of {} contact(s) (their events are still sent): {}",
+                failed.len(),
+                chunk.len(),
+                detail.join("; ")
+            ),
+        ));
     }
+}
+
+/// Every input of a request that failed as a whole, with the reason.
+fn everything(inputs: usize, outcome: &Outcome) -> Vec<(usize, String)> {
+    let reason = outcome.reason().unwrap_or("failed").to_string();
+    (0..inputs).map(|i| (i, reason.clone())).collect()
 }
 
 /// One upsert per email (HubSpot rejects a batch naming a contact twice),

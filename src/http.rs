@@ -35,14 +35,17 @@ impl Request {
     }
 
     /// A `batch/upsert` by email, which creates contacts that do not exist
-    /// yet (a PATCH by email answers 404 for them).
+    /// yet (a PATCH by email answers 404 for them). Each input's
+    /// `objectWriteTraceId` is its index, so errors map back to it.
     pub fn upsert(upserts: &[ContactUpsert]) -> Request {
         let inputs: Vec<serde_json::Value> = upserts
             .iter()
-            .map(|u| {
+            .enumerate()
+            .map(|(i, u)| {
                 serde_json::json!({
                     "id": u.email,
                     "idProperty": "email",
+                    "objectWriteTraceId": i.to_string(),
                     "properties": string_map(&u.properties),
                 })
             })
@@ -90,36 +93,60 @@ pub fn network_failure(message: &str) -> Outcome {
     Outcome::Retryable(format!("network error: {message}"))
 }
 
-/// Reads a `batch/upsert` answer: a 207 (or 200) whose `errors` name
-/// failures, or a 2xx that wrote nothing, is not a success.
-pub fn classify_upsert(status: u16, body: &str, inputs: usize) -> Outcome {
+/// Reads a `batch/upsert` answer for `inputs` inputs: the indexes of the
+/// inputs that failed, with HubSpot's message (a 207, or `errors` in a 200,
+/// name them by `objectWriteTraceId`), or the outcome when the whole request
+/// failed, including a 2xx that wrote nothing.
+pub fn read_upsert(
+    status: u16,
+    body: &str,
+    inputs: usize,
+) -> Result<Vec<(usize, String)>, Outcome> {
     let outcome = classify(status, body);
     if outcome != Outcome::Accepted {
-        return outcome;
+        return Err(outcome);
     }
     let parsed = Value::parse(body).unwrap_or_default();
+    let mut failed = Vec::new();
     if let Some(Value::Array(errors)) = parsed.get("errors") {
-        if !errors.is_empty() {
-            let messages: Vec<String> = errors
+        for error in errors {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            let traces = match error
+                .get("context")
+                .and_then(|c| c.get("objectWriteTraceId"))
+            {
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+                Some(Value::String(id)) => vec![id.as_str()],
+                _ => Vec::new(),
+            };
+            let indexes: Vec<usize> = traces
                 .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .map(str::to_string)
+                .filter_map(|id| id.parse().ok())
+                .filter(|i| *i < inputs)
                 .collect();
-            return Outcome::Permanent(format!(
-                "HubSpot answered {status} with {} error(s): {}",
-                errors.len(),
-                messages.join("; ")
-            ));
+            if indexes.is_empty() {
+                // An error that names no input: nothing tells which one
+                // succeeded, so none counts as written.
+                return Err(Outcome::Permanent(format!(
+                    "HubSpot answered {status} with an error for no named contact: {message}"
+                )));
+            }
+            failed.extend(indexes.into_iter().map(|i| (i, message.to_string())));
         }
     }
     let written = match parsed.get("results") {
         Some(Value::Array(results)) => results.len(),
         _ => 0,
     };
-    if inputs > 0 && written == 0 {
-        return Outcome::Permanent(format!("HubSpot answered {status} but wrote no contact"));
+    if inputs > 0 && written == 0 && failed.is_empty() {
+        return Err(Outcome::Permanent(format!(
+            "HubSpot answered {status} but wrote no contact"
+        )));
     }
-    Outcome::Accepted
+    Ok(failed)
 }
 
 /// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".

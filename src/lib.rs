@@ -18,6 +18,7 @@ pub mod rule;
 pub mod rules;
 pub mod settings;
 pub mod time;
+pub mod uuid;
 pub mod value;
 
 #[cfg(target_arch = "wasm32")]

@@ -50,6 +50,37 @@ pub fn event_name_part(event_name: &str) -> (String, bool) {
     (out, replaced)
 }
 
+/// The name part for a walkerOS event name, normalised, and whether that
+/// changed more than case and white space; `Err` with the attempt when no
+/// valid name comes out (it must start with a letter).
+pub fn event_name(event_name: &str) -> Result<(String, bool), String> {
+    let (mut part, mut changed) = event_name_part(event_name);
+    if part.len() > MAX_NAME_LEN {
+        part.truncate(MAX_NAME_LEN);
+        changed = true;
+    }
+    if is_valid_name(&part) {
+        Ok((part, changed))
+    } else {
+        Err(part)
+    }
+}
+
+/// A property name HubSpot accepts, made from any key: lowercased, other
+/// characters as `_`, `p_` before a leading digit or `_`, at most 50
+/// characters. `None` for a key with nothing usable.
+pub fn property_name(key: &str) -> Option<String> {
+    let (mut name, _) = event_name_part(key);
+    if name.is_empty() || name.bytes().all(|b| b == b'_') {
+        return None;
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "p_");
+    }
+    name.truncate(MAX_NAME_LEN);
+    Some(name)
+}
+
 /// The fully qualified name: the prefix plus the name part, unless the name
 /// part already carries this prefix.
 pub fn qualify(prefix: &str, name: &str) -> String {

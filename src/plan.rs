@@ -37,6 +37,10 @@ pub struct EventInput {
     pub event_name: String,
     pub email: Option<String>,
     pub object_id: Option<String>,
+    pub utk: Option<String>,
+    /// Derived from the walkerOS event id: HubSpot keeps the first
+    /// occurrence with a given uuid.
+    pub uuid: Option<String>,
     pub occurred_at: Option<String>,
     pub properties: Vec<(String, String)>,
 }
@@ -51,6 +55,12 @@ impl EventInput {
         }
         if let Some(id) = &self.object_id {
             out.insert("objectId".into(), id.clone().into());
+        }
+        if let Some(utk) = &self.utk {
+            out.insert("utk".into(), utk.clone().into());
+        }
+        if let Some(uuid) = &self.uuid {
+            out.insert("uuid".into(), uuid.clone().into());
         }
         if let Some(at) = &self.occurred_at {
             out.insert("occurredAt".into(), at.clone().into());
@@ -125,16 +135,17 @@ fn plan_with(
         return plan;
     }
 
-    let email = settings.email.as_ref().and_then(|m| identity(&resolve(m)));
-    let object_id = settings
-        .object_id
-        .as_ref()
-        .and_then(|m| identity(&resolve(m)));
-    if email.is_none() && object_id.is_none() {
+    let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(&resolve(m)));
+    let (email, object_id, utk) = (
+        identity_of(&settings.email),
+        identity_of(&settings.object_id),
+        identity_of(&settings.utk),
+    );
+    if email.is_none() && object_id.is_none() && utk.is_none() {
         plan.notices.push(Notice::warn(
             &name,
             format!(
-                "event {name:?} skipped: no contact identity (neither settings.email{} nor settings.objectId resolved to a value). HubSpot ties every event to a contact",
+                "event {name:?} skipped: no contact identity (none of settings.email{}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact",
                 if settings.email.is_some() { "" } else { " (switched off)" },
             ),
         ));
@@ -143,33 +154,34 @@ fn plan_with(
 
     let part = match &rule.event_name {
         Some(part) => part.clone(),
-        None => {
-            let (part, replaced) = names::event_name_part(&name);
-            if !names::is_valid_name(&part) {
+        None => match names::event_name(&name) {
+            Ok((part, changed)) => {
+                if changed {
+                    plan.notices.push(Notice::warn(
+                        &name,
+                        format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN),
+                    ));
+                }
+                part
+            }
+            Err(part) => {
                 plan.notices.push(Notice::warn(
                     &name,
-                    format!("event {name:?} skipped: {part:?} is not a valid HubSpot event name (^[a-z][a-z0-9_]*$, at most {} characters); set settings.eventName on its mapping rule", names::MAX_NAME_LEN),
+                    format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
                 ));
                 return plan;
             }
-            if replaced {
-                plan.notices.push(Notice::warn(
-                    &name,
-                    format!(
-                        "event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _"
-                    ),
-                ));
-            }
-            part
-        }
+        },
     };
 
-    let mut props = settings.default_properties.clone();
-    properties::merge(&mut props, properties::from_object(data));
+    // Mapped properties come first, so they are the ones kept when there
+    // are more than HubSpot takes; the collector's mapped `data` is below
+    // the rule's `properties`.
+    let mut mapped = properties::from_object(data);
     if let Some(mapping) = &rule.properties {
         match resolve(mapping) {
             resolved @ Value::Object(_) => {
-                properties::merge(&mut props, properties::from_object(&resolved))
+                properties::merge(&mut mapped, properties::from_object(&resolved))
             }
             Value::Undefined => {}
             other => plan.notices.push(Notice::warn(
@@ -178,15 +190,34 @@ fn plan_with(
             )),
         }
     }
+    let props = properties::within_limits(
+        mapped,
+        &settings.default_properties,
+        &name,
+        &mut plan.notices,
+    );
 
     let occurred_at = match event.get("timestamp") {
-        Some(Value::Number(ms)) => time::iso8601(*ms),
+        None | Some(Value::Undefined) => None,
+        Some(Value::Number(ms)) if time::iso8601(*ms).is_some() => time::iso8601(*ms),
+        Some(other) => {
+            plan.notices.push(Notice::warn(
+                &name,
+                format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(other)),
+            ));
+            None
+        }
+    };
+    let uuid = match event.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, &name)),
         _ => None,
     };
     plan.send = Some(EventInput {
         event_name: names::qualify(&settings.event_name_prefix, &part),
         email,
         object_id,
+        utk,
+        uuid,
         occurred_at,
         properties: props,
     });

@@ -1,5 +1,7 @@
 //! HubSpot event properties: every value a string, nothing lost in the cast.
 
+use crate::error::Notice;
+use crate::names;
 use crate::value::Value;
 
 /// A property value as a string: strings as they are (never re-read as
@@ -45,6 +47,48 @@ pub fn merge(props: &mut Vec<(String, String)>, entries: Vec<(String, String)>) 
             None => props.push((key, value)),
         }
     }
+}
+
+/// HubSpot's limit on properties per event occurrence.
+pub const MAX_PROPERTIES: usize = 50;
+
+/// The properties HubSpot gets: `mapped` (names normalised, the first of
+/// two that normalise alike kept) then `defaults` not already there, at most
+/// 50, in that order. Each change is a warning naming the event.
+pub fn within_limits(
+    mapped: Vec<(String, String)>,
+    defaults: &[(String, String)],
+    event: &str,
+    notices: &mut Vec<Notice>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(mapped.len() + defaults.len());
+    for (key, value) in mapped {
+        let name = match names::property_name(&key) {
+            Some(name) => name,
+            None => {
+                notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
+                continue;
+            }
+        };
+        if let Some((existing, _)) = out.iter().find(|(n, _)| *n == name) {
+            notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: its HubSpot name {name:?} is already taken by {existing:?}")));
+            continue;
+        }
+        if name != key {
+            notices.push(Notice::warn(event, format!("property {key:?} of event {event:?} sent as {name:?} (HubSpot names: a-z, 0-9 and _, starting with a letter, at most 50 characters)")));
+        }
+        out.push((name, value));
+    }
+    for (key, value) in defaults {
+        if !out.iter().any(|(n, _)| n == key) {
+            out.push((key.clone(), value.clone()));
+        }
+    }
+    if out.len() > MAX_PROPERTIES {
+        let dropped: Vec<String> = out.drain(MAX_PROPERTIES..).map(|(k, _)| k).collect();
+        notices.push(Notice::warn(event, format!("{} properties dropped from event {event:?} (HubSpot takes at most {MAX_PROPERTIES}; mapped ones are kept first): {}", dropped.len(), dropped.join(", "))));
+    }
+    out
 }
 
 /// `String(n)` in JavaScript (Number::toString with radix 10).

@@ -8,16 +8,21 @@ use crate::value::{Object, Value};
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
 pub const DEFAULT_BATCH_SIZE: usize = 50;
 pub const MAX_BATCH_SIZE: usize = 500;
+pub const DEFAULT_FLUSH_INTERVAL: u32 = 5_000;
+pub const MAX_DEDUP_CAPACITY: usize = 10_000_000;
 
-const KNOWN: [&str; 9] = [
+const KNOWN: [&str; 12] = [
     "accessToken",
     "eventNamePrefix",
     "email",
     "objectId",
+    "utk",
     "identify",
     "defaultProperties",
     "batch",
     "batchSize",
+    "flushInterval",
+    "dedupCapacity",
     "apiBase",
 ];
 
@@ -27,11 +32,16 @@ pub struct Settings {
     pub event_name_prefix: String,
     pub email: Option<Mapping>,
     pub object_id: Option<Mapping>,
+    pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
     pub default_properties: Vec<(String, String)>,
     pub batch: bool,
     pub batch_size: usize,
+    /// Milliseconds between timed flushes in batch mode; 0 for none.
+    pub flush_interval: u32,
+    /// Contacts remembered for upsert dedup.
+    pub dedup_capacity: usize,
     /// Without a trailing slash.
     pub api_base: String,
 }
@@ -116,6 +126,9 @@ impl Settings {
         let object_id = get("objectId")
             .map(|v| compile_checked(v, "settings.objectId"))
             .transpose()?;
+        let utk = get("utk")
+            .map(|v| compile_checked(v, "settings.utk"))
+            .transpose()?;
         let identify = get("identify")
             .map(|v| compile_checked(v, "settings.identify"))
             .transpose()?;
@@ -164,6 +177,36 @@ impl Settings {
             }
         };
 
+        let flush_interval = match get("flushInterval") {
+            None => DEFAULT_FLUSH_INTERVAL,
+            Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=86_400_000.0).contains(n) => {
+                *n as u32
+            }
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "settings.flushInterval",
+                    format!("must be a whole number of milliseconds from 0 to 86400000, got {}", show(other)),
+                    format!("leave it out for {DEFAULT_FLUSH_INTERVAL} ms, or set 0 to flush only at batchSize and on shutdown"),
+                ))
+            }
+        };
+
+        let dedup_capacity = match get("dedupCapacity") {
+            None => crate::dedup::DEFAULT_CAPACITY,
+            Some(Value::Number(n))
+                if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_DEDUP_CAPACITY as f64 =>
+            {
+                *n as usize
+            }
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "settings.dedupCapacity",
+                    format!("must be a whole number from 1 to {MAX_DEDUP_CAPACITY}, got {}", show(other)),
+                    format!("leave it out for {}, the number of contacts remembered (at most 64 bytes each)", crate::dedup::DEFAULT_CAPACITY),
+                ))
+            }
+        };
+
         let api_base = match get("apiBase") {
             None => DEFAULT_API_BASE.to_string(),
             Some(Value::String(s)) => api_base(s)?,
@@ -181,10 +224,13 @@ impl Settings {
             event_name_prefix,
             email,
             object_id,
+            utk,
             identify,
             default_properties,
             batch,
             batch_size,
+            flush_interval,
+            dedup_capacity,
             api_base,
         })
     }

@@ -184,9 +184,61 @@ impl HubspotCore {
         })
     }
 
-    /// Events waiting in the batch queue.
+    /// Events and contact upserts waiting for a flush.
     pub fn queued(&self) -> u32 {
-        self.core.borrow().queued() as u32
+        let core = self.core.borrow();
+        (core.queued() + core.queued_upserts()) as u32
+    }
+
+    /// Milliseconds between timed flushes; 0 when there are none (single
+    /// mode, or `flushInterval: 0`).
+    #[wasm_bindgen(js_name = flushInterval)]
+    pub fn flush_interval(&self) -> u32 {
+        let settings = &self.core.borrow().settings;
+        if settings.batch {
+            settings.flush_interval
+        } else {
+            0
+        }
+    }
+
+    /// The dry run: `{ requests: [{ method, path, body }], notes: [{ level,
+    /// message }] }` as JSON text, for `event` (JSON text; `root` the event
+    /// itself) under `rule`. Sends nothing and changes no state.
+    pub fn explain(
+        &self,
+        event: &str,
+        rule: Option<u32>,
+        data: Option<String>,
+        root: JsValue,
+        logger: JsValue,
+    ) -> Result<String, JsError> {
+        let event = parse(event, "event")?;
+        let data = match data {
+            Some(data) => parse(&data, "data")?,
+            None => Value::Undefined,
+        };
+        let host = self.host(root, JsValue::UNDEFINED, &logger);
+        let (requests, notices) =
+            self.core
+                .borrow()
+                .explain(&event, rule.map(|r| r as usize), &data, &host);
+        let requests: Vec<serde_json::Value> = requests
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "method": r.method,
+                    "path": r.path,
+                    "body": serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let notes: Vec<serde_json::Value> = notices
+            .iter()
+            .map(|n| serde_json::json!({ "level": n.level.method(), "message": n.message }))
+            .collect();
+        let out = serde_json::json!({ "requests": requests, "notes": notes }).to_string();
+        Ok(self.transport.redact(out))
     }
 }
 

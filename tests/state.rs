@@ -53,6 +53,47 @@ fn memory_is_bounded() {
 }
 
 #[wasm_bindgen_test]
+fn the_least_recently_seen_contact_is_forgotten_first() {
+    let mut dedup = Dedup::new(2);
+    let (a, b, c) = (
+        upsert("a@x.y", "A"),
+        upsert("b@x.y", "B"),
+        upsert("c@x.y", "C"),
+    );
+    assert!(dedup.claim(&a));
+    assert!(dedup.claim(&b));
+    assert!(!dedup.claim(&a), "a is now the most recent");
+    assert!(dedup.claim(&c), "c evicts b, the least recent");
+    assert!(!dedup.claim(&a), "a was kept");
+    assert!(dedup.claim(&b), "b was forgotten, so it is upserted again");
+    assert_eq!(dedup.len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn interleaved_contacts_within_capacity_are_upserted_once() {
+    let mut dedup = Dedup::new(100);
+    let mut sent = 0;
+    for round in 0..50 {
+        for user in 0..100 {
+            sent += usize::from(dedup.claim(&upsert(&format!("u{user}@x.y"), "same")));
+        }
+        assert_eq!(sent, 100, "round {round}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn at_most_64_bytes_a_contact() {
+    for n in [10_000, 100_000, 1_000_000] {
+        let mut dedup = Dedup::new(n);
+        for i in 0..n {
+            dedup.claim(&upsert(&format!("user{i}@example.com"), "x"));
+        }
+        let per_entry = dedup.memory_bytes() as f64 / n as f64;
+        assert!(per_entry <= 64.0, "{per_entry:.1} bytes a contact at {n}");
+    }
+}
+
+#[wasm_bindgen_test]
 fn queue_takes_oldest_first_and_restores_failures_in_front() {
     let mut q = Queue::default();
     for i in 0..5 {

@@ -139,7 +139,12 @@ test('a user login with silent: true only upserts the contact', async () => {
   await t.shutdown();
   assert.deepEqual(t.sandbox.events, []);
   assert.deepEqual(t.sandbox.upserts, [
-    { id: 'login@acme.com', idProperty: 'email', properties: { firstname: 'Jane', lifecyclestage: 'lead' } },
+    {
+      id: 'login@acme.com',
+      idProperty: 'email',
+      objectWriteTraceId: '0',
+      properties: { firstname: 'Jane', lifecyclestage: 'lead' },
+    },
   ]);
   assert.ok(t.sandbox.contacts.get('login@acme.com').id, 'the contact was created');
 });

@@ -1,0 +1,45 @@
+'use strict';
+
+// The dry run: what pushing an event would send, without sending anything.
+
+const { Instance } = require('./instance.js');
+const { findRule, getMappingValueSync } = require('./mapping.js');
+const { toJson } = require('./config.js');
+
+function neverSend() {
+  throw new Error('explain() never sends');
+}
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * `explain(event, config)`: `{ requests: [{ method, path, body }], notes:
+ * [{ level, message }] }` for `event` under the destination `config`, the
+ * rule picked as the collector picks it. A fresh destination is assumed, so
+ * a contact upsert is shown even where a running one would skip it as
+ * unchanged.
+ */
+function explain(event, config = {}) {
+  const instance = new Instance(config, { fetch: neverSend }, { timers: false });
+  const { eventMapping: rule, mappingKey } = findRule(event, config.mapping);
+  if (rule && rule.ignore) {
+    return { requests: [], notes: [{ level: 'info', message: `ignored by the mapping rule "${mappingKey}"` }] };
+  }
+  const named = rule && typeof rule.name === 'string' ? { ...event, name: rule.name } : event;
+  // The collector's mapped `data`: config.data, then rule.data over it.
+  const base = config.data === undefined ? undefined : getMappingValueSync(named, config.data);
+  const own = rule && rule.data !== undefined ? getMappingValueSync(named, rule.data) : undefined;
+  const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? { ...base, ...own } : own) : base;
+  const result = instance.core.explain(
+    toJson(named, 'event'),
+    instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule'),
+    data === undefined ? undefined : toJson(data, 'mapped data'),
+    named,
+    undefined,
+  );
+  return JSON.parse(result);
+}
+
+module.exports = { explain };

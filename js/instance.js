@@ -1,0 +1,106 @@
+'use strict';
+
+// One configured destination: the Rust core, the handles of its compiled
+// rules, what it reads of events, and its flush timer.
+
+const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
+const { taggedJson, toJson, project } = require('./config.js');
+const shutdown = require('./shutdown.js');
+
+function pickFetch(env) {
+  if (env && typeof env.fetch === 'function') return env.fetch;
+  if (typeof globalThis.fetch === 'function') return globalThis.fetch.bind(globalThis);
+  throw new Error('HubSpot destination: no fetch available; use Node 18 or later, or pass env.fetch');
+}
+
+/** Every rule of a walkerOS `mapping` with the path that names it. */
+function* rulesOf(mapping) {
+  for (const entity of Object.keys(mapping || {})) {
+    const actions = mapping[entity] || {};
+    for (const action of Object.keys(actions)) {
+      const rules = actions[action];
+      if (Array.isArray(rules)) {
+        for (let i = 0; i < rules.length; i++) yield [rules[i], `mapping.${entity}.${action}[${i}]`];
+      } else {
+        yield [rules, `mapping.${entity}.${action}`];
+      }
+    }
+  }
+}
+
+class Instance {
+  constructor(config, env, { timers = true } = {}) {
+    const settings = config.settings === undefined ? {} : config.settings;
+    this.callbacks = [];
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks);
+    this.rules = new WeakMap();
+    // Per rule handle (and -1 for none): what the core reads of an event.
+    this.projections = new Map();
+    this.logger = undefined;
+    // Compiling every rule now turns a mistake in any of them into an init
+    // error that names it, instead of a surprise on the first such event.
+    for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
+
+    if (timers && settings.batch === true) {
+      const interval = this.core.flushInterval();
+      if (interval > 0) {
+        // Timed flushes must not keep the process alive on their own.
+        this.timer = setInterval(() => this.flush(true), interval);
+        this.timer.unref();
+      }
+      shutdown.register(this);
+    }
+  }
+
+  ruleId(rule, field = 'mapping rule') {
+    if (!rule || typeof rule !== 'object') return undefined;
+    let id = this.rules.get(rule);
+    if (id === undefined) {
+      id = this.core.addRule(taggedJson(rule, field, this.callbacks), field);
+      this.rules.set(rule, id);
+    }
+    return id;
+  }
+
+  /** What the core reads of an event under this rule, or null for all. */
+  projectionFor(ruleId) {
+    const slot = ruleId === undefined ? -1 : ruleId;
+    let projection = this.projections.get(slot);
+    if (projection === undefined) {
+      const json = this.core.projection(ruleId);
+      projection = json === undefined ? null : JSON.parse(json);
+      this.projections.set(slot, projection);
+    }
+    return projection;
+  }
+
+  async push(event, rule, data, logger, collector) {
+    this.logger = logger;
+    const ruleId = this.ruleId(rule);
+    const projection = this.projectionFor(ruleId);
+    const partial = Boolean(projection && event && typeof event === 'object');
+    const eventJson = toJson(partial ? project(event, projection) : event, 'event');
+    const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
+    await this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial);
+  }
+
+  /** Sends what is queued (everything when `all`); never throws. */
+  async flush(all) {
+    if (this.core.queued() === 0) return;
+    try {
+      await this.core.flush(all, this.logger);
+    } catch (error) {
+      if (this.logger) this.logger.error('HubSpot: flush failed', { error });
+    }
+  }
+
+  /** Flushes everything and stops the timer. */
+  async stop(logger) {
+    if (logger) this.logger = logger;
+    if (this.timer) clearInterval(this.timer);
+    shutdown.unregister(this);
+    await this.flush(true);
+  }
+}
+
+module.exports = { Instance, rulesOf };
