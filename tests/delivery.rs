@@ -84,7 +84,7 @@ async fn upsert_goes_before_its_event_and_is_not_repeated() {
     let upsert = &t.seen.borrow()[0];
     assert_eq!(
         upsert.body,
-        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","properties":{"firstname":"A"}}]}"#
+        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","objectWriteTraceId":"0","properties":{"firstname":"A"}}]}"#
     );
 }
 
@@ -193,7 +193,7 @@ async fn collector_batches_merge_upserts_per_email_and_report_failures_by_index(
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
     assert_eq!(
         t.seen.borrow()[0].body,
-        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","properties":{"firstname":"Ann"}}]}"#
+        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","objectWriteTraceId":"0","properties":{"firstname":"Ann"}}]}"#
     );
     let failed: Vec<usize> = r.failed.iter().map(|(i, _)| *i).collect();
     assert_eq!(
@@ -204,4 +204,47 @@ async fn collector_batches_merge_upserts_per_email_and_report_failures_by_index(
     assert!(r.failed[0].1.contains("bad"));
     let warnings = r.notices.iter().filter(|n| n.level == Level::Warn).count();
     assert_eq!(warnings, 1, "one warning for the event without identity");
+}
+
+#[wasm_bindgen_test]
+async fn batch_mode_queues_upserts_and_sends_them_before_the_events() {
+    let core = core(r#","batch":true,"batchSize":3"#);
+    let t = Scripted::default();
+    for (email, name) in [("a@x.y", "A"), ("b@x.y", "B"), ("a@x.y", "A")] {
+        push(&core, &t, &event(email, name)).await;
+    }
+    assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
+    let upsert = &t.seen.borrow()[0].body;
+    assert!(
+        upsert.contains("a@x.y") && upsert.contains("b@x.y"),
+        "{upsert}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_partly_failed_upsert_forgets_only_the_contacts_that_failed() {
+    let core = core(r#","batch":true,"batchSize":2"#);
+    let partial = r#"{"status":"COMPLETE","results":[{"id":"1"}],"numErrors":1,"errors":[{"status":"error","category":"VALIDATION_ERROR","message":"Email address b@x.y is invalid","context":{"objectWriteTraceId":["1"]}}]}"#;
+    let t = Scripted::default().answer(207, partial);
+    push(&core, &t, &event("a@x.y", "A")).await;
+    let r = push(&core, &t, &event("b@x.y", "B")).await;
+    assert!(
+        r.notices[0]
+            .message
+            .contains("b@x.y: Email address b@x.y is invalid"),
+        "{r:?}"
+    );
+    assert!(r.notices[0].message.contains("1 of 2"), "{r:?}");
+    // a is remembered; b is retried with its next event.
+    push(&core, &t, &event("a@x.y", "A")).await;
+    push(&core, &t, &event("b@x.y", "B")).await;
+    let upserts: Vec<String> = t
+        .seen
+        .borrow()
+        .iter()
+        .filter(|r| r.path == UPSERT_PATH)
+        .map(|r| r.body.clone())
+        .collect();
+    assert_eq!(upserts.len(), 2);
+    assert!(upserts[1].contains("b@x.y") && !upserts[1].contains("a@x.y"));
 }

@@ -123,11 +123,11 @@ fn rule_event_name_identify_properties_and_silent() {
     assert_eq!(
         props,
         [
-            ("source", "walkerOS"),
             ("total", "1e+21"),
             ("flag", "false"),
             ("tags", "a;1;true"),
-            ("obj", r#"{"k":"v"}"#)
+            ("obj", r#"{"k":"v"}"#),
+            ("source", "walkerOS")
         ]
     );
 
@@ -211,7 +211,7 @@ fn names() {
     assert!(p.send.is_none());
     assert!(p.notices[0]
         .message
-        .contains("not a valid HubSpot event name"));
+        .contains("cannot be made a HubSpot event name"));
 }
 
 #[wasm_bindgen_test]
@@ -262,4 +262,139 @@ fn iso_times() {
     assert_eq!(iso8601(-1.0).as_deref(), Some("1969-12-31T23:59:59.999Z"));
     assert_eq!(iso8601(f64::NAN), None);
     assert_eq!(iso8601(9e15), None);
+}
+
+#[wasm_bindgen_test]
+fn sha1_and_event_uuids() {
+    use walkeros_destination_hubspot::uuid::{event_uuid, sha1};
+    let hex = |b: [u8; 20]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(
+        hex(sha1(b"abc")),
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+    assert_eq!(hex(sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    let long = [b'a'; 1000];
+    assert_eq!(hex(sha1(&long)), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+    let a = event_uuid("a82ec543acd1847d", "page view");
+    assert_eq!(
+        a,
+        event_uuid("a82ec543acd1847d", "page view"),
+        "deterministic"
+    );
+    assert_ne!(a, event_uuid("a82ec543acd1847d", "product view"));
+    assert_ne!(a, event_uuid("a82ec543acd1847e", "page view"));
+    let parts: Vec<&str> = a.split('-').collect();
+    assert_eq!(
+        parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12]
+    );
+    assert!(parts[2].starts_with('5'), "version 5: {a}");
+    assert!(
+        matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+        "RFC variant: {a}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn events_carry_uuid_and_utk() {
+    let s = settings(r#""utk":"user.hutk""#);
+    let p = plan(
+        &s,
+        &event(r#"{"name":"a b","id":"e1","user":{"hutk":"tok"}}"#),
+        None,
+        &Value::Undefined,
+    );
+    let send = p.send.unwrap();
+    assert_eq!(send.utk.as_deref(), Some("tok"));
+    assert_eq!(send.email, None);
+    assert_eq!(
+        send.uuid,
+        Some(walkeros_destination_hubspot::uuid::event_uuid("e1", "a b"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn property_names_are_normalised_and_collisions_reported() {
+    let r = rule(
+        r#"{"settings":{"properties":{"map":{"Order ID":"data.a","order_id":"data.b","1st":"data.a","%%":"data.a"}}}}"#,
+    );
+    let p = plan(
+        &settings(""),
+        &event(r#"{"name":"a b","user":{"email":"u@x.y"},"data":{"a":"1","b":"2"}}"#),
+        Some(&r),
+        &Value::Undefined,
+    );
+    let props = p.send.unwrap().properties;
+    assert_eq!(
+        props,
+        [
+            ("order_id".to_string(), "1".to_string()),
+            ("p_1st".to_string(), "1".to_string())
+        ]
+    );
+    let messages: Vec<&str> = p.notices.iter().map(|n| n.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(r#""Order ID" of event "a b" sent as "order_id""#)),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains(r#""order_id" dropped"#) && m.contains("already taken")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains(r#""%%" dropped"#)),
+        "{messages:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn at_most_50_properties_mapped_first() {
+    let defaults: Vec<String> = (0..10).map(|i| format!(r#""d{i}":"x""#)).collect();
+    let s = settings(&format!(
+        r#""defaultProperties":{{{}}}"#,
+        defaults.join(",")
+    ));
+    let map: Vec<String> = (0..45)
+        .map(|i| format!(r#""m{i}":{{"value":"v"}}"#))
+        .collect();
+    let r = rule(&format!(
+        r#"{{"settings":{{"properties":{{"map":{{{}}}}}}}}}"#,
+        map.join(",")
+    ));
+    let p = plan(
+        &s,
+        &event(r#"{"name":"a b","user":{"email":"u@x.y"}}"#),
+        Some(&r),
+        &Value::Undefined,
+    );
+    let props = p.send.unwrap().properties;
+    assert_eq!(props.len(), 50);
+    assert!(props[..45].iter().all(|(k, _)| k.starts_with('m')));
+    assert_eq!(props[49].0, "d4");
+    assert!(p
+        .notices
+        .iter()
+        .any(|n| n.message.contains("5 properties dropped")
+            && n.message.contains("d5, d6, d7, d8, d9")));
+}
+
+#[wasm_bindgen_test]
+fn long_event_names_are_cut_with_a_warning_and_bad_timestamps_left_out() {
+    let long = format!(
+        r#"{{"name":"{} view","user":{{"email":"u@x.y"}},"timestamp":"yesterday"}}"#,
+        "x".repeat(60)
+    );
+    let p = plan(&settings(""), &event(&long), None, &Value::Undefined);
+    let send = p.send.unwrap();
+    assert_eq!(send.event_name.len(), "pe42_".len() + 50);
+    assert_eq!(send.occurred_at, None);
+    assert!(p
+        .notices
+        .iter()
+        .any(|n| n.message.contains("occurredAt left out")));
+    assert!(p.notices.iter().any(|n| n.message.contains("sent as")));
 }
