@@ -74,7 +74,7 @@ impl Core {
     /// may read anything. The shell serialises only that.
     pub fn projection(&self, rule: Option<usize>) -> Option<Projection> {
         let mut projection = Projection::default();
-        for always in ["name", "timestamp", "consent"] {
+        for always in ["name", "id", "timestamp", "consent"] {
             projection.include(always);
         }
         let s = &self.settings;

@@ -17,6 +17,8 @@ const NAME = /^[a-z][a-z0-9_]*$/;
 const PREFIXED = /^pe\d+_(.*)$/;
 const MAX_EVENT_BATCH = 500;
 const MAX_CRM_BATCH = 100;
+const MAX_PROPERTIES = 50;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 class Rejection extends Error {
   constructor(status, message, category = 'VALIDATION_ERROR') {
@@ -60,6 +62,12 @@ function checkEvent(input, where) {
   if (!input.email && !input.utk && !input.objectId) {
     throw new Rejection(400, `${where} needs one of email, utk or objectId`);
   }
+  if (match[1].length > 50) {
+    throw new Rejection(400, `Event name ${JSON.stringify(input.eventName)} is longer than 50 characters after the prefix`);
+  }
+  if (Object.keys(input.properties).length > MAX_PROPERTIES) {
+    throw new Rejection(400, `${where} has ${Object.keys(input.properties).length} properties; at most ${MAX_PROPERTIES} are allowed`);
+  }
   if (input.occurredAt !== undefined && Number.isNaN(Date.parse(input.occurredAt))) {
     throw new Rejection(400, `${where}.occurredAt ${JSON.stringify(input.occurredAt)} is not a date-time`);
   }
@@ -68,11 +76,27 @@ function checkEvent(input, where) {
 async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
   const state = {
     events: [], // accepted event occurrences, each with `via` ('send' | 'batch')
+    duplicates: [], // occurrences whose uuid was seen before for their event: not recorded
+    uuids: new Set(),
     upserts: [], // accepted contact upsert inputs
     contacts: new Map(), // email (lowercased) -> { id, properties }
-    requests: [], // { method, path, status }
+    requests: [], // { method, path, status, body }
     nextId: 1001,
   };
+
+  // HubSpot keeps the first occurrence with a given uuid per event type and
+  // rejects the others; the send itself still succeeds.
+  function record(input, via) {
+    if (input.uuid !== undefined) {
+      const key = `${input.eventName} ${input.uuid}`;
+      if (state.uuids.has(key)) {
+        state.duplicates.push(input);
+        return;
+      }
+      state.uuids.add(key);
+    }
+    state.events.push({ ...input, via });
+  }
 
   function handle(method, path, headers, raw) {
     if (headers.authorization !== `Bearer ${token}`) {
@@ -86,7 +110,7 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
     }
     if (method === 'POST' && path === '/events/v3/send') {
       checkEvent(body, 'body');
-      state.events.push({ ...body, via: 'send' });
+      record(body, 'send');
       return [204];
     }
     if (method === 'POST' && path === '/events/v3/send/batch') {
@@ -95,7 +119,7 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
         throw new Rejection(400, `Batch of ${body.inputs.length} events is over the limit of ${MAX_EVENT_BATCH}`);
       }
       body.inputs.forEach((input, i) => checkEvent(input, `inputs[${i}]`));
-      for (const input of body.inputs) state.events.push({ ...input, via: 'batch' });
+      for (const input of body.inputs) record(input, 'batch');
       return [204];
     }
     if (method === 'POST' && path === '/crm/v3/objects/contacts/batch/upsert') {
@@ -113,16 +137,36 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
         seen.add(key);
       }
       const now = new Date().toISOString();
-      const results = body.inputs.map((input) => {
+      const results = [];
+      const errors = [];
+      for (const input of body.inputs) {
+        if (!EMAIL.test(input.id)) {
+          errors.push({
+            status: 'error',
+            category: 'VALIDATION_ERROR',
+            message: `Property values were not valid: email ${JSON.stringify(input.id)} is not a valid email address`,
+            context: { objectWriteTraceId: input.objectWriteTraceId === undefined ? [] : [String(input.objectWriteTraceId)] },
+          });
+          continue;
+        }
         const key = input.id.toLowerCase();
         const existing = state.contacts.get(key);
         const contact = existing || { id: String(state.nextId++), properties: { email: input.id } };
         Object.assign(contact.properties, input.properties || {});
         state.contacts.set(key, contact);
         state.upserts.push(input);
-        return { id: contact.id, properties: { ...contact.properties }, new: !existing, createdAt: now, updatedAt: now };
-      });
-      return [200, { status: 'COMPLETE', results, startedAt: now, completedAt: now }];
+        results.push({
+          id: contact.id,
+          properties: { ...contact.properties },
+          new: !existing,
+          createdAt: now,
+          updatedAt: now,
+          ...(input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId }),
+        });
+      }
+      const answer = { status: 'COMPLETE', results, startedAt: now, completedAt: now };
+      if (errors.length) return [207, { ...answer, numErrors: errors.length, errors }];
+      return [200, answer];
     }
     throw new Rejection(404, `No route for ${method} ${path}`, 'OBJECT_NOT_FOUND');
   }
@@ -134,14 +178,21 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
       const path = req.url.split('?')[0];
       let status;
       let body;
+      const raw = Buffer.concat(chunks).toString('utf8');
       try {
-        [status, body] = handle(req.method, path, req.headers, Buffer.concat(chunks).toString('utf8'));
+        [status, body] = handle(req.method, path, req.headers, raw);
       } catch (error) {
         if (!(error instanceof Rejection)) throw error;
         status = error.status;
         body = errorBody(status, error.message, error.category);
       }
-      state.requests.push({ method: req.method, path, status });
+      let sent;
+      try {
+        sent = JSON.parse(raw);
+      } catch {
+        sent = raw;
+      }
+      state.requests.push({ method: req.method, path, status, body: sent });
       if (body === undefined) {
         res.writeHead(status).end();
       } else {
@@ -161,6 +212,9 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
     },
     get upserts() {
       return state.upserts;
+    },
+    get duplicates() {
+      return state.duplicates;
     },
     get contacts() {
       return state.contacts;

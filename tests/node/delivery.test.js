@@ -1,0 +1,189 @@
+'use strict';
+
+// Issue 4's guarantees end to end: true upserts, per-contact dedup,
+// idempotent events, timed and shutdown flushes, limits, and explain().
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { setup, TOKEN, PREFIX, destinationHubspot, startSandbox } = require('./helpers.js');
+
+const user = { email: 'ann@example.com', name: 'Ann' };
+const identify = { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } };
+
+test('a contact that does not exist yet is created, and its event lands', async () => {
+  const t = await setup({ settings: { identify } });
+  await t.elb({ name: 'page view', user: { email: 'new@example.com', name: 'Nu' } });
+  await t.shutdown();
+  const contact = t.sandbox.contacts.get('new@example.com');
+  assert.equal(contact.properties.firstname, 'Nu');
+  assert.equal(t.sandbox.events.length, 1);
+  assert.equal(t.sandbox.events[0].email, 'new@example.com');
+});
+
+test('every event carries a uuid derived from its id; a replay creates no duplicate', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const events = Array.from({ length: 5 }, (_, i) => ({ name: 'page view', id: `evt${i}`, user }));
+  for (let run = 0; run < 2; run++) {
+    const t = await setup({ settings: { apiBase: sandbox.url, batch: true, batchSize: 2 } });
+    await t.sandbox.close();
+    for (const event of events) await t.elb(event);
+    await t.elb('walker shutdown');
+  }
+  await sandbox.close();
+  assert.equal(sandbox.events.length, 5, 'the replayed batch added nothing');
+  assert.equal(sandbox.duplicates.length, 5);
+  const uuids = sandbox.events.map((e) => e.uuid);
+  assert.equal(new Set(uuids).size, 5);
+  for (const uuid of uuids) assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual(sandbox.duplicates.map((e) => e.uuid), uuids);
+});
+
+test('a batch retried after a failure carries the same uuids', async () => {
+  let calls = 0;
+  const bodies = [];
+  const t = await setup({
+    settings: { batch: true, batchSize: 2 },
+    config: {
+      env: {
+        fetch: async (url, init) => {
+          calls += 1;
+          bodies.push(init.body);
+          if (calls === 1) return new Response('{"message":"try later"}', { status: 503 });
+          return fetch(url, init);
+        },
+      },
+    },
+  });
+  await t.elb({ name: 'page view', id: 'a1', user });
+  await t.elb({ name: 'page view', id: 'a2', user });
+  assert.equal(t.sandbox.events.length, 0, 'the first try failed');
+  await t.shutdown();
+  assert.equal(t.sandbox.events.length, 2);
+  assert.equal(bodies[0], bodies[1], 'the retry sent the very same batch');
+  const warning = t.logged('warn').find((l) => /stays queued/.test(l.message));
+  assert.ok(warning, 'the failed try was logged');
+});
+
+test('batch mode queues upserts and sends them before the events that need them', async () => {
+  const t = await setup({ settings: { identify, batch: true, batchSize: 4 } });
+  const users = ['a', 'b', 'a', 'b'].map((n) => ({ email: `${n}@example.com`, name: n }));
+  for (const u of users) await t.elb({ name: 'page view', user: u });
+  await t.shutdown();
+  assert.deepEqual(
+    t.sandbox.requests.map((r) => r.path),
+    ['/crm/v3/objects/contacts/batch/upsert', '/events/v3/send/batch'],
+  );
+  assert.equal(t.sandbox.requests[0].body.inputs.length, 2, 'one input per contact');
+  assert.equal(t.sandbox.events.length, 4);
+});
+
+test('a 207 names the contacts that failed; their events still go out', async () => {
+  const t = await setup({ settings: { identify: { map: { email: 'data.email' } } } });
+  await t.elb({ name: 'page view', user, data: { email: 'not-an-email' } });
+  await t.shutdown();
+  assert.equal(t.sandbox.requests[0].status, 207);
+  assert.equal(t.sandbox.events.length, 1, 'the event was sent anyway');
+  const error = t.logged('error').find((l) => /contact upsert failed/.test(l.message));
+  assert.match(error.message, /not-an-email: Property values were not valid/);
+});
+
+test('a timer flushes without destroy and does not hold the process open', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const started = Date.now();
+  const code = await runFixture({ MODE: 'timer', SANDBOX_URL: sandbox.url, TOKEN });
+  await sandbox.close();
+  assert.equal(code, 0);
+  assert.ok(Date.now() - started < 8000, 'the process ended by itself');
+  assert.equal(sandbox.events.length, 2);
+  assert.equal(sandbox.requests.length, 1, 'one timed batch');
+});
+
+test('SIGTERM flushes what is queued before the process ends', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const code = await runFixture({ MODE: 'signal', SANDBOX_URL: sandbox.url, TOKEN }, (child) => child.kill('SIGTERM'));
+  await sandbox.close();
+  assert.equal(code, 'SIGTERM', 'it still ended by the signal');
+  assert.equal(sandbox.events.length, 3);
+});
+
+function runFixture(env, onReady) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'batch-process.js')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const timeout = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the fixture process did not end'));
+    }, 10000);
+    child.stdout.on('data', (chunk) => {
+      if (onReady && String(chunk).includes('ready')) onReady(child);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timeout);
+      resolve(code === null ? signal : code);
+    });
+  });
+}
+
+test('HubSpot limits are enforced before sending, each with a warning naming the event', async () => {
+  const many = Object.fromEntries(Array.from({ length: 55 }, (_, i) => [`p${i}`, { value: i }]));
+  const t = await setup({
+    settings: { defaultProperties: { source: 'walkerOS' } },
+    config: {
+      mapping: {
+        order: { complete: { settings: { properties: { map: { 'Order ID': 'data.id', order_id: 'data.other', ...many } } } } },
+      },
+    },
+  });
+  await t.elb({ name: 'order complete', user, data: { id: '007', other: 'x' } });
+  await t.elb({ name: `${'x'.repeat(60)} view`, user });
+  await t.elb({ name: 'page view', user, timestamp: 'not a time' });
+  await t.shutdown();
+
+  assert.equal(t.sandbox.events.length, 3, 'all accepted by the sandbox, which enforces the same limits');
+  const order = t.sandbox.events[0];
+  assert.equal(Object.keys(order.properties).length, 50);
+  assert.equal(order.properties.order_id, '007', 'the first of two names that normalise alike wins');
+  assert.equal(order.properties.source, undefined, 'defaults are dropped before mapped properties');
+  assert.equal(t.sandbox.events[1].eventName, `${PREFIX}${'x'.repeat(50)}`);
+  const warnings = t.logged('warn').map((l) => `${l.context.event}: ${l.message}`);
+  const expect = [
+    /order complete: .*"Order ID" of event "order complete" sent as "order_id"/,
+    /order complete: .*"order_id" dropped .*already taken/,
+    /order complete: .*properties dropped from event "order complete"/,
+    /xxxx view: .*sent as "x{50}"/,
+    /page view: .*occurredAt left out/,
+  ];
+  for (const pattern of expect) assert.ok(warnings.some((w) => pattern.test(w)), `${pattern} in ${warnings.join('\n')}`);
+});
+
+test('explain() returns exactly the requests a real push makes, and sends nothing', async () => {
+  const config = {
+    settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, identify, defaultProperties: { source: 'walkerOS' } },
+    mapping: {
+      order: { complete: { settings: { eventName: 'purchase', properties: { map: { revenue: 'data.total' } } } } },
+      debug: { '*': { ignore: true } },
+    },
+  };
+  const t = await setup({ settings: config.settings, config: { mapping: config.mapping } });
+  const result = await t.elb({ name: 'order complete', user, data: { total: 42 } });
+  await t.shutdown();
+
+  const dry = destinationHubspot.explain(result.event, config);
+  assert.deepEqual(
+    dry.requests,
+    t.sandbox.requests.map(({ method, path: p, body }) => ({ method, path: p, body })),
+  );
+  assert.deepEqual(dry.notes, []);
+  assert.ok(!JSON.stringify(dry).includes(TOKEN));
+
+  const ignored = destinationHubspot.explain({ name: 'debug noise', user }, config);
+  assert.deepEqual(ignored.requests, []);
+  assert.match(ignored.notes[0].message, /ignored by the mapping rule "debug \*"/);
+  const anonymous = destinationHubspot.explain({ name: 'page view', user: {} }, config);
+  assert.deepEqual(anonymous.requests, []);
+  assert.match(anonymous.notes.map((n) => n.message).join('\n'), /no contact identity/);
+});
