@@ -12,7 +12,9 @@ test('default event: name, email, occurredAt and empty properties', async () => 
   const t = await setup();
   await t.elb({ name: 'product view', user, timestamp: 1700000100000 });
   await t.shutdown();
-  assert.deepEqual(t.sandbox.events, [
+  const [{ uuid, ...event }] = t.sandbox.events;
+  assert.match(uuid, /^[0-9a-f-]{36}$/);
+  assert.deepEqual([event], [
     {
       eventName: `${PREFIX}product_view`,
       email: 'ann@example.com',

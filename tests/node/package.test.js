@@ -74,7 +74,7 @@ console.log('esm ok');
     const printed = (await run('node', ['check-mapping.cjs'], { cwd: dir })).stdout;
     assert.equal(printed, "{ order_id: 'ord-1', revenue: 99.5, items: [ 'Cap', 'Ruck' ] }\norder complete\n");
 
-    assert.deepEqual(sandbox.events.map(({ occurredAt, ...rest }) => rest), [
+    assert.deepEqual(sandbox.events.map(({ occurredAt, uuid, ...rest }) => rest), [
       {
         eventName: 'pe12345678_purchase_completed',
         email: 'jane@example.com',
