@@ -21,6 +21,8 @@ export interface Settings {
   email?: MappingValue | false;
   /** Mapping value for the HubSpot CRM object id of the contact. */
   objectId?: MappingValue;
+  /** Mapping value for the HubSpot user token (the hubspotutk cookie). */
+  utk?: MappingValue;
   /** Mapping value resolving to `{ email, properties }`: a contact upsert before the event. */
   identify?: MappingValue;
   /** Properties added to every event. */
@@ -29,6 +31,10 @@ export interface Settings {
   batch?: boolean;
   /** Events per batch, 1 to 500. Default 50. */
   batchSize?: number;
+  /** Batch mode: milliseconds between timed flushes; 0 for none. Default 5000. */
+  flushInterval?: number;
+  /** Contacts remembered for upsert dedup. Default 10000. */
+  dedupCapacity?: number;
   /** API base URL. Default `https://api.hubapi.com`; `http://` only for loopback hosts. */
   apiBase?: string;
 }
@@ -70,5 +76,13 @@ export interface DestinationHubspot {
   destroy(context: { config: Config; logger: unknown; [key: string]: unknown }): Promise<void>;
 }
 
-export declare const destinationHubspot: DestinationHubspot;
+export interface Explanation {
+  requests: Array<{ method: 'POST'; path: string; body: unknown }>;
+  notes: Array<{ level: 'error' | 'warn' | 'info'; message: string }>;
+}
+
+/** The dry run: the requests pushing `event` would make, without sending anything. */
+export declare function explain(event: Record<string, unknown>, config: Config): Explanation;
+
+export declare const destinationHubspot: DestinationHubspot & { explain: typeof explain };
 export default destinationHubspot;

@@ -55,6 +55,7 @@ globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.c
     );
     fs.writeFileSync(path.join(dir, 'quick-start.cjs'), readmeExample('Quick start'));
     fs.writeFileSync(path.join(dir, 'check-mapping.cjs'), readmeExample('Checking a mapping'));
+    fs.writeFileSync(path.join(dir, 'dry-run.cjs'), readmeExample('Dry run: checking a configuration'));
     fs.writeFileSync(
       path.join(dir, 'esm.mjs'),
       `import destinationHubspot, { destinationHubspot as named } from 'walkeros-destination-hubspot';
@@ -73,6 +74,11 @@ console.log('esm ok');
     // The mapping example prints what its comments say.
     const printed = (await run('node', ['check-mapping.cjs'], { cwd: dir })).stdout;
     assert.equal(printed, "{ order_id: 'ord-1', revenue: 99.5, items: [ 'Cap', 'Ruck' ] }\norder complete\n");
+    // The dry run example prints the upsert, then the event, then no notes.
+    const dry = (await run('node', ['dry-run.cjs'], { cwd: dir })).stdout.split('\n');
+    assert.match(dry[0], /^POST \/crm\/v3\/objects\/contacts\/batch\/upsert .*"firstname":"Jane"/);
+    assert.match(dry[1], /^POST \/events\/v3\/send .*"eventName":"pe12345678_purchase".*"revenue":"42"/);
+    assert.equal(dry[2], '[]');
 
     assert.deepEqual(sandbox.events.map(({ occurredAt, uuid, ...rest }) => rest), [
       {
