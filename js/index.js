@@ -11,14 +11,38 @@ const { toJson } = require('./config.js');
 // One instance per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
 const instances = new WeakMap();
+const live = new Set();
 
 function instanceFor(config, env) {
   let instance = instances.get(config);
   if (!instance) {
     instance = new Instance(config, env);
     instances.set(config, instance);
+    live.add(instance);
   }
   return instance;
+}
+
+function add(total, counts) {
+  for (const [key, value] of Object.entries(counts)) {
+    if (typeof value === 'number') total[key] = (total[key] || 0) + value;
+    else total[key] = add(total[key] || {}, value);
+  }
+  return total;
+}
+
+/**
+ * The delivery counters of the destination with this `config`, or summed
+ * over every live one without it: accepted, sent, retried, deduplicated,
+ * contactsUpserted, skipped and dropped (by reason), queued, queuedUpserts,
+ * rateLimited (429s by policy).
+ */
+function stats(config) {
+  if (config) {
+    const instance = instances.get(config);
+    return instance ? instance.stats() : undefined;
+  }
+  return [...live].reduce((total, instance) => add(total, instance.stats()), {});
 }
 
 const destinationHubspot = {
@@ -41,28 +65,26 @@ const destinationHubspot = {
       const id = instance.ruleId(e.rule);
       return id === undefined ? -1 : id;
     });
-    const failed = await instance.core.pushBatch(
+    instance.retryIn(await instance.core.pushBatch(
       toJson(entries.map((e) => e.event), 'batch'),
       Int32Array.from(rules),
       toJson(entries.map((e) => (e.data === undefined ? null : e.data)), 'mapped data'),
       logger,
       entries.map((e) => e.event),
       collector,
-    );
-    if (failed.length > 0) {
-      return { failed: failed.map(([index, error]) => ({ index, error })) };
-    }
-    return undefined;
+    ));
   },
 
   async destroy({ config, logger }) {
     const instance = instances.get(config);
     if (!instance) return;
     instances.delete(config);
+    live.delete(instance);
     await instance.stop(logger);
   },
 
   explain,
+  stats,
 };
 
 // `require()` gives the destination itself, and `.destinationHubspot`,
@@ -72,5 +94,6 @@ for (const [name, value] of [['destinationHubspot', destinationHubspot], ['defau
   Object.defineProperty(destinationHubspot, name, { value, enumerable: false });
 }
 Object.defineProperty(destinationHubspot, 'explain', { value: explain, enumerable: false });
+Object.defineProperty(destinationHubspot, 'stats', { value: stats, enumerable: false });
 
 module.exports = destinationHubspot;

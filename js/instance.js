@@ -32,7 +32,10 @@ class Instance {
   constructor(config, env, { timers = true } = {}) {
     const settings = config.settings === undefined ? {} : config.settings;
     this.callbacks = [];
-    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks);
+    const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop);
+    this.retryTimer = undefined;
+    this.retryAt = Infinity;
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): what the core reads of an event.
     this.projections = new Map();
@@ -41,7 +44,8 @@ class Instance {
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
 
-    if (timers && settings.batch === true) {
+    this.timers = timers;
+    if (timers) {
       const interval = this.core.flushInterval();
       if (interval > 0) {
         // Timed flushes must not keep the process alive on their own.
@@ -81,25 +85,50 @@ class Instance {
     const partial = Boolean(projection && event && typeof event === 'object');
     const eventJson = toJson(partial ? project(event, projection) : event, 'event');
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    await this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial);
+    this.retryIn(await this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial));
+  }
+
+  /** Schedules the next try when the core asks for one (`ms`). */
+  retryIn(ms) {
+    if (typeof ms !== 'number' || !this.timers) return;
+    const at = Date.now() + ms;
+    if (this.retryTimer && this.retryAt <= at) return;
+    clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    // Unref'd like the flush timer; on the way out the shutdown hook tries
+    // once more.
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAt = Infinity;
+      this.flush(true);
+    }, ms);
+    this.retryTimer.unref();
   }
 
   /** Sends what is queued (everything when `all`); never throws. */
   async flush(all) {
     if (this.core.queued() === 0) return;
     try {
-      await this.core.flush(all, this.logger);
+      this.retryIn(await this.core.flush(all, this.logger));
     } catch (error) {
       if (this.logger) this.logger.error('HubSpot: flush failed', { error });
     }
   }
 
-  /** Flushes everything and stops the timer. */
+  /** Flushes everything and stops the timers; what HubSpot still did not
+   * take is given up on (to `onDrop`). */
   async stop(logger) {
     if (logger) this.logger = logger;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+    this.timers = false;
     shutdown.unregister(this);
     await this.flush(true);
+    if (this.core.queued() > 0) this.core.abandon('the destination was shut down before HubSpot accepted them', this.logger);
+  }
+
+  stats() {
+    return JSON.parse(this.core.stats());
   }
 }
 

@@ -1,59 +1,99 @@
-//! The destination's state (settings, compiled rules, contact dedup, batch
-//! queue) and the order of its requests: contact upserts before the events
-//! that depend on them, batches at size and on flush. The I/O itself goes
-//! through a `Transport`, so this knows nothing of JavaScript.
+//! The destination's state (settings, compiled rules, contact dedup, the
+//! delivery queues, retry and rate-limit state, counters) and the order of
+//! its requests: contact upserts before the events that depend on them,
+//! batches at size and on flush, retries after a backoff. The I/O itself
+//! goes through a `Transport`, so this knows nothing of JavaScript.
 
 use std::cell::RefCell;
 use std::future::Future;
 
+use crate::backoff::Backoff;
 use crate::dedup::Dedup;
 use crate::error::{ConfigError, Notice};
 use crate::http::{self, Outcome, Request};
+use crate::limiter::{Limiter, RateHeaders};
 use crate::mapping::{Host, Projection};
 use crate::plan::{self, ContactUpsert, Plan};
 use crate::queue::Queue;
 use crate::rule::Rule;
 use crate::settings::Settings;
+use crate::stats::Stats;
 use crate::value::Value;
 
 /// What came back for a request.
 pub enum Response {
-    Status(u16, String),
-    /// No HTTP answer at all (connection refused, reset, aborted).
+    Status(u16, String, Headers),
+    /// No HTTP answer at all (connection refused, reset, timed out).
     Network(String),
+}
+
+/// The response headers delivery reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Headers {
+    pub retry_after_ms: Option<u32>,
+    pub rate: RateHeaders,
 }
 
 pub trait Transport {
     fn send(&self, request: &Request) -> impl Future<Output = Response>;
+    /// Milliseconds since the epoch.
+    fn now_ms(&self) -> f64;
 }
 
 pub struct Core {
     pub settings: Settings,
     rules: Vec<Rule>,
     dedup: Dedup,
+    /// Events waiting for delivery: the batch queue, and in single mode
+    /// the events whose first try failed.
     queue: Queue,
-    /// Batch mode: claimed contact upserts waiting for the next flush.
+    /// Claimed contact upserts waiting to be sent.
     upserts: Vec<ContactUpsert>,
+    backoff: Backoff,
+    limiter: Limiter,
+    /// HubSpot's daily CRM limit is used up until then (ms since epoch).
+    crm_paused_until: f64,
+    stats: Stats,
+    /// The queue is at `maxQueue` and dropping: warn once per burst.
+    overflowing: bool,
+    auth_reported: bool,
 }
 
-/// What a push did, for the shell to log or throw.
+/// What a push or flush did, for the shell to log, throw, report and
+/// schedule.
 #[derive(Debug, Default)]
 pub struct Report {
     pub notices: Vec<Notice>,
-    /// Set when the event was not accepted by HubSpot in single mode.
+    /// Set when the event was rejected for good in single mode.
     pub error: Option<String>,
-    /// Batch entries (by index) that HubSpot did not accept, with the reason.
-    pub failed: Vec<(usize, String)>,
+    /// Event inputs (JSON text) given up on, with the reason.
+    pub dropped: Vec<(String, String)>,
+    /// Try again after this many milliseconds: something is still queued
+    /// after a failure or is waiting for the rate limit.
+    pub retry_in: Option<u32>,
+}
+
+impl Report {
+    fn retry_after(&mut self, ms: u32) {
+        self.retry_in = Some(self.retry_in.map_or(ms, |r| r.min(ms)));
+    }
 }
 
 impl Core {
-    pub fn new(settings: Settings) -> Core {
+    /// `seed` spreads retries of many processes apart.
+    pub fn new(settings: Settings, seed: u64) -> Core {
         Core {
             dedup: Dedup::new(settings.dedup_capacity),
+            limiter: Limiter::new(settings.rate_limit, 10_000),
+            backoff: Backoff::new(seed),
             settings,
             rules: Vec::new(),
             queue: Queue::default(),
             upserts: Vec::new(),
+            crm_paused_until: 0.0,
+            stats: Stats::default(),
+            overflowing: false,
+            auth_reported: false,
         }
     }
 
@@ -127,13 +167,80 @@ impl Core {
         self.upserts.len()
     }
 
+    /// Empties the queues for good (the process is ending).
+    pub fn abandon(&mut self, reason: &str) -> Report {
+        let mut report = Report::default();
+        let left = self.queue.take(self.queue.len());
+        if !left.is_empty() {
+            report.notices.push(Notice::error(
+                "",
+                format!(
+                    "{} queued events could not be delivered: {reason}",
+                    left.len()
+                ),
+            ));
+            self.drop_inputs(left, "shutdown", reason, &mut report);
+        }
+        self.upserts.clear();
+        report
+    }
+
+    /// `stats()` as JSON text.
+    pub fn stats_json(&self) -> String {
+        self.stats.to_json(self.queue.len(), self.upserts.len())
+    }
+
     /// Keeps the upserts this destination has not sent with these
     /// properties yet, counting them as sent.
     fn claim(&mut self, upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
-        upserts
+        let before = upserts.len();
+        let claimed: Vec<ContactUpsert> = upserts
             .into_iter()
             .filter(|u| self.dedup.claim(u))
-            .collect()
+            .collect();
+        self.stats.deduplicated += (before - claimed.len()) as u64;
+        claimed
+    }
+
+    /// Queues an event input for delivery; at `maxQueue` the oldest makes
+    /// room, with one warning per burst.
+    fn enqueue(&mut self, input: String, report: &mut Report) {
+        if self.queue.len() >= self.settings.max_queue {
+            if let Some(oldest) = self.queue.take(1).pop() {
+                if !self.overflowing {
+                    report.notices.push(Notice::warn(
+                        "",
+                        format!("the delivery queue is full (settings.maxQueue {}): dropping the oldest events until HubSpot catches up", self.settings.max_queue),
+                    ));
+                }
+                self.overflowing = true;
+                self.drop_inputs(
+                    vec![oldest],
+                    "queue_full",
+                    "the delivery queue was full",
+                    report,
+                );
+            }
+        } else if self.queue.len() < self.settings.max_queue / 2 {
+            self.overflowing = false;
+        }
+        self.queue.push(input);
+    }
+
+    fn drop_inputs(&mut self, inputs: Vec<String>, code: &str, reason: &str, report: &mut Report) {
+        self.stats.drop_events(code, inputs.len() as u64);
+        report
+            .dropped
+            .extend(inputs.into_iter().map(|i| (i, reason.to_string())));
+    }
+
+    /// Counts what a plan accepts or skips.
+    fn count(&mut self, plan: &Plan) {
+        match (&plan.send, plan.skipped) {
+            (Some(_), _) => self.stats.accepted += 1,
+            (None, Some(reason)) => self.stats.skip(reason),
+            (None, None) => {}
+        }
     }
 }
 
@@ -155,6 +262,7 @@ pub async fn push(
             plan = core.borrow().plan(&whole, rule, data, host);
         }
     }
+    core.borrow_mut().count(&plan);
     let mut report = Report {
         notices: plan.notices,
         ..Report::default()
@@ -162,32 +270,61 @@ pub async fn push(
     let batch = core.borrow().settings.batch;
     if let Some(upsert) = plan.upsert {
         let claimed = core.borrow_mut().claim(vec![upsert]);
-        if batch {
-            // Queued like events, and sent before them.
-            core.borrow_mut().upserts.extend(claimed);
-        } else {
-            send_upserts(core, transport, claimed, &plan.event, &mut report.notices).await;
+        core.borrow_mut().upserts.extend(claimed);
+        if !batch {
+            // Single mode sends it now, before the event, when the rate
+            // limit allows; otherwise it waits in the queue.
+            send_upserts(core, transport, &plan.event, &mut report).await;
         }
     }
     let Some(input) = plan.send else {
         if batch {
-            flush(core, transport, false, &mut report.notices).await;
+            flush(core, transport, false, &mut report).await;
         }
         return report;
     };
     if batch {
-        core.borrow_mut().queue.push(input.to_json());
-        flush(core, transport, false, &mut report.notices).await;
-    } else {
-        let outcome = send(
-            transport,
-            &Request::send_event(input.to_json()),
-            http::classify,
-        )
-        .await;
-        if let Some(reason) = outcome.reason() {
+        core.borrow_mut().enqueue(input.to_json(), &mut report);
+        flush(core, transport, false, &mut report).await;
+        return report;
+    }
+    let json = input.to_json();
+    let sent = send(
+        transport,
+        &Request::send_event(json.clone()),
+        http::classify,
+    )
+    .await;
+    let mut core_ref = core.borrow_mut();
+    let core = &mut *core_ref;
+    match sent.outcome {
+        Outcome::Accepted => {
+            core.stats.sent += 1;
+            core.backoff.reset();
+        }
+        Outcome::Retryable(reason) => {
+            // Accepted all the same: it waits in the queue and is retried
+            // with the batch endpoint.
+            core.stats.retried += 1;
+            if let Some(policy) = &sent.policy {
+                core.stats.rate_limit(policy);
+            }
+            core.enqueue(json, &mut report);
+            let delay = core.backoff.next_delay(sent.retry_after_ms);
+            report.retry_after(delay);
+            report.notices.push(Notice::warn(
+                &plan.event,
+                format!(
+                    "event {:?} was not accepted yet and is retried in {} ms: {reason}",
+                    plan.event, delay
+                ),
+            ));
+        }
+        Outcome::Permanent(reason) => {
+            core.report_auth(sent.status, &mut report);
+            core.drop_inputs(vec![json], drop_code(sent.status), &reason, &mut report);
             report.error = Some(format!(
-                "event {:?} was not delivered to HubSpot: {reason}",
+                "event {:?} was rejected by HubSpot: {reason}",
                 plan.event
             ));
         }
@@ -195,9 +332,9 @@ pub async fn push(
     report
 }
 
-/// Handles the collector's own batches (`pushBatch`): upserts first, then
-/// the events in chunks of `batchSize`. `host(i)` calls entry `i`'s mapping
-/// functions.
+/// Handles the collector's own batches (`pushBatch`): the events join the
+/// queue, upserts first, and everything is sent at once. `host(i)` calls
+/// entry `i`'s mapping functions.
 pub async fn push_batch<'h>(
     core: &RefCell<Core>,
     transport: &impl Transport,
@@ -205,124 +342,227 @@ pub async fn push_batch<'h>(
     host: &dyn Fn(usize) -> Box<dyn Host + 'h>,
 ) -> Report {
     let mut report = Report::default();
-    let mut upserts = Vec::new();
-    let mut inputs = Vec::new();
     for (index, (event, rule, data)) in entries.iter().enumerate() {
-        let plan = core.borrow().plan(event, *rule, data, &*host(index));
+        let mut core = core.borrow_mut();
+        let plan = core.plan(event, *rule, data, &*host(index));
+        core.count(&plan);
         report.notices.extend(plan.notices);
-        upserts.extend(plan.upsert);
+        let claimed = core.claim(plan.upsert.into_iter().collect());
+        core.upserts.extend(claimed);
         if let Some(input) = plan.send {
-            inputs.push((index, input.to_json()));
+            core.enqueue(input.to_json(), &mut report);
         }
     }
-    let claimed = core.borrow_mut().claim(upserts);
-    send_upserts(core, transport, claimed, "", &mut report.notices).await;
-    let size = core.borrow().settings.batch_size;
-    for chunk in inputs.chunks(size) {
-        let bodies: Vec<String> = chunk.iter().map(|(_, json)| json.clone()).collect();
-        let outcome = send(transport, &Request::send_batch(&bodies), http::classify).await;
-        if let Some(reason) = outcome.reason() {
-            report
-                .failed
-                .extend(chunk.iter().map(|(index, _)| (*index, reason.to_string())));
-        }
-    }
+    flush(core, transport, true, &mut report).await;
     report
 }
 
 /// Sends what is queued: contact upserts first (the events may depend on
 /// them), then events, in full batches only, or everything when `all`. A
-/// batch that fails with a retryable answer goes back to the front of the
-/// queue.
+/// batch HubSpot rejects as a whole with 400 is split in halves until the
+/// bad events are found; only those are dropped. On a retryable failure
+/// the rest stays queued and `retry_in` says when to try again.
 pub async fn flush(
     core: &RefCell<Core>,
     transport: &impl Transport,
     all: bool,
-    notices: &mut Vec<Notice>,
+    report: &mut Report,
 ) {
     loop {
-        let (upserts, batch) = {
-            let mut core = core.borrow_mut();
+        let batch = {
+            let core = core.borrow();
             let size = core.settings.batch_size;
             let events_ready = core.queue.len() >= size || (all && !core.queue.is_empty());
-            let upserts_ready = events_ready || all || core.upserts.len() >= http::MAX_UPSERT_BATCH;
-            let upserts = if upserts_ready {
-                std::mem::take(&mut core.upserts)
-            } else {
-                Vec::new()
-            };
-            let batch = events_ready.then(|| core.queue.take(size));
-            (upserts, batch)
-        };
-        if upserts.is_empty() && batch.is_none() {
-            return;
-        }
-        send_upserts(core, transport, upserts, "", notices).await;
-        let Some(batch) = batch else {
-            continue;
-        };
-        match send(transport, &Request::send_batch(&batch), http::classify).await {
-            Outcome::Accepted => {}
-            Outcome::Retryable(reason) => {
-                let count = batch.len();
-                core.borrow_mut().queue.restore(batch);
-                notices.push(Notice::warn(
-                    "",
-                    format!("a batch of {count} events was not accepted and stays queued for the next flush: {reason}"),
-                ));
+            let upserts_ready = !core.upserts.is_empty()
+                && (events_ready || all || core.upserts.len() >= http::MAX_UPSERT_BATCH);
+            if !events_ready && !upserts_ready {
                 return;
             }
-            Outcome::Permanent(reason) => {
-                notices.push(Notice::error(
-                    "",
-                    format!(
-                        "a batch of {} events was rejected by HubSpot and dropped: {reason}",
-                        batch.len()
-                    ),
-                ));
-            }
+            events_ready
+        };
+        send_upserts(core, transport, "", report).await;
+        if !batch {
+            return;
+        }
+        let inputs = {
+            let mut core = core.borrow_mut();
+            let size = core.settings.batch_size;
+            core.queue.take(size)
+        };
+        if !send_isolating(core, transport, inputs, report).await {
+            return;
         }
     }
 }
 
-/// Sends claimed upserts, merged per email, up to 100 a request. A contact
-/// HubSpot did not take is forgotten by the dedup, so its next event
-/// retries it.
+/// Sends a batch, halving it on a 400 until the bad inputs are alone; true
+/// when nothing is left to retry.
+async fn send_isolating(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    inputs: Vec<String>,
+    report: &mut Report,
+) -> bool {
+    let mut pending = vec![inputs];
+    while let Some(inputs) = pending.pop() {
+        let sent = send(transport, &Request::send_batch(&inputs), http::classify).await;
+        let mut core_ref = core.borrow_mut();
+        let core = &mut *core_ref;
+        match sent.outcome {
+            Outcome::Accepted => {
+                core.stats.sent += inputs.len() as u64;
+                core.backoff.reset();
+            }
+            Outcome::Retryable(reason) => {
+                if let Some(policy) = &sent.policy {
+                    core.stats.rate_limit(policy);
+                }
+                core.stats.retried += inputs.len() as u64;
+                // Everything not yet accepted goes back in its order.
+                let mut back: Vec<String> = pending.into_iter().rev().flatten().collect();
+                back.splice(0..0, inputs);
+                let count = back.len();
+                core.queue.restore(back);
+                let delay = core.backoff.next_delay(sent.retry_after_ms);
+                report.retry_after(delay);
+                report.notices.push(Notice::warn(
+                    "",
+                    format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
+                ));
+                return false;
+            }
+            Outcome::Permanent(_) if sent.status == 400 && inputs.len() > 1 => {
+                let mut first = inputs;
+                let second = first.split_off(first.len() / 2);
+                pending.push(second);
+                pending.push(first);
+            }
+            Outcome::Permanent(reason) => {
+                core.report_auth(sent.status, report);
+                let count = inputs.len();
+                core.drop_inputs(inputs, drop_code(sent.status), &reason, report);
+                report.notices.push(Notice::error(
+                    "",
+                    format!("{count} event(s) rejected by HubSpot and dropped: {reason}"),
+                ));
+            }
+        }
+    }
+    true
+}
+
+impl Core {
+    /// A 401 is reported once: every request after it would say the same.
+    fn report_auth(&mut self, status: u16, report: &mut Report) {
+        if status == 401 && !self.auth_reported {
+            self.auth_reported = true;
+            report.notices.push(Notice::error(
+                "",
+                "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
+            ));
+        }
+    }
+}
+
+fn drop_code(status: u16) -> &'static str {
+    match status {
+        400 => "rejected",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        _ => "rejected",
+    }
+}
+
+/// Sends the queued upserts, merged per email, up to 100 a request, as the
+/// rate limit allows. A contact HubSpot did not take for good is forgotten
+/// by the dedup, so its next event retries it; one that failed for now
+/// stays queued.
 async fn send_upserts(
     core: &RefCell<Core>,
     transport: &impl Transport,
-    claimed: Vec<ContactUpsert>,
     event: &str,
-    notices: &mut Vec<Notice>,
+    report: &mut Report,
 ) {
-    if claimed.is_empty() {
-        return;
-    }
-    let merged = merge_by_email(claimed.clone());
-    for chunk in merged.chunks(http::MAX_UPSERT_BATCH) {
-        let failed = match transport.send(&Request::upsert(chunk)).await {
-            Response::Status(status, body) => http::read_upsert(status, &body, chunk.len())
-                .unwrap_or_else(|outcome| everything(chunk.len(), &outcome)),
-            Response::Network(message) => everything(chunk.len(), &http::network_failure(&message)),
+    loop {
+        let chunk = {
+            let mut core_ref = core.borrow_mut();
+            let core = &mut *core_ref;
+            if core.upserts.is_empty() {
+                return;
+            }
+            let now = transport.now_ms();
+            if now < core.crm_paused_until {
+                report.retry_after((core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32);
+                return;
+            }
+            if let Err(wait) = core.limiter.take(now) {
+                report.retry_after(wait);
+                return;
+            }
+            let merged = merge_by_email(std::mem::take(&mut core.upserts));
+            let mut merged = merged.into_iter();
+            let chunk: Vec<ContactUpsert> = merged.by_ref().take(http::MAX_UPSERT_BATCH).collect();
+            core.upserts = merged.collect();
+            chunk
         };
+        let answer = transport.send(&Request::upsert(&chunk)).await;
+        let now = transport.now_ms();
+        let mut core_ref = core.borrow_mut();
+        let core = &mut *core_ref;
+        let (failed, retry) = match answer {
+            Response::Status(status, body, headers) => {
+                core.limiter.observe(&headers.rate, now);
+                match http::read_upsert(status, &body, chunk.len()) {
+                    Ok(failed) => (failed, None),
+                    Err(Outcome::Retryable(reason)) => {
+                        let policy = http::policy(&body);
+                        if let Some(policy) = &policy {
+                            core.stats.rate_limit(policy);
+                        }
+                        if policy.as_deref() == Some("DAILY") {
+                            core.crm_paused_until = next_utc_midnight(now);
+                            report.notices.push(Notice::error(
+                                event,
+                                "HubSpot's daily API limit is used up: contact upserts wait until it resets (events are still sent)",
+                            ));
+                        }
+                        let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
+                        (Vec::new(), Some((reason, wait)))
+                    }
+                    Err(outcome) => (everything(chunk.len(), &outcome), None),
+                }
+            }
+            Response::Network(message) => (
+                Vec::new(),
+                Some((format!("network error: {message}"), None)),
+            ),
+        };
+        if let Some((reason, wait)) = retry {
+            // Back to the front: they go before anything queued since.
+            let later = std::mem::take(&mut core.upserts);
+            core.upserts = chunk;
+            core.upserts.extend(later);
+            let delay = core.backoff.next_delay(wait);
+            report.retry_after(delay);
+            report.notices.push(Notice::warn(
+                event,
+                format!("contact upserts wait for a retry in {delay} ms: {reason}"),
+            ));
+            return;
+        }
+        core.stats.contacts_upserted += (chunk.len() - failed.len()) as u64;
         if failed.is_empty() {
             continue;
         }
-        let mut core = core.borrow_mut();
         for (index, _) in &failed {
-            let email = &chunk[*index].email;
-            for upsert in claimed
-                .iter()
-                .filter(|u| u.email.eq_ignore_ascii_case(email))
-            {
-                core.dedup.forget(upsert);
-            }
+            core.dedup.forget(&chunk[*index]);
         }
         let detail: Vec<String> = failed
             .iter()
             .map(|(i, reason)| format!("{}: {reason}", chunk[*i].email))
             .collect();
-        notices.push(Notice::error(
+        report.notices.push(Notice::error(
             event,
             format!(
                 "contact upsert failed for {} of {} contact(s) (their events are still sent): {}",
@@ -332,6 +572,22 @@ async fn send_upserts(
             ),
         ));
     }
+}
+
+/// How long a rate-limit window lasts, by HubSpot's policy name.
+fn window_ms(policy: &str) -> u32 {
+    match policy {
+        "SECONDLY" => 1_000,
+        _ => 10_000,
+    }
+}
+
+/// HubSpot resets the daily limit at midnight in the account's time zone,
+/// which the API does not tell; UTC midnight is the earliest it can be for
+/// most accounts, and a retry then costs one request.
+fn next_utc_midnight(now_ms: f64) -> f64 {
+    const DAY: f64 = 86_400_000.0;
+    ((now_ms / DAY).floor() + 1.0) * DAY
 }
 
 /// Every input of a request that failed as a whole, with the reason.
@@ -356,13 +612,41 @@ fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
     merged
 }
 
+/// A request's outcome with what retrying needs to know.
+struct Sent {
+    outcome: Outcome,
+    status: u16,
+    retry_after_ms: Option<u32>,
+    policy: Option<String>,
+}
+
 async fn send(
     transport: &impl Transport,
     request: &Request,
     classify: impl Fn(u16, &str) -> Outcome,
-) -> Outcome {
+) -> Sent {
     match transport.send(request).await {
-        Response::Status(status, body) => classify(status, &body),
-        Response::Network(message) => http::network_failure(&message),
+        Response::Status(status, body, headers) => {
+            let policy = (status == 429).then(|| http::policy(&body)).flatten();
+            let retry_after_ms = headers
+                .retry_after_ms
+                .or_else(|| policy.as_deref().map(window_ms));
+            Sent {
+                outcome: classify(status, &body),
+                status,
+                retry_after_ms,
+                policy: if status == 429 {
+                    Some(policy.unwrap_or_else(|| "UNKNOWN".into()))
+                } else {
+                    None
+                },
+            }
+        }
+        Response::Network(message) => Sent {
+            outcome: http::network_failure(&message),
+            status: 0,
+            retry_after_ms: None,
+            policy: None,
+        },
     }
 }

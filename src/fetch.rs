@@ -4,24 +4,40 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::destination::{Response, Transport};
+use crate::destination::{Headers, Response, Transport};
 use crate::http::Request;
+use crate::limiter::RateHeaders;
 
 pub struct FetchTransport {
     fetch: Function,
     base: String,
     token: String,
     authorization: JsValue,
+    timeout_ms: u32,
 }
 
 impl FetchTransport {
-    pub fn new(fetch: Function, base: &str, token: &str) -> FetchTransport {
+    pub fn new(fetch: Function, base: &str, token: &str, timeout_ms: u32) -> FetchTransport {
         FetchTransport {
             fetch,
             base: base.to_string(),
             token: token.to_string(),
             authorization: JsValue::from_str(&format!("Bearer {token}")),
+            timeout_ms,
         }
+    }
+
+    /// `AbortSignal.timeout(ms)`: aborts a request that takes too long (its
+    /// timer does not keep Node running). Absent on runtimes without it.
+    fn timeout_signal(&self) -> Option<JsValue> {
+        let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+        let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        timeout
+            .call1(&abort_signal, &JsValue::from(self.timeout_ms))
+            .ok()
     }
 
     /// Whatever a server or the network layer says, the token never leaves
@@ -30,7 +46,7 @@ impl FetchTransport {
         redact(text, &self.token)
     }
 
-    async fn call(&self, request: &Request) -> Result<(u16, String), JsValue> {
+    async fn call(&self, request: &Request) -> Result<(u16, String, Headers), JsValue> {
         let headers = Object::new();
         Reflect::set(&headers, &"authorization".into(), &self.authorization)?;
         Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
@@ -38,22 +54,63 @@ impl FetchTransport {
         Reflect::set(&init, &"method".into(), &request.method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
         Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        if let Some(signal) = self.timeout_signal() {
+            Reflect::set(&init, &"signal".into(), &signal)?;
+        }
         let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
         let response = JsFuture::from(Promise::resolve(&pending)).await?;
         let status = Reflect::get(&response, &"status".into())?
             .as_f64()
             .unwrap_or(0.0) as u16;
+        let headers = read_headers(&response);
         let text: Function = Reflect::get(&response, &"text".into())?.dyn_into()?;
         let body = JsFuture::from(Promise::resolve(&text.call0(&response)?)).await?;
-        Ok((status, body.as_string().unwrap_or_default()))
+        Ok((status, body.as_string().unwrap_or_default(), headers))
+    }
+}
+
+/// The headers delivery reads, from a fetch `Response`.
+fn read_headers(response: &JsValue) -> Headers {
+    let Ok(headers) = Reflect::get(response, &"headers".into()) else {
+        return Headers::default();
+    };
+    let get = |name: &str| -> Option<String> {
+        let get: Function = Reflect::get(&headers, &"get".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        get.call1(&headers, &name.into()).ok()?.as_string()
+    };
+    let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u32>().ok());
+    // Retry-After is seconds, or an HTTP date.
+    let retry_after_ms = get("retry-after").and_then(|v| match v.trim().parse::<f64>() {
+        Ok(seconds) if seconds >= 0.0 => Some((seconds * 1000.0).min(f64::from(u32::MAX)) as u32),
+        Ok(_) => None,
+        Err(_) => {
+            let at = js_sys::Date::parse(v.trim());
+            at.is_finite()
+                .then(|| (at - js_sys::Date::now()).clamp(0.0, f64::from(u32::MAX)) as u32)
+        }
+    });
+    Headers {
+        retry_after_ms,
+        rate: RateHeaders {
+            max: number("x-hubspot-ratelimit-max"),
+            remaining: number("x-hubspot-ratelimit-remaining"),
+            interval_ms: number("x-hubspot-ratelimit-interval-milliseconds"),
+        },
     }
 }
 
 impl Transport for FetchTransport {
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
     async fn send(&self, request: &Request) -> Response {
         match self.call(request).await {
-            Ok((status, body)) => Response::Status(status, body),
+            Ok((status, body, headers)) => Response::Status(status, body, headers),
             Err(error) => Response::Network(self.redact(error_message(&error))),
         }
     }

@@ -88,6 +88,16 @@ pub fn classify(status: u16, body: &str) -> Outcome {
     }
 }
 
+/// The `policyName` of a 429 body (`TEN_SECONDLY_ROLLING`, `SECONDLY`,
+/// `DAILY`).
+pub fn policy(body: &str) -> Option<String> {
+    Value::parse(body)
+        .ok()?
+        .get("policyName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
 /// A network failure (no response at all): always worth a retry.
 pub fn network_failure(message: &str) -> Outcome {
     Outcome::Retryable(format!("network error: {message}"))

@@ -5,10 +5,12 @@
 //! [`queue`], [`http`] and [`destination`]. The JavaScript-facing ones are
 //! [`fetch`] (HTTP through `fetch`) and [`wasm`] (the wasm-bindgen surface).
 
+pub mod backoff;
 pub mod dedup;
 pub mod destination;
 pub mod error;
 pub mod http;
+pub mod limiter;
 pub mod mapping;
 pub mod names;
 pub mod plan;
@@ -17,6 +19,7 @@ pub mod queue;
 pub mod rule;
 pub mod rules;
 pub mod settings;
+pub mod stats;
 pub mod time;
 pub mod uuid;
 pub mod value;

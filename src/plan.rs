@@ -22,6 +22,8 @@ pub struct Plan {
     /// A mapping needed the whole event and was given only some of its
     /// fields: plan again with all of them.
     pub needs_whole_event: bool,
+    /// Why no event is sent, for `stats()`, where the plan sends none.
+    pub skipped: Option<&'static str>,
 }
 
 /// A contact to create or update, found by email.
@@ -118,9 +120,11 @@ fn plan_with(
     let default_rule = Rule::default();
     let rule = rule.unwrap_or(&default_rule);
     if rule.ignore {
+        plan.skipped = Some("ignored");
         return plan;
     }
     if name.is_empty() {
+        plan.skipped = Some("no_name");
         plan.notices.push(Notice::warn(
             "",
             "event skipped: it has no name (walkerOS events are named \"entity action\")",
@@ -132,6 +136,7 @@ fn plan_with(
         plan.upsert = contact_upsert(&resolve(identify), &name, &mut plan.notices);
     }
     if rule.silent {
+        plan.skipped = Some("silent");
         return plan;
     }
 
@@ -149,6 +154,7 @@ fn plan_with(
                 if settings.email.is_some() { "" } else { " (switched off)" },
             ),
         ));
+        plan.skipped = Some("no_identity");
         return plan;
     }
 
@@ -169,6 +175,7 @@ fn plan_with(
                     &name,
                     format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
                 ));
+                plan.skipped = Some("invalid_name");
                 return plan;
             }
         },

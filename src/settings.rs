@@ -11,7 +11,11 @@ pub const MAX_BATCH_SIZE: usize = 500;
 pub const DEFAULT_FLUSH_INTERVAL: u32 = 5_000;
 pub const MAX_DEDUP_CAPACITY: usize = 10_000_000;
 
-const KNOWN: [&str; 12] = [
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
+pub const DEFAULT_MAX_QUEUE: usize = 10_000;
+pub const DEFAULT_TIMEOUT: u32 = 10_000;
+
+const KNOWN: [&str; 15] = [
     "accessToken",
     "eventNamePrefix",
     "email",
@@ -23,6 +27,9 @@ const KNOWN: [&str; 12] = [
     "batchSize",
     "flushInterval",
     "dedupCapacity",
+    "rateLimit",
+    "maxQueue",
+    "timeout",
     "apiBase",
 ];
 
@@ -42,6 +49,12 @@ pub struct Settings {
     pub flush_interval: u32,
     /// Contacts remembered for upsert dedup.
     pub dedup_capacity: usize,
+    /// CRM requests per 10 seconds until HubSpot's headers say otherwise.
+    pub rate_limit: u32,
+    /// Events held for delivery at most; the oldest go first beyond it.
+    pub max_queue: usize,
+    /// Milliseconds a request may take.
+    pub timeout: u32,
     /// Without a trailing slash.
     pub api_base: String,
 }
@@ -207,6 +220,43 @@ impl Settings {
             }
         };
 
+        let whole =
+            |key: &str, min: f64, max: f64, default: f64, fix: &str| -> Result<f64, ConfigError> {
+                match get(key) {
+                    None => Ok(default),
+                    Some(Value::Number(n)) if n.fract() == 0.0 && *n >= min && *n <= max => Ok(*n),
+                    Some(other) => Err(ConfigError::new(
+                        format!("settings.{key}"),
+                        format!(
+                            "must be a whole number from {min} to {max}, got {}",
+                            show(other)
+                        ),
+                        fix.to_string(),
+                    )),
+                }
+            };
+        let rate_limit = whole(
+            "rateLimit",
+            1.0,
+            10_000.0,
+            f64::from(DEFAULT_RATE_LIMIT),
+            "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
+        )? as u32;
+        let max_queue = whole(
+            "maxQueue",
+            1.0,
+            10_000_000.0,
+            DEFAULT_MAX_QUEUE as f64,
+            "leave it out for 10000 events",
+        )? as usize;
+        let timeout = whole(
+            "timeout",
+            1.0,
+            600_000.0,
+            f64::from(DEFAULT_TIMEOUT),
+            "leave it out for 10000 ms",
+        )? as u32;
+
         let api_base = match get("apiBase") {
             None => DEFAULT_API_BASE.to_string(),
             Some(Value::String(s)) => api_base(s)?,
@@ -231,6 +281,9 @@ impl Settings {
             batch_size,
             flush_interval,
             dedup_capacity,
+            rate_limit,
+            max_queue,
+            timeout,
             api_base,
         })
     }

@@ -22,6 +22,8 @@ use crate::value::Value;
 pub struct HubspotCore {
     core: Rc<RefCell<Core>>,
     transport: Rc<FetchTransport>,
+    /// `env.onDrop`, given every event input this destination gives up on.
+    on_drop: JsValue,
     /// The shell's registry of the config's functions.
     callbacks: Array,
 }
@@ -31,11 +33,23 @@ impl HubspotCore {
     /// Validates `settings` (JSON text); `fetch` makes every HTTP request;
     /// `callbacks` is the registry the config's functions were put in.
     #[wasm_bindgen(constructor)]
-    pub fn new(settings: &str, fetch: Function, callbacks: Array) -> Result<HubspotCore, JsError> {
+    pub fn new(
+        settings: &str,
+        fetch: Function,
+        callbacks: Array,
+        on_drop: JsValue,
+    ) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
-        let transport = FetchTransport::new(fetch, &settings.api_base, &settings.access_token);
+        let transport = FetchTransport::new(
+            fetch,
+            &settings.api_base,
+            &settings.access_token,
+            settings.timeout,
+        );
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         Ok(HubspotCore {
-            core: Rc::new(RefCell::new(Core::new(settings))),
+            on_drop,
+            core: Rc::new(RefCell::new(Core::new(settings, seed))),
             transport: Rc::new(transport),
             callbacks,
         })
@@ -91,6 +105,7 @@ impl HubspotCore {
             move || partial.then(|| whole_event(&root)).flatten()
         };
         let host = self.host(root, collector, &logger);
+        let on_drop = self.on_drop.clone();
         let input = parse(event, "event").and_then(|event| {
             let data = match data {
                 Some(data) => parse(&data, "data")?,
@@ -103,7 +118,7 @@ impl HubspotCore {
             let rule = rule.map(|r| r as usize);
             let report =
                 destination::push(&core, &*transport, &event, rule, &data, &host, &whole).await;
-            finish(report, &logger, &transport)
+            finish(report, &logger, &transport, &on_drop)
         })
     }
 
@@ -123,6 +138,7 @@ impl HubspotCore {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let callbacks = self.callbacks.clone();
+        let on_drop = self.on_drop.clone();
         let input = parse(events, "batch events").and_then(|events| {
             let data = parse(data, "batch data")?;
             Ok((events, data))
@@ -152,16 +168,7 @@ impl HubspotCore {
                 })
             };
             let report = destination::push_batch(&core, &*transport, &entries, &host).await;
-            log_all(&report.notices, &logger, &transport);
-            let failed = js_sys::Array::new();
-            for (index, reason) in &report.failed {
-                let pair = js_sys::Array::of2(
-                    &JsValue::from(*index as u32),
-                    &JsValue::from_str(&transport.redact(reason.clone())),
-                );
-                failed.push(&pair);
-            }
-            Ok(failed.into())
+            finish(report, &logger, &transport, &on_drop)
         })
     }
 
@@ -169,19 +176,24 @@ impl HubspotCore {
     pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
+        let on_drop = self.on_drop.clone();
         future_to_promise(async move {
-            let mut notices = Vec::new();
-            destination::flush(&core, &*transport, all, &mut notices).await;
-            let left = core.borrow().queued();
-            if all && left > 0 {
-                notices.push(Notice::error(
-                    "",
-                    format!("{left} queued events could not be delivered before shutdown"),
-                ));
-            }
-            log_all(&notices, &logger, &transport);
-            Ok(JsValue::UNDEFINED)
+            let mut report = Report::default();
+            destination::flush(&core, &*transport, all, &mut report).await;
+            finish(report, &logger, &transport, &on_drop)
         })
+    }
+
+    /// Gives up on everything still queued (the process is ending): each
+    /// event goes to `onDrop` with `reason`, and one error is logged.
+    pub fn abandon(&self, reason: &str, logger: JsValue) {
+        let report = self.core.borrow_mut().abandon(reason);
+        let _ = finish(report, &logger, &self.transport, &self.on_drop);
+    }
+
+    /// `stats()` as JSON text.
+    pub fn stats(&self) -> String {
+        self.core.borrow().stats_json()
     }
 
     /// Events and contact upserts waiting for a flush.
@@ -266,17 +278,29 @@ fn parse_tagged(json: &str, what: &str) -> Result<Value, JsError> {
     })
 }
 
+/// Logs the notices, hands dropped events to `onDrop`, and settles: the
+/// retry delay (ms) when something waits for one, else undefined; a
+/// rejection when the event was refused for good.
 fn finish(
     report: Report,
     logger: &JsValue,
     transport: &FetchTransport,
+    on_drop: &JsValue,
 ) -> Result<JsValue, JsValue> {
     log_all(&report.notices, logger, transport);
+    if let Ok(on_drop) = on_drop.clone().dyn_into::<Function>() {
+        for (input, reason) in &report.dropped {
+            let event = js_sys::JSON::parse(input).unwrap_or(JsValue::UNDEFINED);
+            let reason = JsValue::from_str(&transport.redact(reason.clone()));
+            // A throwing onDrop is the user's bug; it must not stop delivery.
+            let _ = on_drop.call2(&JsValue::UNDEFINED, &event, &reason);
+        }
+    }
     match report.error {
         Some(error) => {
             Err(JsError::new(&format!("HubSpot destination: {}", transport.redact(error))).into())
         }
-        None => Ok(JsValue::UNDEFINED),
+        None => Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from)),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use walkeros_destination_hubspot::destination::{self, Core, Response, Transport};
+use walkeros_destination_hubspot::destination::{self, Core, Headers, Report, Response, Transport};
 use walkeros_destination_hubspot::error::Level;
 use walkeros_destination_hubspot::http::{Request, SEND_BATCH_PATH, SEND_PATH, UPSERT_PATH};
 use walkeros_destination_hubspot::mapping::{Host, NoCallbacks};
@@ -13,13 +13,20 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 #[derive(Default)]
 struct Scripted {
-    answers: RefCell<VecDeque<(u16, &'static str)>>,
+    answers: RefCell<VecDeque<(u16, &'static str, Option<u32>)>>,
     seen: RefCell<Vec<Request>>,
 }
 
 impl Scripted {
     fn answer(self, status: u16, body: &'static str) -> Self {
-        self.answers.borrow_mut().push_back((status, body));
+        self.answers.borrow_mut().push_back((status, body, None));
+        self
+    }
+
+    fn answer_with(self, status: u16, body: &'static str, retry_after_ms: u32) -> Self {
+        self.answers
+            .borrow_mut()
+            .push_back((status, body, Some(retry_after_ms)));
         self
     }
 
@@ -34,19 +41,28 @@ impl Transport for Scripted {
     async fn send(&self, request: &Request) -> Response {
         self.seen.borrow_mut().push(request.clone());
         let default = if request.path == UPSERT_PATH {
-            (200, UPSERTED)
+            (200, UPSERTED, None)
         } else {
-            (204, "")
+            (204, "", None)
         };
-        let (status, body) = self.answers.borrow_mut().pop_front().unwrap_or(default);
+        let (status, body, retry_after_ms) =
+            self.answers.borrow_mut().pop_front().unwrap_or(default);
         if status == 0 {
             return Response::Network("connection reset".into());
         }
-        Response::Status(status, body.to_string())
+        let headers = Headers {
+            retry_after_ms,
+            ..Headers::default()
+        };
+        Response::Status(status, body.to_string(), headers)
+    }
+
+    fn now_ms(&self) -> f64 {
+        1_700_000_000_000.0
     }
 }
 
-async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> destination::Report {
+async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
     destination::push(
         core,
         t,
@@ -63,7 +79,7 @@ fn core(extra: &str) -> RefCell<Core> {
     let json = format!(
         r#"{{"accessToken":"t","eventNamePrefix":"pe1_","identify":{{"map":{{"email":"user.email","properties":{{"map":{{"firstname":"user.name"}}}}}}}}{extra}}}"#
     );
-    RefCell::new(Core::new(Settings::parse(&json).unwrap()))
+    RefCell::new(Core::new(Settings::parse(&json).unwrap(), 42))
 }
 
 fn event(email: &str, name: &str) -> Value {
@@ -117,7 +133,11 @@ async fn a_rejected_single_event_is_an_error_for_the_collector() {
     );
     let r = push(&core, &t, &event("a@x.y", "A")).await;
     let error = r.error.unwrap();
-    assert!(error.contains("\"page view\" was not delivered"), "{error}");
+    assert!(
+        error.contains("\"page view\" was rejected by HubSpot"),
+        "{error}"
+    );
+    assert_eq!(r.dropped.len(), 1, "given to onDrop");
     assert!(
         error.contains("400 (VALIDATION_ERROR): bad property [correlationId c-1]"),
         "{error}"
@@ -133,11 +153,11 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
     }
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 1);
-    let mut notices = Vec::new();
-    destination::flush(&core, &t, true, &mut notices).await;
+    let mut report = Report::default();
+    destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 0);
-    assert!(notices.is_empty());
+    assert!(report.notices.is_empty() && report.retry_in.is_none());
 }
 
 #[wasm_bindgen_test]
@@ -147,15 +167,17 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
         .answer(200, UPSERTED)
         .answer(0, "")
         .answer(503, "");
-    let mut notices = Vec::new();
+    let mut report = Report::default();
     for _ in 0..2 {
-        push(&core, &t, &event("a@x.y", "A")).await;
+        report = push(&core, &t, &event("a@x.y", "A")).await;
     }
     assert_eq!(core.borrow().queued(), 2, "network failure: still queued");
-    destination::flush(&core, &t, true, &mut notices).await;
+    assert!(report.retry_in.is_some(), "a retry is asked for");
+    let mut report = Report::default();
+    destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(core.borrow().queued(), 2, "503: still queued");
-    assert!(notices[0].message.contains("stays queued"));
-    destination::flush(&core, &t, true, &mut notices).await;
+    assert!(report.notices[0].message.contains("stay queued"));
+    destination::flush(&core, &t, true, &mut Report::default()).await;
     assert_eq!(core.borrow().queued(), 0);
     let batches: Vec<String> = t
         .seen
@@ -172,11 +194,12 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
 }
 
 #[wasm_bindgen_test]
-async fn collector_batches_merge_upserts_per_email_and_report_failures_by_index() {
+async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
     let core = core("");
     let t = Scripted::default()
         .answer(200, UPSERTED)
-        .answer(400, r#"{"message":"bad"}"#);
+        .answer(400, r#"{"message":"bad"}"#)
+        .answer(400, r#"{"message":"bad","correlationId":"c-9"}"#);
     let entries = vec![
         (event("a@x.y", "A"), None, Value::Undefined),
         (event("A@x.y", "Ann"), None, Value::Undefined),
@@ -190,20 +213,35 @@ async fn collector_batches_merge_upserts_per_email_and_report_failures_by_index(
         Box::new(NoCallbacks)
     })
     .await;
-    assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
+    // The batch of two fails with 400; its halves go alone: the first is
+    // the bad one, the second is accepted.
+    assert_eq!(
+        t.paths(),
+        [
+            UPSERT_PATH,
+            SEND_BATCH_PATH,
+            SEND_BATCH_PATH,
+            SEND_BATCH_PATH
+        ]
+    );
     assert_eq!(
         t.seen.borrow()[0].body,
-        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","objectWriteTraceId":"0","properties":{"firstname":"Ann"}}]}"#
+        r#"{"inputs":[{"id":"a@x.y","idProperty":"email","objectWriteTraceId":"0","properties":{"firstname":"Ann"}}]}"#,
+        "one input per email, the latest value winning"
     );
-    let failed: Vec<usize> = r.failed.iter().map(|(i, _)| *i).collect();
-    assert_eq!(
-        failed,
-        [0, 1],
-        "the event without identity was skipped, not failed"
+    assert_eq!(r.dropped.len(), 1);
+    assert!(
+        r.dropped[0].1.contains("bad [correlationId c-9]"),
+        "{:?}",
+        r.dropped
     );
-    assert!(r.failed[0].1.contains("bad"));
     let warnings = r.notices.iter().filter(|n| n.level == Level::Warn).count();
     assert_eq!(warnings, 1, "one warning for the event without identity");
+    let stats = core.borrow().stats_json();
+    assert!(
+        stats.contains(r#""sent":1"#) && stats.contains(r#""rejected":1"#),
+        "{stats}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -247,4 +285,112 @@ async fn a_partly_failed_upsert_forgets_only_the_contacts_that_failed() {
         .collect();
     assert_eq!(upserts.len(), 2);
     assert!(upserts[1].contains("b@x.y") && !upserts[1].contains("a@x.y"));
+}
+
+#[wasm_bindgen_test]
+async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
+    let core = core("");
+    let t = Scripted::default()
+        .answer(200, UPSERTED)
+        .answer_with(503, "", 7_000);
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
+    assert!(
+        r.error.is_none(),
+        "the push itself succeeds: the event is kept"
+    );
+    assert!(r.retry_in.unwrap() >= 7_000, "Retry-After is honoured");
+    assert_eq!(core.borrow().queued(), 1);
+    let mut report = Report::default();
+    destination::flush(&core, &t, true, &mut report).await;
+    assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_BATCH_PATH]);
+    assert_eq!(core.borrow().queued(), 0);
+    let stats = core.borrow().stats_json();
+    assert!(
+        stats.contains(r#""retried":1"#) && stats.contains(r#""sent":1"#),
+        "{stats}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_queue_is_bounded_and_drops_the_oldest_with_one_warning() {
+    let core = core(r#","batch":true,"batchSize":100,"maxQueue":3"#);
+    let t = Scripted::default();
+    let mut dropped = Vec::new();
+    let mut warnings = 0;
+    for i in 0..6 {
+        let e = Value::parse(&format!(
+            r#"{{"name":"page view","id":"e{i}","user":{{"email":"a@x.y","name":"A"}}}}"#
+        ))
+        .unwrap();
+        let r = push(&core, &t, &e).await;
+        warnings += r
+            .notices
+            .iter()
+            .filter(|n| n.message.contains("queue is full"))
+            .count();
+        dropped.extend(r.dropped);
+    }
+    assert_eq!(core.borrow().queued(), 3);
+    assert_eq!(dropped.len(), 3);
+    assert_eq!(warnings, 1, "one warning per burst");
+    let uuid0 = walkeros_destination_hubspot::uuid::event_uuid("e0", "page view");
+    assert!(dropped[0].0.contains(&uuid0), "the oldest went first");
+}
+
+#[wasm_bindgen_test]
+async fn a_daily_limit_pauses_upserts_but_not_events() {
+    let core = core("");
+    let daily = r#"{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","policyName":"DAILY"}"#;
+    let t = Scripted::default().answer(429, daily);
+    let r = push(&core, &t, &event("a@x.y", "A")).await;
+    assert!(
+        r.notices
+            .iter()
+            .any(|n| n.message.contains("daily API limit")),
+        "{r:?}"
+    );
+    assert!(r.retry_in.unwrap() > 1_000);
+    // The next contact is not even tried: upserts wait; events go on.
+    push(&core, &t, &event("b@x.y", "B")).await;
+    assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
+    assert_eq!(core.borrow().queued_upserts(), 2);
+    assert!(core
+        .borrow()
+        .stats_json()
+        .contains(r#""rateLimited":{"DAILY":1}"#));
+}
+
+#[wasm_bindgen_test]
+async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
+    let core = core(r#","rateLimit":2"#);
+    let t = Scripted::default();
+    let mut retry = None;
+    for i in 0..3 {
+        let r = push(&core, &t, &event(&format!("u{i}@x.y"), "U")).await;
+        retry = retry.or(r.retry_in);
+    }
+    let upserts = t.paths().iter().filter(|p| **p == UPSERT_PATH).count();
+    assert_eq!(upserts, 2, "the third waits for a token");
+    assert!(retry.is_some());
+    assert_eq!(core.borrow().queued_upserts(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_token_is_reported_once() {
+    let core = core("");
+    let t = Scripted::default()
+        .answer(200, UPSERTED)
+        .answer(401, "{}")
+        .answer(200, UPSERTED)
+        .answer(401, "{}");
+    let a = push(&core, &t, &event("a@x.y", "A")).await;
+    let b = push(&core, &t, &event("b@x.y", "B")).await;
+    let count = |r: &Report| {
+        r.notices
+            .iter()
+            .filter(|n| n.message.contains("rejected the access token"))
+            .count()
+    };
+    assert_eq!((count(&a), count(&b)), (1, 0));
+    assert!(a.error.is_some() && b.error.is_some());
 }

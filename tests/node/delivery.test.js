@@ -62,7 +62,7 @@ test('a batch retried after a failure carries the same uuids', async () => {
   await t.shutdown();
   assert.equal(t.sandbox.events.length, 2);
   assert.equal(bodies[0], bodies[1], 'the retry sent the very same batch');
-  const warning = t.logged('warn').find((l) => /stays queued/.test(l.message));
+  const warning = t.logged('warn').find((l) => /stay queued/.test(l.message));
   assert.ok(warning, 'the failed try was logged');
 });
 
