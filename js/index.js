@@ -65,14 +65,14 @@ const destinationHubspot = {
       const id = instance.ruleId(e.rule);
       return id === undefined ? -1 : id;
     });
-    instance.retryIn(await instance.core.pushBatch(
+    instance.retryIn(await instance.track(instance.core.pushBatch(
       toJson(entries.map((e) => e.event), 'batch'),
       Int32Array.from(rules),
       toJson(entries.map((e) => (e.data === undefined ? null : e.data)), 'mapped data'),
       logger,
       entries.map((e) => e.event),
       collector,
-    ));
+    )));
   },
 
   async destroy({ config, logger }) {

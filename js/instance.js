@@ -36,6 +36,8 @@ class Instance {
     this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop);
     this.retryTimer = undefined;
     this.retryAt = Infinity;
+    // Requests under way, which stop() waits for.
+    this.running = new Set();
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): what the core reads of an event.
     this.projections = new Map();
@@ -85,7 +87,15 @@ class Instance {
     const partial = Boolean(projection && event && typeof event === 'object');
     const eventJson = toJson(partial ? project(event, projection) : event, 'event');
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    this.retryIn(await this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial));
+    this.retryIn(await this.track(this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial)));
+  }
+
+  /** Remembers a promise of the core's until it settles. */
+  track(promise) {
+    this.running.add(promise);
+    const forget = () => this.running.delete(promise);
+    promise.then(forget, forget);
+    return promise;
   }
 
   /** Schedules the next try when the core asks for one (`ms`). */
@@ -105,11 +115,12 @@ class Instance {
     this.retryTimer.unref();
   }
 
-  /** Sends what is queued (everything when `all`); never throws. */
-  async flush(all) {
+  /** Sends what is queued (everything when `all`; `force` does not wait
+   * out a backoff); never throws. */
+  async flush(all, force = false) {
     if (this.core.queued() === 0) return;
     try {
-      this.retryIn(await this.core.flush(all, this.logger));
+      this.retryIn(await this.track(this.core.flush(all, force, this.logger)));
     } catch (error) {
       if (this.logger) this.logger.error('HubSpot: flush failed', { error });
     }
@@ -123,7 +134,8 @@ class Instance {
     clearTimeout(this.retryTimer);
     this.timers = false;
     shutdown.unregister(this);
-    await this.flush(true);
+    await Promise.allSettled([...this.running]);
+    await this.flush(true, true);
     if (this.core.queued() > 0) this.core.abandon('the destination was shut down before HubSpot accepted them', this.logger);
   }
 

@@ -14,7 +14,7 @@ let exitFlushes = 0;
 const SIGNAL_GRACE_MS = 5000;
 
 function flushAll() {
-  return Promise.all([...live].map((instance) => instance.flush(true)));
+  return Promise.all([...live].map((instance) => instance.flush(true, true)));
 }
 
 function onSignal(signal) {

@@ -53,7 +53,12 @@ pub struct Core {
     limiter: Limiter,
     /// HubSpot's daily CRM limit is used up until then (ms since epoch).
     crm_paused_until: f64,
+    /// After a failed event send, events wait until then (the backoff, or
+    /// the rate-limit window).
+    events_held_until: f64,
     stats: Stats,
+    /// Events and upserts taken from the queues and not answered yet.
+    in_flight: usize,
     /// The queue is at `maxQueue` and dropping: warn once per burst.
     overflowing: bool,
     auth_reported: bool,
@@ -91,7 +96,9 @@ impl Core {
             queue: Queue::default(),
             upserts: Vec::new(),
             crm_paused_until: 0.0,
+            events_held_until: 0.0,
             stats: Stats::default(),
+            in_flight: 0,
             overflowing: false,
             auth_reported: false,
         }
@@ -185,9 +192,16 @@ impl Core {
         report
     }
 
-    /// `stats()` as JSON text.
+    /// `stats()` as JSON text; `queued` counts what is on its way too.
     pub fn stats_json(&self) -> String {
-        self.stats.to_json(self.queue.len(), self.upserts.len())
+        self.stats
+            .to_json(self.queue.len() + self.in_flight, self.upserts.len())
+    }
+
+    /// Events and upserts not accepted by HubSpot yet: queued, or sent and
+    /// not answered.
+    pub fn pending(&self) -> usize {
+        self.queue.len() + self.upserts.len() + self.in_flight
     }
 
     /// Keeps the upserts this destination has not sent with these
@@ -311,6 +325,7 @@ pub async fn push(
             }
             core.enqueue(json, &mut report);
             let delay = core.backoff.next_delay(sent.retry_after_ms);
+            core.events_held_until = transport.now_ms() + f64::from(delay);
             report.retry_after(delay);
             report.notices.push(Notice::warn(
                 &plan.event,
@@ -368,11 +383,29 @@ pub async fn flush(
     all: bool,
     report: &mut Report,
 ) {
+    flush_held(core, transport, all, false, report).await
+}
+
+/// `flush`, where `force` also sends events that wait out a backoff (the
+/// last try before shutdown).
+pub async fn flush_held(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    all: bool,
+    force: bool,
+    report: &mut Report,
+) {
     loop {
         let batch = {
             let core = core.borrow();
             let size = core.settings.batch_size;
-            let events_ready = core.queue.len() >= size || (all && !core.queue.is_empty());
+            let now = transport.now_ms();
+            let held = !force && now < core.events_held_until;
+            if held && !core.queue.is_empty() {
+                report.retry_after((core.events_held_until - now).ceil() as u32);
+            }
+            let events_ready =
+                !held && (core.queue.len() >= size || (all && !core.queue.is_empty()));
             let upserts_ready = !core.upserts.is_empty()
                 && (events_ready || all || core.upserts.len() >= http::MAX_UPSERT_BATCH);
             if !events_ready && !upserts_ready {
@@ -387,9 +420,14 @@ pub async fn flush(
         let inputs = {
             let mut core = core.borrow_mut();
             let size = core.settings.batch_size;
-            core.queue.take(size)
+            let inputs = core.queue.take(size);
+            core.in_flight += inputs.len();
+            inputs
         };
-        if !send_isolating(core, transport, inputs, report).await {
+        let taken = inputs.len();
+        let done = send_isolating(core, transport, inputs, report).await;
+        core.borrow_mut().in_flight -= taken;
+        if !done {
             return;
         }
     }
@@ -424,6 +462,7 @@ async fn send_isolating(
                 let count = back.len();
                 core.queue.restore(back);
                 let delay = core.backoff.next_delay(sent.retry_after_ms);
+                core.events_held_until = transport.now_ms() + f64::from(delay);
                 report.retry_after(delay);
                 report.notices.push(Notice::warn(
                     "",
@@ -504,12 +543,14 @@ async fn send_upserts(
             let mut merged = merged.into_iter();
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(http::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
+            core.in_flight += chunk.len();
             chunk
         };
         let answer = transport.send(&Request::upsert(&chunk)).await;
         let now = transport.now_ms();
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
+        core.in_flight -= chunk.len();
         let (failed, retry) = match answer {
             Response::Status(status, body, headers) => {
                 core.limiter.observe(&headers.rate, now);

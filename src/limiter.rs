@@ -1,6 +1,12 @@
 //! A token bucket for CRM calls, sized from HubSpot's rate-limit headers
 //! when it sends them, else from the `rateLimit` setting. Event sends are
 //! exempt from HubSpot's limits and never wait on it.
+//!
+//! HubSpot counts requests in a rolling window. A bucket of capacity B that
+//! refills at r per ms lets B + r·T through in any window of T ms, so for a
+//! limit of `max` per T it holds half (B = max / 2) and refills the other
+//! half over T: the window is never exceeded, and the sustained rate is
+//! still HubSpot's.
 
 #[derive(Debug)]
 pub struct Limiter {
@@ -20,18 +26,32 @@ pub struct RateHeaders {
 
 impl Limiter {
     pub fn new(requests: u32, interval_ms: u32) -> Limiter {
-        Limiter {
-            capacity: f64::from(requests.max(1)),
-            tokens: f64::from(requests.max(1)),
-            interval_ms: f64::from(interval_ms.max(1)),
+        let mut limiter = Limiter {
+            capacity: 1.0,
+            tokens: 0.0,
+            interval_ms: 1.0,
             updated_ms: f64::NAN,
-        }
+        };
+        limiter.size(requests, interval_ms);
+        limiter.tokens = limiter.capacity;
+        limiter
+    }
+
+    fn size(&mut self, max: u32, interval_ms: u32) {
+        self.capacity = (f64::from(max) / 2.0).floor().max(1.0);
+        self.interval_ms = f64::from(interval_ms.max(1));
+        self.tokens = self.tokens.min(self.capacity);
+    }
+
+    /// Tokens per millisecond: the rest of the window's budget over it.
+    fn rate(&self) -> f64 {
+        self.capacity / self.interval_ms
     }
 
     fn refill(&mut self, now_ms: f64) {
         if self.updated_ms.is_finite() && now_ms > self.updated_ms {
-            let rate = self.capacity / self.interval_ms;
-            self.tokens = (self.tokens + (now_ms - self.updated_ms) * rate).min(self.capacity);
+            self.tokens =
+                (self.tokens + (now_ms - self.updated_ms) * self.rate()).min(self.capacity);
         }
         self.updated_ms = now_ms;
     }
@@ -43,21 +63,19 @@ impl Limiter {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            let rate = self.capacity / self.interval_ms;
-            Err(((1.0 - self.tokens) / rate).ceil().max(1.0) as u32)
+            Err(((1.0 - self.tokens) / self.rate()).ceil().max(1.0) as u32)
         }
     }
 
-    /// Adopts the limits HubSpot reports, keeping a safety margin of one
-    /// request so a neighbour using the same app budget is not squeezed out.
+    /// Adopts the limits HubSpot reports. What is left in the window caps
+    /// the tokens, as other clients of the same app spend it too.
     pub fn observe(&mut self, headers: &RateHeaders, now_ms: f64) {
         self.refill(now_ms);
         if let (Some(max), Some(interval)) = (headers.max, headers.interval_ms) {
-            self.capacity = f64::from(max.saturating_sub(1).max(1));
-            self.interval_ms = f64::from(interval.max(1));
+            self.size(max, interval);
         }
         if let Some(remaining) = headers.remaining {
-            self.tokens = self.tokens.min(f64::from(remaining.saturating_sub(1)));
+            self.tokens = self.tokens.min(f64::from(remaining));
         }
     }
 }

@@ -173,13 +173,15 @@ impl HubspotCore {
     }
 
     /// Sends queued events: full batches, or everything when `all`.
-    pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
+    /// Sends what is queued: full batches, or everything when `all`;
+    /// `force` does not wait out a backoff (the last try before shutdown).
+    pub fn flush(&self, all: bool, force: bool, logger: JsValue) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let on_drop = self.on_drop.clone();
         future_to_promise(async move {
             let mut report = Report::default();
-            destination::flush(&core, &*transport, all, &mut report).await;
+            destination::flush_held(&core, &*transport, all, force, &mut report).await;
             finish(report, &logger, &transport, &on_drop)
         })
     }
@@ -196,10 +198,9 @@ impl HubspotCore {
         self.core.borrow().stats_json()
     }
 
-    /// Events and contact upserts waiting for a flush.
+    /// Events and contact upserts not accepted by HubSpot yet.
     pub fn queued(&self) -> u32 {
-        let core = self.core.borrow();
-        (core.queued() + core.queued_upserts()) as u32
+        self.core.borrow().pending() as u32
     }
 
     /// Milliseconds between timed flushes; 0 when there are none (single

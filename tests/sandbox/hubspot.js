@@ -37,6 +37,8 @@ function errorBody(status, message, category) {
   };
 }
 
+let poisoned = false;
+
 function checkEvent(input, where) {
   if (!input || typeof input !== 'object' || Array.isArray(input)) {
     throw new Rejection(400, `${where} must be an object`);
@@ -65,6 +67,9 @@ function checkEvent(input, where) {
   if (match[1].length > 50) {
     throw new Rejection(400, `Event name ${JSON.stringify(input.eventName)} is longer than 50 characters after the prefix`);
   }
+  if (poisoned && input.properties.poison !== undefined) {
+    throw new Rejection(400, `${where} was rejected: property poison is not allowed`);
+  }
   if (Object.keys(input.properties).length > MAX_PROPERTIES) {
     throw new Rejection(400, `${where} has ${Object.keys(input.properties).length} properties; at most ${MAX_PROPERTIES} are allowed`);
   }
@@ -74,8 +79,10 @@ function checkEvent(input, where) {
 }
 
 async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
+  poisoned = false;
   const state = {
     events: [], // accepted event occurrences, each with `via` ('send' | 'batch')
+    rateLimited: [], // CRM calls answered 429 by the crmLimit window
     duplicates: [], // occurrences whose uuid was seen before for their event: not recorded
     uuids: new Set(),
     upserts: [], // accepted contact upsert inputs
@@ -171,14 +178,106 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
     throw new Rejection(404, `No route for ${method} ${path}`, 'OBJECT_NOT_FOUND');
   }
 
+  // Fault modes, set per test with `setFaults`. Each `count` is how many
+  // requests (of the kinds it applies to) get the fault before it clears.
+  let faults = {};
+  let random = null;
+  const crmWindow = [];
+
+  function isCrm(path) {
+    return path.startsWith('/crm/');
+  }
+
+  /** The fault for this request, if any: consumed from `faults`. */
+  function takeFault(path) {
+    const take = (key) => {
+      const f = faults[key];
+      if (!f || f.count <= 0 || (f.only && !path.startsWith(f.only))) return null;
+      f.count -= 1;
+      return { kind: key, ...f };
+    };
+    for (const key of ['reset', 'status', 'slow', 'malformed']) {
+      const f = take(key);
+      if (f) return f;
+    }
+    if (random && random.next() < random.rate) {
+      const pick = random.kinds[Math.floor(random.next() * random.kinds.length)];
+      return { ...pick };
+    }
+    return null;
+  }
+
+  /** A rolling window on CRM calls, as HubSpot's ten-secondly limit. */
+  function crmLimited(now) {
+    const limit = faults.crmLimit;
+    if (!limit) return null;
+    while (crmWindow.length && crmWindow[0] <= now - limit.intervalMs) crmWindow.shift();
+    const headers = {
+      'x-hubspot-ratelimit-max': String(limit.max),
+      'x-hubspot-ratelimit-interval-milliseconds': String(limit.intervalMs),
+    };
+    if (crmWindow.length >= limit.max) {
+      headers['x-hubspot-ratelimit-remaining'] = '0';
+      return { over: true, headers };
+    }
+    crmWindow.push(now);
+    headers['x-hubspot-ratelimit-remaining'] = String(limit.max - crmWindow.length);
+    return { over: false, headers };
+  }
+
+  function rateLimitBody(policy) {
+    return {
+      status: 'error',
+      message: `You have reached your ${policy.toLowerCase()} limit.`,
+      errorType: 'RATE_LIMIT',
+      correlationId: crypto.randomUUID(),
+      policyName: policy,
+      groupName: 'api',
+    };
+  }
+
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const path = req.url.split('?')[0];
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let sent;
+      try {
+        sent = JSON.parse(raw);
+      } catch {
+        sent = raw;
+      }
+      const fault = takeFault(path);
+      const headers = { 'content-type': 'application/json' };
+      const reply = (status, body) => {
+        state.requests.push({ method: req.method, path, status, body: sent, fault: fault && fault.kind });
+        if (body === undefined) res.writeHead(status, headers).end();
+        else res.writeHead(status, headers).end(typeof body === 'string' ? body : JSON.stringify(body));
+      };
+      if (fault && fault.kind === 'reset') {
+        state.requests.push({ method: req.method, path, status: 0, body: sent, fault: 'reset' });
+        req.socket.destroy();
+        return;
+      }
+      if (fault && fault.kind === 'status') {
+        if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+        reply(fault.status, fault.status === 429 ? rateLimitBody(fault.policy || 'TEN_SECONDLY_ROLLING') : errorBody(fault.status, 'Internal error', 'INTERNAL_ERROR'));
+        return;
+      }
+      if (isCrm(path)) {
+        const limited = crmLimited(Date.now());
+        if (limited) {
+          Object.assign(headers, limited.headers);
+          if (limited.over) {
+            state.rateLimited.push(path);
+            reply(429, rateLimitBody('TEN_SECONDLY_ROLLING'));
+            return;
+          }
+        }
+      }
       let status;
       let body;
-      const raw = Buffer.concat(chunks).toString('utf8');
       try {
         [status, body] = handle(req.method, path, req.headers, raw);
       } catch (error) {
@@ -186,18 +285,14 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
         status = error.status;
         body = errorBody(status, error.message, error.category);
       }
-      let sent;
-      try {
-        sent = JSON.parse(raw);
-      } catch {
-        sent = raw;
+      if (fault && fault.kind === 'malformed') body = '{"status": "COMPLETE", "results": [';
+      if (fault && fault.kind === 'slow') {
+        // Processed, then answered too late: the client gives up and
+        // retries, which the uuid must make harmless.
+        setTimeout(() => reply(status, body), fault.ms);
+        return;
       }
-      state.requests.push({ method: req.method, path, status, body: sent });
-      if (body === undefined) {
-        res.writeHead(status).end();
-      } else {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      }
+      reply(status, body);
     });
   });
 
@@ -215,6 +310,33 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
     },
     get duplicates() {
       return state.duplicates;
+    },
+    get rateLimited() {
+      return state.rateLimited;
+    },
+    /**
+     * Fault modes: `{ status: { status, count, policy?, retryAfter?, only? },
+     * reset: { count }, slow: { ms, count }, malformed: { count },
+     * crmLimit: { max, intervalMs }, poison: true, random: { seed, rate,
+     * kinds } }`. `poison` rejects with 400 any event batch holding an
+     * event whose properties have `poison`.
+     */
+    setFaults(next) {
+      faults = JSON.parse(JSON.stringify({ ...next, random: undefined }));
+      poisoned = Boolean(next.poison);
+      if (next.random) {
+        let a = next.random.seed >>> 0;
+        const nextRandom = () => {
+          a = (a + 0x6d2b79f5) >>> 0;
+          let t = a;
+          t = Math.imul(t ^ (t >>> 15), t | 1);
+          t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+          return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        };
+        random = { next: nextRandom, rate: next.random.rate, kinds: next.random.kinds };
+      } else {
+        random = null;
+      }
     },
     get contacts() {
       return state.contacts;

@@ -1,0 +1,171 @@
+'use strict';
+
+// The fault suite: under each failure HubSpot can throw at us, every event
+// the destination accepts reaches the sandbox exactly once (by uuid), except
+// the ones a test marks bad, each of which is handed to onDrop.
+//
+// FAULT_EVENTS=n sets the events per run (default 10,000);
+// FAULT_SEED=n the seed of the randomized run.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startFlow } = require('@walkeros/collector');
+const { startSandbox, destinationHubspot, TOKEN } = require('./helpers.js');
+
+const EVENTS = Number(process.env.FAULT_EVENTS || 10000);
+const SEED = Number(process.env.FAULT_SEED || 424242);
+
+/**
+ * Pushes `count` events (every `poisonEvery`-th one marked bad) through a
+ * real collector into the sandbox under `faults`, waits until nothing is
+ * queued, and checks the outcome.
+ */
+async function run(title, faults, { count = EVENTS, poisonEvery = 0, settings = {}, users = 50 } = {}) {
+  const sandbox = await startSandbox({ token: TOKEN });
+  sandbox.setFaults(faults);
+  const dropped = [];
+  const logs = [];
+  const { elb } = await startFlow({
+    logger: { level: 3, handler: (level, message, context) => logs.push({ level, message, context }) },
+    destinations: {
+      hubspot: {
+        code: destinationHubspot,
+        config: {
+          settings: {
+            accessToken: TOKEN,
+            eventNamePrefix: 'pe1_',
+            apiBase: sandbox.url,
+            batch: true,
+            batchSize: 500,
+            flushInterval: 200,
+            timeout: 300,
+            maxQueue: count * 2,
+            ...settings,
+          },
+          mapping: { order: { complete: { settings: { properties: { map: { n: 'data.n', poison: 'data.poison' } } } } } },
+          env: { onDrop: (event, reason) => dropped.push({ event, reason }) },
+        },
+      },
+    },
+  });
+
+  const poisoned = new Set();
+  for (let i = 0; i < count; i++) {
+    const poison = poisonEvery > 0 && i % poisonEvery === poisonEvery - 1;
+    if (poison) poisoned.add(String(i));
+    await elb({
+      name: 'order complete',
+      id: `${title.replace(/\W/g, '')}-${i}`,
+      user: { email: `user${i % users}@example.com` },
+      data: { n: i, ...(poison ? { poison: true } : {}) },
+    });
+  }
+  // Delivery goes on in the background: wait until nothing is queued.
+  const deadline = Date.now() + 60000;
+  while (destinationHubspot.stats().queued > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const stats = destinationHubspot.stats();
+  await elb('walker shutdown');
+  await sandbox.close();
+
+  const uuids = sandbox.events.map((e) => e.uuid);
+  assert.equal(new Set(uuids).size, uuids.length, `${title}: no event arrived twice`);
+  const arrived = new Set(sandbox.events.map((e) => e.properties.n));
+  const missing = [];
+  for (let i = 0; i < count; i++) {
+    if (!poisoned.has(String(i)) && !arrived.has(String(i))) missing.push(i);
+  }
+  assert.deepEqual(missing.slice(0, 10), [], `${title}: ${missing.length} accepted events never arrived`);
+  assert.equal(sandbox.events.length, count - poisoned.size, `${title}: exactly the good events arrived`);
+  assert.deepEqual(
+    dropped.map((d) => d.event.properties.n).sort(),
+    [...poisoned].sort(),
+    `${title}: exactly the bad events went to onDrop`,
+  );
+  for (const d of dropped) assert.match(d.reason, /poison is not allowed \[correlationId /);
+  for (const line of logs) assert.ok(!JSON.stringify(line).includes(TOKEN), 'no log line holds the token');
+  return { sandbox, stats, logs };
+}
+
+const suite = [
+  ['429 TEN_SECONDLY_ROLLING with Retry-After', { status: { status: 429, policy: 'TEN_SECONDLY_ROLLING', retryAfter: 1, count: 3 } }],
+  ['429 TEN_SECONDLY_ROLLING without Retry-After', { status: { status: 429, policy: 'TEN_SECONDLY_ROLLING', count: 1 } }],
+  ['429 SECONDLY', { status: { status: 429, policy: 'SECONDLY', count: 3 } }],
+  [
+    '429 DAILY on contact upserts',
+    { status: { status: 429, policy: 'DAILY', count: 1, only: '/crm/' } },
+    { settings: { identify: { map: { email: 'user.email' } } } },
+  ],
+  ['a burst of 500s', { status: { status: 500, count: 4 } }],
+  ['a burst of 502s', { status: { status: 502, count: 3 } }],
+  ['a burst of 503s', { status: { status: 503, count: 3 } }],
+  ['connection resets', { reset: { count: 4 } }],
+  ['responses slower than the timeout', { slow: { ms: 600, count: 3 } }],
+  ['malformed JSON bodies', { malformed: { count: 3 } }],
+  ['a 400 for any batch holding a marked event', { poison: true }, { poisonEvery: 997 }],
+];
+
+for (const [title, faults, options] of suite) {
+  test(`fault: ${title}: every accepted event arrives exactly once`, { timeout: 90000 }, async () => {
+    const { stats } = await run(title, faults, options);
+    if (faults.status && faults.status.status === 429) {
+      assert.ok(Object.values(stats.rateLimited).reduce((a, b) => a + b, 0) >= 1, '429s are counted by policy');
+    }
+  });
+}
+
+test(`fault: a randomized mix of every fault (FAULT_SEED=${SEED})`, { timeout: 120000 }, async () => {
+  const kinds = [
+    { kind: 'status', status: 429, policy: 'TEN_SECONDLY_ROLLING', retryAfter: 0 },
+    { kind: 'status', status: 500 },
+    { kind: 'status', status: 503 },
+    { kind: 'reset' },
+    { kind: 'slow', ms: 400 },
+    { kind: 'malformed' },
+  ];
+  try {
+    await run('random', { poison: true, random: { seed: SEED, rate: 0.15, kinds } }, { poisonEvery: 1499 });
+  } catch (error) {
+    error.message = `FAULT_SEED=${SEED}: ${error.message}`;
+    throw error;
+  }
+});
+
+test('the rate limiter keeps a rate-limited sandbox free of 429s across 5,000 events that need upserts', { timeout: 90000 }, async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  // 20 CRM calls per 2 s, announced in HubSpot's headers.
+  sandbox.setFaults({ crmLimit: { max: 20, intervalMs: 2000 } });
+  const { elb } = await startFlow({
+    logger: { level: 0, handler: () => {} },
+    destinations: {
+      hubspot: {
+        code: destinationHubspot,
+        config: {
+          settings: {
+            accessToken: TOKEN,
+            eventNamePrefix: 'pe1_',
+            apiBase: sandbox.url,
+            batch: true,
+            batchSize: 50,
+            identify: { map: { email: 'user.email', properties: { map: { n: 'data.n' } } } },
+          },
+        },
+      },
+    },
+  });
+  const count = Number(process.env.FAULT_LIMIT_EVENTS || 5000);
+  for (let i = 0; i < count; i++) {
+    await elb({ name: 'page view', id: `rl-${i}`, user: { email: `c${i}@example.com` }, data: { n: i } });
+  }
+  const deadline = Date.now() + 80000;
+  const pending = () => destinationHubspot.stats().queued + destinationHubspot.stats().queuedUpserts;
+  while (pending() > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await elb('walker shutdown');
+  await sandbox.close();
+  assert.equal(sandbox.rateLimited.length, 0, 'no CRM call was answered 429');
+  assert.equal(sandbox.contacts.size, count, 'every contact was upserted');
+  assert.equal(sandbox.events.length, count);
+});
