@@ -4,15 +4,16 @@
 //!
 //! HubSpot counts requests in a rolling window. A bucket of capacity B that
 //! refills at r per ms lets B + r·T through in any window of T ms, so for a
-//! limit of `max` per T it holds half (B = max / 2) and refills the other
-//! half over T: the window is never exceeded, and the sustained rate is
-//! still HubSpot's.
+//! limit of `max` per T it holds a tenth (B = max / 10) and refills the rest
+//! over T (r = (max − B) / T): the window is never exceeded, bursts stay
+//! small, and the sustained rate is nine tenths of HubSpot's.
 
 #[derive(Debug)]
 pub struct Limiter {
     capacity: f64,
     tokens: f64,
-    interval_ms: f64,
+    /// Tokens per millisecond.
+    rate: f64,
     updated_ms: f64,
 }
 
@@ -29,7 +30,7 @@ impl Limiter {
         let mut limiter = Limiter {
             capacity: 1.0,
             tokens: 0.0,
-            interval_ms: 1.0,
+            rate: 0.0,
             updated_ms: f64::NAN,
         };
         limiter.size(requests, interval_ms);
@@ -38,20 +39,15 @@ impl Limiter {
     }
 
     fn size(&mut self, max: u32, interval_ms: u32) {
-        self.capacity = (f64::from(max) / 2.0).floor().max(1.0);
-        self.interval_ms = f64::from(interval_ms.max(1));
+        let max = f64::from(max.max(1));
+        self.capacity = (max / 10.0).floor().max(1.0);
+        self.rate = (max - self.capacity).max(1.0) / f64::from(interval_ms.max(1));
         self.tokens = self.tokens.min(self.capacity);
-    }
-
-    /// Tokens per millisecond: the rest of the window's budget over it.
-    fn rate(&self) -> f64 {
-        self.capacity / self.interval_ms
     }
 
     fn refill(&mut self, now_ms: f64) {
         if self.updated_ms.is_finite() && now_ms > self.updated_ms {
-            self.tokens =
-                (self.tokens + (now_ms - self.updated_ms) * self.rate()).min(self.capacity);
+            self.tokens = (self.tokens + (now_ms - self.updated_ms) * self.rate).min(self.capacity);
         }
         self.updated_ms = now_ms;
     }
@@ -63,7 +59,7 @@ impl Limiter {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(((1.0 - self.tokens) / self.rate()).ceil().max(1.0) as u32)
+            Err(((1.0 - self.tokens) / self.rate).ceil().max(1.0) as u32)
         }
     }
 

@@ -15,6 +15,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 struct Scripted {
     answers: RefCell<VecDeque<(u16, &'static str, Option<u32>)>>,
     seen: RefCell<Vec<Request>>,
+    /// Milliseconds past the start of the test's clock.
+    elapsed: std::cell::Cell<f64>,
 }
 
 impl Scripted {
@@ -28,6 +30,10 @@ impl Scripted {
             .borrow_mut()
             .push_back((status, body, Some(retry_after_ms)));
         self
+    }
+
+    fn advance(&self, ms: f64) {
+        self.elapsed.set(self.elapsed.get() + ms);
     }
 
     fn paths(&self) -> Vec<&'static str> {
@@ -58,7 +64,7 @@ impl Transport for Scripted {
     }
 
     fn now_ms(&self) -> f64 {
-        1_700_000_000_000.0
+        1_700_000_000_000.0 + self.elapsed.get()
     }
 }
 
@@ -175,8 +181,16 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
     assert!(report.retry_in.is_some(), "a retry is asked for");
     let mut report = Report::default();
     destination::flush(&core, &t, true, &mut report).await;
+    assert_eq!(
+        t.seen.borrow().len(),
+        2,
+        "nothing is sent during the backoff"
+    );
+    t.advance(60_000.0);
+    destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(core.borrow().queued(), 2, "503: still queued");
     assert!(report.notices[0].message.contains("stay queued"));
+    t.advance(60_000.0);
     destination::flush(&core, &t, true, &mut Report::default()).await;
     assert_eq!(core.borrow().queued(), 0);
     let batches: Vec<String> = t
@@ -301,6 +315,14 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
     assert!(r.retry_in.unwrap() >= 7_000, "Retry-After is honoured");
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
+    t.advance(6_000.0);
+    destination::flush(&core, &t, true, &mut report).await;
+    assert_eq!(
+        t.paths(),
+        [UPSERT_PATH, SEND_PATH],
+        "not before Retry-After"
+    );
+    t.advance(60_000.0);
     destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 0);
@@ -362,7 +384,8 @@ async fn a_daily_limit_pauses_upserts_but_not_events() {
 
 #[wasm_bindgen_test]
 async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
-    let core = core(r#","rateLimit":2"#);
+    // 20 per 10 s: a burst of 2, then one every 0.56 s (see limiter.rs).
+    let core = core(r#","rateLimit":20"#);
     let t = Scripted::default();
     let mut retry = None;
     for i in 0..3 {

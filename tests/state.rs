@@ -109,3 +109,58 @@ fn queue_takes_oldest_first_and_restores_failures_in_front() {
         r#"{"inputs":[{"a":1},{}]}"#
     );
 }
+
+#[wasm_bindgen_test]
+fn the_limiter_never_exceeds_a_rolling_window() {
+    use walkeros_destination_hubspot::limiter::{Limiter, RateHeaders};
+    let mut limiter = Limiter::new(100, 10_000);
+    limiter.observe(
+        &RateHeaders {
+            max: Some(20),
+            remaining: Some(20),
+            interval_ms: Some(2_000),
+        },
+        0.0,
+    );
+    // Take tokens as fast as allowed for 20 s; count per rolling 2 s window.
+    let mut sent = Vec::new();
+    let mut now = 0.0;
+    while now < 20_000.0 {
+        match limiter.take(now) {
+            Ok(()) => sent.push(now),
+            Err(wait) => now += f64::from(wait),
+        }
+    }
+    for (i, start) in sent.iter().enumerate() {
+        let in_window = sent[i..]
+            .iter()
+            .take_while(|t| **t < start + 2_000.0)
+            .count();
+        assert!(
+            in_window <= 20,
+            "{in_window} requests in the window from {start}"
+        );
+    }
+    // And the sustained rate is near HubSpot's 20 per 2 s.
+    assert!(sent.len() >= 170, "{} requests in 20 s", sent.len());
+}
+
+#[wasm_bindgen_test]
+fn backoff_grows_with_full_jitter_and_honours_retry_after() {
+    use walkeros_destination_hubspot::backoff::{Backoff, BASE_MS, MAX_MS};
+    let mut backoff = Backoff::new(7);
+    for failures in 0..20u32 {
+        let ceiling = BASE_MS.saturating_mul(1 << failures.min(16)).min(MAX_MS);
+        assert!(backoff.next_delay(None) <= ceiling);
+    }
+    assert!(backoff.next_delay(Some(90_000)) >= 90_000);
+    backoff.reset();
+    assert_eq!(backoff.failures(), 0);
+    let delays: Vec<u32> = (0..50)
+        .map(|_| {
+            backoff.reset();
+            backoff.next_delay(None)
+        })
+        .collect();
+    assert!(delays.iter().any(|d| *d != delays[0]), "jittered");
+}
