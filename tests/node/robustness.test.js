@@ -1,0 +1,162 @@
+'use strict';
+
+// Bad input and security: clear messages, no crash, no lost neighbours, no
+// token anywhere, events are data.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { setup, errorText, TOKEN, PREFIX, destinationHubspot } = require('./helpers.js');
+
+const user = { email: 'ann@example.com' };
+
+test('bad events get a clear message and their neighbours still arrive', async () => {
+  const t = await setup({
+    config: { mapping: { order: { complete: { settings: { properties: { map: { note: 'data.note', deep: 'data.deep' } } } } } } },
+  });
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  const bad = [
+    { name: 'order complete', user, data: { note: 'x'.repeat(10 * 1024 * 1024) } },
+    { name: 'order complete', user, data: { note: cyclic } },
+    { name: 'order complete', user, data: { note: 10n } },
+    { name: 'order complete', user, data: { note: NaN } },
+    { name: 'order complete', user, data: { note: new Date(0) } },
+    { name: 'order complete', user, data: { note: () => 1 } },
+  ];
+  const results = [];
+  for (const event of bad) {
+    results.push(await t.elb(event));
+    await t.elb({ name: 'page view', user });
+  }
+  await t.shutdown();
+
+  const views = t.sandbox.events.filter((e) => e.eventName === `${PREFIX}page_view`);
+  assert.equal(views.length, bad.length, 'every neighbouring event arrived');
+  const failures = t.logs.filter((l) => l.level === 'error').map(errorText).join('\n');
+  assert.match(failures, /the event could not be serialized: .*circular/i);
+  assert.match(failures, /the event could not be serialized: .*BigInt/i);
+  const orders = t.sandbox.events.filter((e) => e.eventName === `${PREFIX}order_complete`);
+  const notes = orders.map((e) => e.properties.note);
+  assert.ok(notes.some((n) => n && n.length === 10 * 1024 * 1024), 'a 10 MB string is sent as it is');
+  assert.ok(notes.includes('1970-01-01T00:00:00.000Z'), 'a Date becomes ISO 8601');
+  assert.ok(!failures.includes(TOKEN));
+});
+
+test('10,000 levels of nesting fail with a clear message, not a crash', async () => {
+  // The collector cannot clone such an event itself, so it goes to push.
+  let deep = { end: true };
+  for (let i = 0; i < 10000; i++) deep = { next: deep };
+  const config = {
+    settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: 'http://127.0.0.1:9' },
+    mapping: { page: { view: { settings: { properties: { map: { deep: 'data.deep' } } } } } },
+  };
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  await assert.rejects(
+    destinationHubspot.push({ name: 'page view', user, data: { deep } }, { config, rule: config.mapping.page.view, logger, env: {} }),
+    /HubSpot destination: the event could not be (read: recursion limit exceeded|serialized: Maximum call stack)/,
+  );
+  await destinationHubspot.destroy({ config, logger });
+});
+
+test('events that are not objects or have no name are skipped with a message, not a crash', async () => {
+  const logs = [];
+  const logger = { error: (m, c) => logs.push(['error', m, c]), warn: (m, c) => logs.push(['warn', m, c]), info: () => {}, debug: () => {} };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: 'http://127.0.0.1:9' } };
+  for (const event of [42, 'x', null, [], {}, { name: '' }, { name: 5 }]) {
+    await destinationHubspot.push(event, { config, logger, env: {} });
+  }
+  await destinationHubspot.destroy({ config, logger });
+  assert.ok(logs.length >= 7, JSON.stringify(logs));
+  for (const [, message] of logs) assert.match(message, /has no name/);
+});
+
+test('keys such as __proto__ and constructor are data, not code', async () => {
+  const t = await setup({
+    config: {
+      mapping: {
+        page: {
+          view: {
+            settings: {
+              properties: { map: { proto: 'data.__proto__.polluted', ctor: 'data.constructor', kept: 'data.kept' } },
+              identify: { map: { email: 'user.email', properties: { map: { __proto__: { value: 'x' } } } } },
+            },
+          },
+        },
+      },
+    },
+  });
+  const data = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "kept": "ok"}');
+  await t.elb({ name: 'page view', user, data });
+  await t.shutdown();
+  assert.equal({}.polluted, undefined, 'Object.prototype untouched');
+  assert.equal(Object.prototype.polluted, undefined);
+  const [event] = t.sandbox.events;
+  assert.equal(event.properties.kept, 'ok');
+
+  // Without the collector's clone in between, an own __proto__ key is read
+  // as the data it is.
+  const config = {
+    settings: { accessToken: TOKEN, eventNamePrefix: PREFIX },
+    mapping: { page: { view: { settings: { properties: { map: { proto: 'data.__proto__.polluted' } } } } } },
+  };
+  const dry = destinationHubspot.explain({ name: 'page view', user, data }, config);
+  assert.equal(dry.requests[0].body.properties.proto, 'yes');
+  assert.equal({}.polluted, undefined);
+});
+
+test('the token never appears in stats(), explain(), thrown errors or logs', async () => {
+  const t = await setup({ settings: { accessToken: TOKEN, identify: { map: { email: 'user.email' } } } });
+  await t.elb({ name: 'page view', user });
+  const stats = JSON.stringify(destinationHubspot.stats());
+  await t.shutdown();
+  const explained = JSON.stringify(
+    destinationHubspot.explain({ name: 'page view', user }, { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX } }),
+  );
+  let thrown = '';
+  try {
+    await destinationHubspot.push({ name: 'page view', user }, {
+      config: { settings: { accessToken: TOKEN, eventNamePrefix: 'bad' } },
+      env: {},
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
+    });
+  } catch (error) {
+    thrown = `${error.message}\n${error.stack}`;
+  }
+  assert.match(thrown, /eventNamePrefix/);
+  for (const text of [stats, explained, thrown, JSON.stringify(t.logs.map((l) => [l.message, errorText(l)]))]) {
+    assert.ok(!text.includes(TOKEN), text.slice(0, 200));
+  }
+});
+
+test('a 401 is logged once as an auth problem and the events go to onDrop', async () => {
+  const dropped = [];
+  const t = await setup({
+    settings: { accessToken: 'pat-na1-wrong-token' },
+    config: { env: { onDrop: (event, reason) => dropped.push([event.eventName, reason]) } },
+  });
+  for (let i = 0; i < 3; i++) await t.elb({ name: 'page view', user });
+  await t.shutdown();
+  const auth = t.logs.filter((l) => /rejected the access token \(401\)/.test(l.message));
+  assert.equal(auth.length, 1);
+  assert.equal(dropped.length, 3);
+  assert.match(dropped[0][1], /401/);
+  for (const l of t.logs) assert.ok(!JSON.stringify([l.message, errorText(l)]).includes('pat-na1-wrong-token'));
+});
+
+test('stats() counts what happened', async () => {
+  const t = await setup({
+    settings: { identify: { map: { email: 'user.email' } } },
+    config: { mapping: { debug: { '*': { ignore: true } } } },
+  });
+  await t.elb({ name: 'page view', user });
+  await t.elb({ name: 'page view', user });
+  await t.elb({ name: 'page view', user: {} });
+  const stats = destinationHubspot.stats();
+  await t.shutdown();
+  assert.equal(stats.accepted, 2);
+  assert.equal(stats.sent, 2);
+  assert.equal(stats.contactsUpserted, 1);
+  assert.equal(stats.deduplicated, 1);
+  assert.deepEqual(stats.skipped, { no_identity: 1 });
+  assert.equal(stats.queued, 0);
+});
