@@ -35,6 +35,12 @@ export interface Settings {
   flushInterval?: number;
   /** Contacts remembered for upsert dedup. Default 10000. */
   dedupCapacity?: number;
+  /** CRM requests per 10 s until HubSpot's headers say otherwise. Default 100. */
+  rateLimit?: number;
+  /** Events held for delivery at most. Default 10000. */
+  maxQueue?: number;
+  /** Milliseconds one request may take. Default 10000. */
+  timeout?: number;
   /** API base URL. Default `https://api.hubapi.com`; `http://` only for loopback hosts. */
   apiBase?: string;
 }
@@ -59,6 +65,21 @@ export interface Rule {
 export interface Env {
   /** Replaces the global fetch for every HubSpot request. */
   fetch?: typeof fetch;
+  /** Receives every event given up on: the HubSpot event body and the reason. */
+  onDrop?: (event: Record<string, unknown>, reason: string) => void;
+}
+
+export interface Stats {
+  accepted: number;
+  sent: number;
+  retried: number;
+  deduplicated: number;
+  contactsUpserted: number;
+  skipped: Record<string, number>;
+  dropped: Record<string, number>;
+  queued: number;
+  queuedUpserts: number;
+  rateLimited: Record<string, number>;
 }
 
 export interface Config {
@@ -84,5 +105,8 @@ export interface Explanation {
 /** The dry run: the requests pushing `event` would make, without sending anything. */
 export declare function explain(event: Record<string, unknown>, config: Config): Explanation;
 
-export declare const destinationHubspot: DestinationHubspot & { explain: typeof explain };
+/** Delivery counters: of the destination with this config, or summed over all. */
+export declare function stats(config?: Config): Stats;
+
+export declare const destinationHubspot: DestinationHubspot & { explain: typeof explain; stats: typeof stats };
 export default destinationHubspot;
