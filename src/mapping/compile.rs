@@ -77,7 +77,7 @@ fn compile_config(entries: &Object) -> Item {
     let consent = match get("consent") {
         // A function has no keys, so it requires nothing.
         Some(v) if is_marker(v) => Some(Vec::new()),
-        Some(v) if v.is_truthy() => Some(consent_keys(v)),
+        Some(v) if v.is_truthy() => Some(object_entries(v)),
         _ => None,
     };
     let shape = if let Some(l) = get("loop").filter(|v| v.is_truthy()) {
@@ -101,25 +101,10 @@ fn compile_config(entries: &Object) -> Item {
         Shape::Loop(scope, compile(&inner))
     } else if let Some(m) = get("map").filter(|v| v.is_truthy()) {
         // walkerOS iterates `Object.entries(map)`, which any value has.
-        let fields: Vec<(String, Value)> = match m {
-            v if is_marker(v) => Vec::new(),
-            Value::Object(fields) => fields.clone(),
-            Value::String(s) => s
-                .encode_utf16()
-                .enumerate()
-                .map(|(i, unit)| {
-                    (
-                        i.to_string(),
-                        Value::String(String::from_utf16_lossy(&[unit])),
-                    )
-                })
-                .collect(),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v.clone()))
-                .collect(),
-            _ => Vec::new(),
+        let fields = if is_marker(m) {
+            Vec::new()
+        } else {
+            object_entries(m)
         };
         Shape::Map(
             fields
@@ -144,14 +129,18 @@ fn compile_config(entries: &Object) -> Item {
     }))
 }
 
-/// The keys `Object.keys(consent)` would list, with their values.
-fn consent_keys(value: &Value) -> Object {
+/// `Object.entries(value)` in JavaScript: an object's entries, a string's
+/// UTF-16 units and an array's items by index; nothing for anything else.
+fn object_entries(value: &Value) -> Vec<(String, Value)> {
     match value {
         Value::Object(entries) => entries.clone(),
         Value::String(s) => s
-            .chars()
+            .encode_utf16()
             .enumerate()
-            .map(|(i, c)| (i.to_string(), Value::String(c.to_string())))
+            .map(|(i, unit)| {
+                let unit = String::from_utf16_lossy(&[unit]);
+                (i.to_string(), Value::String(unit))
+            })
             .collect(),
         Value::Array(items) => items
             .iter()

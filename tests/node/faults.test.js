@@ -15,6 +15,32 @@ const { startSandbox, destinationHubspot, TOKEN } = require('./helpers.js');
 const EVENTS = Number(process.env.FAULT_EVENTS || 10000);
 const SEED = Number(process.env.FAULT_SEED || 424242);
 
+/** A collector whose one destination is ours, in batch mode, on the sandbox. */
+function hubspotFlow(sandbox, { settings = {}, mapping, env, logger = { level: 0, handler: () => {} } }) {
+  return startFlow({
+    logger,
+    destinations: {
+      hubspot: {
+        code: destinationHubspot,
+        config: {
+          settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, batch: true, ...settings },
+          mapping,
+          env,
+        },
+      },
+    },
+  });
+}
+
+/** Delivery goes on in the background: waits until nothing is pending. */
+async function delivered(ms) {
+  const pending = () => destinationHubspot.stats().queued + destinationHubspot.stats().queuedUpserts;
+  const deadline = Date.now() + ms;
+  while (pending() > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /**
  * Pushes `count` events (every `poisonEvery`-th one marked bad) through a
  * real collector into the sandbox under `faults`, waits until nothing is
@@ -25,28 +51,11 @@ async function run(title, faults, { count = EVENTS, poisonEvery = 0, settings = 
   sandbox.setFaults(faults);
   const dropped = [];
   const logs = [];
-  const { elb } = await startFlow({
+  const { elb } = await hubspotFlow(sandbox, {
     logger: { level: 3, handler: (level, message, context) => logs.push({ level, message, context }) },
-    destinations: {
-      hubspot: {
-        code: destinationHubspot,
-        config: {
-          settings: {
-            accessToken: TOKEN,
-            eventNamePrefix: 'pe1_',
-            apiBase: sandbox.url,
-            batch: true,
-            batchSize: 500,
-            flushInterval: 200,
-            timeout: 300,
-            maxQueue: count * 2,
-            ...settings,
-          },
-          mapping: { order: { complete: { settings: { properties: { map: { n: 'data.n', poison: 'data.poison' } } } } } },
-          env: { onDrop: (event, reason) => dropped.push({ event, reason }) },
-        },
-      },
-    },
+    settings: { batchSize: 500, flushInterval: 200, timeout: 300, maxQueue: count * 2, ...settings },
+    mapping: { order: { complete: { settings: { properties: { map: { n: 'data.n', poison: 'data.poison' } } } } } },
+    env: { onDrop: (event, reason) => dropped.push({ event, reason }) },
   });
 
   const poisoned = new Set();
@@ -60,11 +69,7 @@ async function run(title, faults, { count = EVENTS, poisonEvery = 0, settings = 
       data: { n: i, ...(poison ? { poison: true } : {}) },
     });
   }
-  // Delivery goes on in the background: wait until nothing is queued.
-  const deadline = Date.now() + 60000;
-  while (destinationHubspot.stats().queued > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await delivered(60000);
   const stats = destinationHubspot.stats();
   await elb('walker shutdown');
   await sandbox.close();
@@ -136,33 +141,14 @@ test('the rate limiter keeps a rate-limited sandbox free of 429s across 5,000 ev
   const sandbox = await startSandbox({ token: TOKEN });
   // 20 CRM calls per 2 s, announced in HubSpot's headers.
   sandbox.setFaults({ crmLimit: { max: 20, intervalMs: 2000 } });
-  const { elb } = await startFlow({
-    logger: { level: 0, handler: () => {} },
-    destinations: {
-      hubspot: {
-        code: destinationHubspot,
-        config: {
-          settings: {
-            accessToken: TOKEN,
-            eventNamePrefix: 'pe1_',
-            apiBase: sandbox.url,
-            batch: true,
-            batchSize: 50,
-            identify: { map: { email: 'user.email', properties: { map: { n: 'data.n' } } } },
-          },
-        },
-      },
-    },
+  const { elb } = await hubspotFlow(sandbox, {
+    settings: { batchSize: 50, identify: { map: { email: 'user.email', properties: { map: { n: 'data.n' } } } } },
   });
   const count = Number(process.env.FAULT_LIMIT_EVENTS || 5000);
   for (let i = 0; i < count; i++) {
     await elb({ name: 'page view', id: `rl-${i}`, user: { email: `c${i}@example.com` }, data: { n: i } });
   }
-  const deadline = Date.now() + 80000;
-  const pending = () => destinationHubspot.stats().queued + destinationHubspot.stats().queuedUpserts;
-  while (pending() > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await delivered(80000);
   await elb('walker shutdown');
   await sandbox.close();
   assert.equal(sandbox.rateLimited.length, 0, 'no CRM call was answered 429');
