@@ -32,9 +32,13 @@ function hubspotFlow(sandbox, { settings = {}, mapping, env, logger = { level: 0
   });
 }
 
-/** Delivery goes on in the background: waits until nothing is pending. */
-async function delivered(ms) {
-  const pending = () => destinationHubspot.stats().queued + destinationHubspot.stats().queuedUpserts;
+/** Delivery goes on in the background: waits until no event (and, with
+ * `upserts`, no contact upsert) is pending. */
+async function delivered(ms, { upserts = false } = {}) {
+  const pending = () => {
+    const stats = destinationHubspot.stats();
+    return stats.queued + (upserts ? stats.queuedUpserts : 0);
+  };
   const deadline = Date.now() + ms;
   while (pending() > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -96,9 +100,15 @@ async function run(title, faults, { count = EVENTS, poisonEvery = 0, settings = 
 const suite = [
   ['429 TEN_SECONDLY_ROLLING with Retry-After', { status: { status: 429, policy: 'TEN_SECONDLY_ROLLING', retryAfter: 1, count: 3 } }],
   ['429 TEN_SECONDLY_ROLLING without Retry-After', { status: { status: 429, policy: 'TEN_SECONDLY_ROLLING', count: 1 } }],
-  ['429 SECONDLY', { status: { status: 429, policy: 'SECONDLY', count: 3 } }],
+  ['429 SECONDLY with Retry-After', { status: { status: 429, policy: 'SECONDLY', retryAfter: 1, count: 2 } }],
+  ['429 SECONDLY without Retry-After', { status: { status: 429, policy: 'SECONDLY', count: 3 } }],
   [
-    '429 DAILY on contact upserts',
+    '429 DAILY on contact upserts with Retry-After',
+    { status: { status: 429, policy: 'DAILY', retryAfter: 3600, count: 1, only: '/crm/' } },
+    { settings: { identify: { map: { email: 'user.email' } } } },
+  ],
+  [
+    '429 DAILY on contact upserts without Retry-After',
     { status: { status: 429, policy: 'DAILY', count: 1, only: '/crm/' } },
     { settings: { identify: { map: { email: 'user.email' } } } },
   ],
@@ -137,10 +147,10 @@ test(`fault: a randomized mix of every fault (FAULT_SEED=${SEED})`, { timeout: 1
   }
 });
 
-test('the rate limiter keeps a rate-limited sandbox free of 429s across 5,000 events that need upserts', { timeout: 90000 }, async () => {
+test('the rate limiter keeps a 100-per-10-s sandbox free of 429s across 5,000 events that need upserts', { timeout: 90000 }, async () => {
   const sandbox = await startSandbox({ token: TOKEN });
-  // 20 CRM calls per 2 s, announced in HubSpot's headers.
-  sandbox.setFaults({ crmLimit: { max: 20, intervalMs: 2000 } });
+  // HubSpot's lowest tier: 100 CRM calls per 10 s, announced in its headers.
+  sandbox.setFaults({ crmLimit: { max: 100, intervalMs: 10000 } });
   const { elb } = await hubspotFlow(sandbox, {
     settings: { batchSize: 50, identify: { map: { email: 'user.email', properties: { map: { n: 'data.n' } } } } },
   });
@@ -148,7 +158,7 @@ test('the rate limiter keeps a rate-limited sandbox free of 429s across 5,000 ev
   for (let i = 0; i < count; i++) {
     await elb({ name: 'page view', id: `rl-${i}`, user: { email: `c${i}@example.com` }, data: { n: i } });
   }
-  await delivered(80000);
+  await delivered(80000, { upserts: true });
   await elb('walker shutdown');
   await sandbox.close();
   assert.equal(sandbox.rateLimited.length, 0, 'no CRM call was answered 429');
