@@ -17,6 +17,7 @@ demo: pkg
 # Benchmarks: not part of `make test` (timings on a shared machine are noisy).
 bench: pkg
 	node bench/mapping.js
+	node bench/collector.js
 
 pkg: setup
 	wasm-pack build --release --target nodejs --out-dir target/wasm-pack --out-name walkeros_destination_hubspot --no-pack

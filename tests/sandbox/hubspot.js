@@ -78,7 +78,7 @@ function checkEvent(input, where) {
   }
 }
 
-async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
+async function startSandbox({ token = 'sandbox-token', port = 0, keepBodies = true } = {}) {
   poisoned = false;
   const state = {
     events: [], // accepted event occurrences, each with `via` ('send' | 'batch')
@@ -248,10 +248,29 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
       } catch {
         sent = raw;
       }
+      // Control routes for a sandbox in another process (the benchmark).
+      if (path === '/__sandbox/stats') {
+        const byPath = {};
+        for (const r of state.requests) byPath[r.path] = (byPath[r.path] || 0) + 1;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ events: state.events.length, upserts: state.upserts.length, requests: state.requests.length, byPath }),
+        );
+        return;
+      }
+      if (path === '/__sandbox/reset') {
+        state.events.length = 0;
+        state.upserts.length = 0;
+        state.requests.length = 0;
+        state.duplicates.length = 0;
+        state.uuids.clear();
+        state.contacts.clear();
+        res.writeHead(204).end();
+        return;
+      }
       const fault = takeFault(path);
       const headers = { 'content-type': 'application/json' };
       const reply = (status, body) => {
-        state.requests.push({ method: req.method, path, status, body: sent, fault: fault && fault.kind });
+        state.requests.push({ method: req.method, path, status, body: keepBodies ? sent : undefined, fault: fault && fault.kind });
         if (body === undefined) res.writeHead(status, headers).end();
         else res.writeHead(status, headers).end(typeof body === 'string' ? body : JSON.stringify(body));
       };
@@ -354,7 +373,7 @@ async function startSandbox({ token = 'sandbox-token', port = 0 } = {}) {
 module.exports = { startSandbox };
 
 if (require.main === module) {
-  startSandbox({ port: Number(process.argv[2] || 0) }).then((sandbox) => {
+  startSandbox({ port: Number(process.argv[2] || 0), token: process.env.SANDBOX_TOKEN, keepBodies: false }).then((sandbox) => {
     console.log(`HubSpot sandbox on ${sandbox.url} (token ${JSON.stringify(sandbox.token)})`);
   });
 }

@@ -1,0 +1,136 @@
+'use strict';
+
+// `make bench`: this destination through a real @walkeros/collector against
+// the floor (a no-op destination) and the baseline (@walkeros/core's
+// getMappingValue with the official @hubspot/api-client), each scenario in a
+// process of its own, against the sandbox in another, several rounds,
+// medians. Prints a table and writes bench/results.md.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
+
+const ROUNDS = Number(process.env.ROUNDS || 3);
+const BATCH_EVENTS = Number(process.env.BATCH_EVENTS || 50000);
+const SINGLE_EVENTS = Number(process.env.SINGLE_EVENTS || 5000);
+const root = path.resolve(__dirname, '..');
+
+function startSandbox() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'tests', 'sandbox', 'hubspot.js'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.once('data', (chunk) => {
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(String(chunk));
+      if (url) resolve({ url: url[0], child });
+      else reject(new Error(`sandbox said ${chunk}`));
+    });
+  });
+}
+
+async function sandboxStats(url) {
+  return (await fetch(`${url}/__sandbox/stats`)).json();
+}
+
+function scenario(url, name, count) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'scenario.js'), name, String(count)], {
+      env: { ...process.env, SANDBOX_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(url, name, count) {
+  const runs = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    await fetch(`${url}/__sandbox/reset`, { method: 'POST' });
+    const result = await scenario(url, name, count);
+    const stats = await sandboxStats(url);
+    runs.push({ ...result, requests: stats.requests, upserts: stats.byPath['/crm/v3/objects/contacts/batch/upsert'] || 0, received: stats.events });
+  }
+  const pick = (key) => median(runs.map((r) => r[key]));
+  return {
+    name,
+    events: count,
+    eventsPerSecond: count / (pick('wallMs') / 1000),
+    cpuUsPerEvent: pick('cpuUs') / count,
+    maxRssMb: pick('maxRssKb') / 1024,
+    requests: pick('requests'),
+    upserts: pick('upserts'),
+    received: pick('received'),
+  };
+}
+
+function coldStart() {
+  const times = [];
+  for (let i = 0; i < 7; i++) {
+    const out = execFileSync(process.execPath, [
+      '-e',
+      `const t=process.hrtime.bigint();require(${JSON.stringify(path.join(root, 'pkg'))});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+    ]);
+    times.push(Number(String(out)));
+  }
+  return median(times);
+}
+
+function packageSize() {
+  const [info] = JSON.parse(execFileSync('npm', ['pack', path.join(root, 'pkg'), '--dry-run', '--json'], { encoding: 'utf8' }));
+  return info.unpackedSize;
+}
+
+async function main() {
+  const { url, child } = await startSandbox();
+  try {
+    const rows = [];
+    for (const [name, count] of [
+      ['floor', BATCH_EVENTS],
+      ['ours-batch', BATCH_EVENTS],
+      ['baseline-batch', BATCH_EVENTS],
+      ['floor', SINGLE_EVENTS],
+      ['ours-single', SINGLE_EVENTS],
+      ['baseline-single', SINGLE_EVENTS],
+      ['identify', 10000],
+    ]) {
+      rows.push(await measure(url, name, count));
+      process.stderr.write(`measured ${name} (${count})\n`);
+    }
+    const floorFor = (count) => rows.find((r) => r.name === 'floor' && r.events === count);
+    const lines = [
+      `Through @walkeros/collector, sandbox in its own process; ${ROUNDS} rounds, medians; ${new Date().toISOString().slice(0, 10)}, ${require('node:os').cpus().length} cores, Node ${process.version}.`,
+      '',
+      '| scenario | events | events/s | CPU µs/event | CPU above floor µs/event | peak RSS MB | HTTP requests | contact upserts |',
+      '|---|---|---|---|---|---|---|---|',
+    ];
+    for (const r of rows) {
+      const floor = floorFor(r.events === 10000 ? BATCH_EVENTS : r.events);
+      const above = r.name === 'floor' || r.name === 'identify' ? '' : (r.cpuUsPerEvent - floor.cpuUsPerEvent).toFixed(1);
+      lines.push(
+        `| ${r.name} | ${r.events} | ${Math.round(r.eventsPerSecond)} | ${r.cpuUsPerEvent.toFixed(1)} | ${above} | ${r.maxRssMb.toFixed(0)} | ${r.requests} | ${r.upserts} |`,
+      );
+    }
+    const get = (name) => rows.find((r) => r.name === name);
+    const batchAbove = get('ours-batch').cpuUsPerEvent - floorFor(BATCH_EVENTS).cpuUsPerEvent;
+    const baseAbove = get('baseline-batch').cpuUsPerEvent - floorFor(BATCH_EVENTS).cpuUsPerEvent;
+    lines.push(
+      '',
+      `- Batch mode, CPU above the floor: ${batchAbove.toFixed(1)} µs/event, ${(batchAbove / baseAbove).toFixed(2)}× the baseline's (targets: ≤ 3 µs, ≤ 0.33×).`,
+      `- Single mode: ${(get('ours-single').eventsPerSecond / get('baseline-single').eventsPerSecond).toFixed(2)}× the baseline's events per second (target ≥ 5×).`,
+      `- Identify, 10,000 events from 100 users: ${get('identify').upserts} contact-upsert requests, ${get('identify').requests} HTTP requests in all.`,
+      `- Cold start (require and instantiate): ${coldStart().toFixed(1)} ms (target ≤ 10 ms). Installed package: ${(packageSize() / 1024).toFixed(0)} KB, no runtime dependencies (target ≤ 500 KB).`,
+    );
+    const text = lines.join('\n');
+    console.log(text);
+    fs.writeFileSync(path.join(__dirname, 'results.md'), `# Benchmark results\n\n${text}\n`);
+  } finally {
+    child.kill();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
