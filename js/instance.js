@@ -31,6 +31,7 @@ function* rulesOf(mapping) {
 class Instance {
   constructor(config, env, { timers = true } = {}) {
     const settings = config.settings === undefined ? {} : config.settings;
+    this.batch = settings.batch === true;
     this.callbacks = [];
     const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
     this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop);
@@ -87,6 +88,11 @@ class Instance {
     const partial = Boolean(projection && event && typeof event === 'object');
     const eventJson = toJson(partial ? project(event, projection) : event, 'event');
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
+    if (this.batch) {
+      // Queued synchronously; only a due flush is waited for.
+      if (this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial)) await this.flush(false);
+      return;
+    }
     this.retryIn(await this.track(this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial)));
   }
 

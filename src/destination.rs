@@ -258,6 +258,57 @@ impl Core {
     }
 }
 
+/// Batch mode without I/O: plans the event and queues it and its upsert.
+/// True in the second value when a flush is due (a full batch, or enough
+/// upserts), which the caller then starts. Most pushes end here, with no
+/// promise to wait for.
+pub fn queue_event(
+    core: &RefCell<Core>,
+    event: &Value,
+    rule: Option<usize>,
+    data: &Value,
+    host: &dyn Host,
+    whole_event: &dyn Fn() -> Option<Value>,
+) -> (Report, bool) {
+    let (plan, mut report) = accept(core, event, rule, data, host, whole_event);
+    let mut core = core.borrow_mut();
+    if let Some(input) = plan.send {
+        core.enqueue(input.to_json(), &mut report);
+    }
+    let due = core.queue.len() >= core.settings.batch_size
+        || core.upserts.len() >= http::MAX_UPSERT_BATCH;
+    (report, due)
+}
+
+/// Plans an event, counts it, and claims its contact upsert into the
+/// upsert queue.
+fn accept(
+    core: &RefCell<Core>,
+    event: &Value,
+    rule: Option<usize>,
+    data: &Value,
+    host: &dyn Host,
+    whole_event: &dyn Fn() -> Option<Value>,
+) -> (Plan, Report) {
+    let mut plan = core.borrow().plan(event, rule, data, host);
+    if plan.needs_whole_event {
+        if let Some(whole) = whole_event() {
+            plan = core.borrow().plan(&whole, rule, data, host);
+        }
+    }
+    let mut core = core.borrow_mut();
+    core.count(&plan);
+    let report = Report {
+        notices: std::mem::take(&mut plan.notices),
+        ..Report::default()
+    };
+    if let Some(upsert) = plan.upsert.take() {
+        let claimed = core.claim(vec![upsert]);
+        core.upserts.extend(claimed);
+    }
+    (plan, report)
+}
+
 /// Handles one event from `push`. `event` may hold only what
 /// `Core::projection` names; `whole_event` then gives all of them, for the
 /// rare mapping that needs them.
@@ -270,38 +321,22 @@ pub async fn push(
     host: &dyn Host,
     whole_event: &dyn Fn() -> Option<Value>,
 ) -> Report {
-    let mut plan = core.borrow().plan(event, rule, data, host);
-    if plan.needs_whole_event {
-        if let Some(whole) = whole_event() {
-            plan = core.borrow().plan(&whole, rule, data, host);
+    let (plan, mut report) = accept(core, event, rule, data, host, whole_event);
+    if core.borrow().settings.batch {
+        if let Some(input) = plan.send {
+            core.borrow_mut().enqueue(input.to_json(), &mut report);
         }
-    }
-    core.borrow_mut().count(&plan);
-    let mut report = Report {
-        notices: plan.notices,
-        ..Report::default()
-    };
-    let batch = core.borrow().settings.batch;
-    if let Some(upsert) = plan.upsert {
-        let claimed = core.borrow_mut().claim(vec![upsert]);
-        core.borrow_mut().upserts.extend(claimed);
-        if !batch {
-            // Single mode sends it now, before the event, when the rate
-            // limit allows; otherwise it waits in the queue.
-            send_upserts(core, transport, &plan.event, &mut report).await;
-        }
-    }
-    let Some(input) = plan.send else {
-        if batch {
-            flush(core, transport, false, &mut report).await;
-        }
-        return report;
-    };
-    if batch {
-        core.borrow_mut().enqueue(input.to_json(), &mut report);
         flush(core, transport, false, &mut report).await;
         return report;
     }
+    if !core.borrow().upserts.is_empty() {
+        // Single mode sends the upsert now, before the event, when the rate
+        // limit allows; otherwise it waits in the queue.
+        send_upserts(core, transport, &plan.event, &mut report).await;
+    }
+    let Some(input) = plan.send else {
+        return report;
+    };
     let json = input.to_json();
     let sent = send(
         transport,

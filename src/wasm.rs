@@ -122,6 +122,39 @@ impl HubspotCore {
         })
     }
 
+    /// Batch mode, synchronously: plans and queues one event (arguments as
+    /// `push`). True when a flush is due, which the caller starts.
+    #[wasm_bindgen(js_name = queueEvent)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue_event(
+        &self,
+        event: &str,
+        rule: Option<u32>,
+        data: Option<String>,
+        logger: JsValue,
+        root: JsValue,
+        collector: JsValue,
+        partial: bool,
+    ) -> Result<bool, JsValue> {
+        let event = parse(event, "event")?;
+        let data = match data {
+            Some(data) => parse(&data, "data")?,
+            None => Value::Undefined,
+        };
+        let whole = || partial.then(|| whole_event(&root)).flatten();
+        let host = self.host(root.clone(), collector, &logger);
+        let (report, due) = destination::queue_event(
+            &self.core,
+            &event,
+            rule.map(|r| r as usize),
+            &data,
+            &host,
+            &whole,
+        );
+        finish(report, &logger, &self.transport, &self.on_drop)?;
+        Ok(due)
+    }
+
     /// Handles a collector batch: `events` and `data` are JSON arrays, `rules`
     /// the rule handle of each entry (-1 for none). Resolves to the indexes
     /// that failed, each with its reason: `[[index, reason], ...]`.
