@@ -7,6 +7,9 @@ const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
 const { taggedJson, toJson, project } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
+// Single mode: events sent side by side at most.
+const SINGLE_CONCURRENCY = 8;
+
 function pickFetch(env) {
   if (env && typeof env.fetch === 'function') return env.fetch;
   if (typeof globalThis.fetch === 'function') return globalThis.fetch.bind(globalThis);
@@ -39,6 +42,8 @@ class Instance {
     this.retryAt = Infinity;
     // Requests under way, which stop() waits for.
     this.running = new Set();
+    // Single mode: delivery loops running in the background.
+    this.draining = 0;
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): what the core reads of an event.
     this.projections = new Map();
@@ -88,12 +93,22 @@ class Instance {
     const partial = Boolean(projection && event && typeof event === 'object');
     const eventJson = toJson(partial ? project(event, projection) : event, 'event');
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    if (this.batch) {
-      // Queued synchronously; only a due flush is waited for.
-      if (this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial)) await this.flush(false);
-      return;
+    // Queued synchronously. Batch mode waits only for a due flush; single
+    // mode delivers in the background, several events side by side, so a
+    // push never waits on HubSpot (stop() waits for all of it).
+    const due = this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial);
+    if (!this.batch) this.drain();
+    else if (due) await this.flush(false);
+  }
+
+  /** Single mode: starts delivery loops up to the concurrency limit. */
+  drain() {
+    while (this.timers && this.draining < SINGLE_CONCURRENCY && this.core.waiting() > this.draining) {
+      this.draining += 1;
+      this.flush(true).finally(() => {
+        this.draining -= 1;
+      });
     }
-    this.retryIn(await this.track(this.core.push(eventJson, ruleId, dataJson, logger, event, collector, partial)));
   }
 
   /** Remembers a promise of the core's until it settles. */
@@ -116,7 +131,8 @@ class Instance {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryAt = Infinity;
-      this.flush(true);
+      if (this.batch) this.flush(true);
+      else this.drain();
     }, ms);
     this.retryTimer.unref();
   }

@@ -59,6 +59,9 @@ pub struct Core {
     stats: Stats,
     /// Events and upserts taken from the queues and not answered yet.
     in_flight: usize,
+    /// Upsert requests under way: events wait for them, as they may depend
+    /// on the contacts.
+    upserts_sending: usize,
     /// The queue is at `maxQueue` and dropping: warn once per burst.
     overflowing: bool,
     auth_reported: bool,
@@ -69,8 +72,6 @@ pub struct Core {
 #[derive(Debug, Default)]
 pub struct Report {
     pub notices: Vec<Notice>,
-    /// Set when the event was rejected for good in single mode.
-    pub error: Option<String>,
     /// Event inputs (JSON text) given up on, with the reason.
     pub dropped: Vec<(String, String)>,
     /// Try again after this many milliseconds: something is still queued
@@ -99,6 +100,7 @@ impl Core {
             events_held_until: 0.0,
             stats: Stats::default(),
             in_flight: 0,
+            upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
         }
@@ -198,6 +200,11 @@ impl Core {
             .to_json(self.queue.len() + self.in_flight, self.upserts.len())
     }
 
+    /// Events and upserts waiting to be sent (not those under way).
+    pub fn waiting(&self) -> usize {
+        self.queue.len() + self.upserts.len()
+    }
+
     /// Events and upserts not accepted by HubSpot yet: queued, or sent and
     /// not answered.
     pub fn pending(&self) -> usize {
@@ -258,10 +265,12 @@ impl Core {
     }
 }
 
-/// Batch mode without I/O: plans the event and queues it and its upsert.
-/// True in the second value when a flush is due (a full batch, or enough
-/// upserts), which the caller then starts. Most pushes end here, with no
-/// promise to wait for.
+/// Handles one event from `push`: plans it and queues it and its upsert,
+/// without I/O. `event` may hold only what `Core::projection` names;
+/// `whole_event` then gives all of it, for the rare mapping that needs it. True in the
+/// second value when a flush is due (single mode: always; batch mode: a
+/// full batch, or enough upserts), which the caller then starts; in batch
+/// mode most pushes end here, with no promise to wait for.
 pub fn queue_event(
     core: &RefCell<Core>,
     event: &Value,
@@ -275,7 +284,8 @@ pub fn queue_event(
     if let Some(input) = plan.send {
         core.enqueue(input.to_json(), &mut report);
     }
-    let due = core.queue.len() >= core.settings.batch_size
+    let due = !core.settings.batch
+        || core.queue.len() >= core.settings.batch_size
         || core.upserts.len() >= http::MAX_UPSERT_BATCH;
     (report, due)
 }
@@ -309,79 +319,6 @@ fn accept(
     (plan, report)
 }
 
-/// Handles one event from `push`. `event` may hold only what
-/// `Core::projection` names; `whole_event` then gives all of them, for the
-/// rare mapping that needs them.
-pub async fn push(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    event: &Value,
-    rule: Option<usize>,
-    data: &Value,
-    host: &dyn Host,
-    whole_event: &dyn Fn() -> Option<Value>,
-) -> Report {
-    let (plan, mut report) = accept(core, event, rule, data, host, whole_event);
-    if core.borrow().settings.batch {
-        if let Some(input) = plan.send {
-            core.borrow_mut().enqueue(input.to_json(), &mut report);
-        }
-        flush(core, transport, false, &mut report).await;
-        return report;
-    }
-    if !core.borrow().upserts.is_empty() {
-        // Single mode sends the upsert now, before the event, when the rate
-        // limit allows; otherwise it waits in the queue.
-        send_upserts(core, transport, &plan.event, &mut report).await;
-    }
-    let Some(input) = plan.send else {
-        return report;
-    };
-    let json = input.to_json();
-    let sent = send(
-        transport,
-        &Request::send_event(json.clone()),
-        http::classify,
-    )
-    .await;
-    let mut core_ref = core.borrow_mut();
-    let core = &mut *core_ref;
-    match sent.outcome {
-        Outcome::Accepted => {
-            core.stats.sent += 1;
-            core.backoff.reset();
-        }
-        Outcome::Retryable(reason) => {
-            // Accepted all the same: it waits in the queue and is retried
-            // with the batch endpoint.
-            core.stats.retried += 1;
-            if let Some(policy) = &sent.policy {
-                core.stats.rate_limit(policy);
-            }
-            core.enqueue(json, &mut report);
-            let delay = core.backoff.next_delay(sent.retry_after_ms);
-            core.events_held_until = transport.now_ms() + f64::from(delay);
-            report.retry_after(delay);
-            report.notices.push(Notice::warn(
-                &plan.event,
-                format!(
-                    "event {:?} was not accepted yet and is retried in {} ms: {reason}",
-                    plan.event, delay
-                ),
-            ));
-        }
-        Outcome::Permanent(reason) => {
-            core.report_auth(sent.status, &mut report);
-            core.drop_inputs(vec![json], drop_code(sent.status), &reason, &mut report);
-            report.error = Some(format!(
-                "event {:?} was rejected by HubSpot: {reason}",
-                plan.event
-            ));
-        }
-    }
-    report
-}
-
 /// Handles the collector's own batches (`pushBatch`): the events join the
 /// queue, upserts first, and everything is sent at once. `host(i)` calls
 /// entry `i`'s mapping functions.
@@ -403,7 +340,8 @@ pub async fn push_batch<'h>(
             core.enqueue(input.to_json(), &mut report);
         }
     }
-    flush(core, transport, true, &mut report).await;
+    // The collector batched these: they go with the batch endpoint.
+    flush_held(core, transport, true, false, true, &mut report).await;
     report
 }
 
@@ -418,24 +356,29 @@ pub async fn flush(
     all: bool,
     report: &mut Report,
 ) {
-    flush_held(core, transport, all, false, report).await
+    let batched = core.borrow().settings.batch;
+    flush_held(core, transport, all, false, batched, report).await
 }
 
 /// `flush`, where `force` also sends events that wait out a backoff (the
-/// last try before shutdown).
+/// last try before shutdown), and `batched` says whether events go in
+/// batches of `batchSize` (else one at a time, with the single endpoint).
 pub async fn flush_held(
     core: &RefCell<Core>,
     transport: &impl Transport,
     all: bool,
     force: bool,
+    batched: bool,
     report: &mut Report,
 ) {
     loop {
         let batch = {
             let core = core.borrow();
-            let size = core.settings.batch_size;
+            // Single mode sends events one at a time (several flushes run
+            // side by side); batch mode in batches.
+            let size = if batched { core.settings.batch_size } else { 1 };
             let now = transport.now_ms();
-            let held = !force && now < core.events_held_until;
+            let held = (!force && now < core.events_held_until) || core.upserts_sending > 0;
             if held && !core.queue.is_empty() {
                 report.retry_after((core.events_held_until - now).ceil() as u32);
             }
@@ -454,13 +397,13 @@ pub async fn flush_held(
         }
         let inputs = {
             let mut core = core.borrow_mut();
-            let size = core.settings.batch_size;
+            let size = if batched { core.settings.batch_size } else { 1 };
             let inputs = core.queue.take(size);
             core.in_flight += inputs.len();
             inputs
         };
         let taken = inputs.len();
-        let done = send_isolating(core, transport, inputs, report).await;
+        let done = send_isolating(core, transport, inputs, !batched, report).await;
         core.borrow_mut().in_flight -= taken;
         if !done {
             return;
@@ -474,11 +417,16 @@ async fn send_isolating(
     core: &RefCell<Core>,
     transport: &impl Transport,
     inputs: Vec<String>,
+    single: bool,
     report: &mut Report,
 ) -> bool {
     let mut pending = vec![inputs];
     while let Some(inputs) = pending.pop() {
-        let sent = send(transport, &Request::send_batch(&inputs), http::classify).await;
+        let request = match inputs.as_slice() {
+            [one] if single => Request::send_event(one.clone()),
+            _ => Request::send_batch(&inputs),
+        };
+        let sent = send(transport, &request, http::classify).await;
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
         match sent.outcome {
@@ -579,6 +527,7 @@ async fn send_upserts(
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(http::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
             core.in_flight += chunk.len();
+            core.upserts_sending += 1;
             chunk
         };
         let answer = transport.send(&Request::upsert(&chunk)).await;
@@ -586,6 +535,7 @@ async fn send_upserts(
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
         core.in_flight -= chunk.len();
+        core.upserts_sending -= 1;
         let (failed, retry) = match answer {
             Response::Status(status, body, headers) => {
                 core.limiter.observe(&headers.rate, now);

@@ -85,45 +85,11 @@ impl HubspotCore {
         Ok(id as u32)
     }
 
-    /// Handles one event (`event` is its JSON text, `root` the object
-    /// itself); rejects when HubSpot did not accept it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &self,
-        event: &str,
-        rule: Option<u32>,
-        data: Option<String>,
-        logger: JsValue,
-        root: JsValue,
-        collector: JsValue,
-        partial: bool,
-    ) -> Promise {
-        let core = self.core.clone();
-        let transport = self.transport.clone();
-        let whole = {
-            let root = root.clone();
-            move || partial.then(|| whole_event(&root)).flatten()
-        };
-        let host = self.host(root, collector, &logger);
-        let on_drop = self.on_drop.clone();
-        let input = parse(event, "event").and_then(|event| {
-            let data = match data {
-                Some(data) => parse(&data, "data")?,
-                None => Value::Undefined,
-            };
-            Ok((event, data))
-        });
-        future_to_promise(async move {
-            let (event, data) = input.map_err(JsValue::from)?;
-            let rule = rule.map(|r| r as usize);
-            let report =
-                destination::push(&core, &*transport, &event, rule, &data, &host, &whole).await;
-            finish(report, &logger, &transport, &on_drop)
-        })
-    }
-
-    /// Batch mode, synchronously: plans and queues one event (arguments as
-    /// `push`). True when a flush is due, which the caller starts.
+    /// Plans and queues one event synchronously: `event` is its JSON text
+    /// (perhaps only the projected parts, then `partial`), `root` the event
+    /// object itself, `rule` a handle from `addRule`, `data` the collector's
+    /// mapped data as JSON text. True when a flush is due, which the caller
+    /// starts.
     #[wasm_bindgen(js_name = queueEvent)]
     #[allow(clippy::too_many_arguments)]
     pub fn queue_event(
@@ -214,7 +180,8 @@ impl HubspotCore {
         let on_drop = self.on_drop.clone();
         future_to_promise(async move {
             let mut report = Report::default();
-            destination::flush_held(&core, &*transport, all, force, &mut report).await;
+            let batched = core.borrow().settings.batch;
+            destination::flush_held(&core, &*transport, all, force, batched, &mut report).await;
             finish(report, &logger, &transport, &on_drop)
         })
     }
@@ -229,6 +196,11 @@ impl HubspotCore {
     /// `stats()` as JSON text.
     pub fn stats(&self) -> String {
         self.core.borrow().stats_json()
+    }
+
+    /// Events and contact upserts waiting to be sent (not those under way).
+    pub fn waiting(&self) -> u32 {
+        self.core.borrow().waiting() as u32
     }
 
     /// Events and contact upserts not accepted by HubSpot yet.
@@ -312,9 +284,8 @@ fn parse_tagged(json: &str, what: &str) -> Result<Value, JsError> {
     })
 }
 
-/// Logs the notices, hands dropped events to `onDrop`, and settles: the
-/// retry delay (ms) when something waits for one, else undefined; a
-/// rejection when the event was refused for good.
+/// Logs the notices, hands dropped events to `onDrop`, and settles with the
+/// retry delay (ms) when something waits for one, else undefined.
 fn finish(
     report: Report,
     logger: &JsValue,
@@ -330,12 +301,7 @@ fn finish(
             let _ = on_drop.call2(&JsValue::UNDEFINED, &event, &reason);
         }
     }
-    match report.error {
-        Some(error) => {
-            Err(JsError::new(&format!("HubSpot destination: {}", transport.redact(error))).into())
-        }
-        None => Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from)),
-    }
+    Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
 }
 
 /// Hands each notice to `logger[level](message, { event })`.

@@ -68,17 +68,16 @@ impl Transport for Scripted {
     }
 }
 
+/// What the shell does for a push: queue the event, then send what is due
+/// (single mode: everything; batch mode: full batches).
 async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
-    destination::push(
-        core,
-        t,
-        event,
-        None,
-        &Value::Undefined,
-        &NoCallbacks,
-        &|| None,
-    )
-    .await
+    let (mut report, due) =
+        destination::queue_event(core, event, None, &Value::Undefined, &NoCallbacks, &|| None);
+    let single = !core.borrow().settings.batch;
+    if due {
+        destination::flush(core, t, single, &mut report).await;
+    }
+    report
 }
 
 fn core(extra: &str) -> RefCell<Core> {
@@ -100,7 +99,7 @@ async fn upsert_goes_before_its_event_and_is_not_repeated() {
     let core = core("");
     let t = Scripted::default();
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    assert!(r.error.is_none() && r.notices.is_empty(), "{r:?}");
+    assert!(r.dropped.is_empty() && r.notices.is_empty(), "{r:?}");
     push(&core, &t, &event("a@x.y", "A")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     let upsert = &t.seen.borrow()[0];
@@ -115,7 +114,7 @@ async fn a_failed_upsert_never_blocks_the_event_and_is_retried() {
     let core = core("");
     let t = Scripted::default().answer(500, r#"{"message":"boom"}"#);
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    assert!(r.error.is_none());
+    assert!(r.dropped.is_empty());
     assert!(r.notices[0].message.contains("contact upsert"), "{r:?}");
     assert!(r.notices[0].message.contains("boom"));
     push(&core, &t, &event("a@x.y", "A")).await;
@@ -138,16 +137,16 @@ async fn a_rejected_single_event_is_an_error_for_the_collector() {
         r#"{"message":"bad property","correlationId":"c-1","category":"VALIDATION_ERROR"}"#,
     );
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    let error = r.error.unwrap();
-    assert!(
-        error.contains("\"page view\" was rejected by HubSpot"),
-        "{error}"
-    );
     assert_eq!(r.dropped.len(), 1, "given to onDrop");
+    let reason = &r.dropped[0].1;
     assert!(
-        error.contains("400 (VALIDATION_ERROR): bad property [correlationId c-1]"),
-        "{error}"
+        reason.contains("400 (VALIDATION_ERROR): bad property [correlationId c-1]"),
+        "{reason}"
     );
+    assert!(r
+        .notices
+        .iter()
+        .any(|n| n.message.contains("rejected by HubSpot and dropped")));
 }
 
 #[wasm_bindgen_test]
@@ -308,10 +307,7 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
         .answer(200, UPSERTED)
         .answer_with(503, "", 7_000);
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    assert!(
-        r.error.is_none(),
-        "the push itself succeeds: the event is kept"
-    );
+    assert!(r.dropped.is_empty(), "the event is kept");
     assert!(r.retry_in.unwrap() >= 7_000, "Retry-After is honoured");
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
@@ -324,7 +320,7 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
     );
     t.advance(60_000.0);
     destination::flush(&core, &t, true, &mut report).await;
-    assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_BATCH_PATH]);
+    assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     assert_eq!(core.borrow().queued(), 0);
     let stats = core.borrow().stats_json();
     assert!(
@@ -415,5 +411,5 @@ async fn a_rejected_token_is_reported_once() {
             .count()
     };
     assert_eq!((count(&a), count(&b)), (1, 0));
-    assert!(a.error.is_some() && b.error.is_some());
+    assert_eq!((a.dropped.len(), b.dropped.len()), (1, 1));
 }

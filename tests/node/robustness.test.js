@@ -151,6 +151,8 @@ test('stats() counts what happened', async () => {
   await t.elb({ name: 'page view', user });
   await t.elb({ name: 'page view', user });
   await t.elb({ name: 'page view', user: {} });
+  // Single mode delivers in the background: wait for it.
+  while (destinationHubspot.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   const stats = destinationHubspot.stats();
   await t.shutdown();
   assert.equal(stats.accepted, 2);
