@@ -265,12 +265,12 @@ impl Core {
     }
 }
 
-/// Handles one event from `push`: plans it and queues it and its upsert,
-/// without I/O. `event` may hold only what `Core::projection` names;
-/// `whole_event` then gives all of it, for the rare mapping that needs it. True in the
-/// second value when a flush is due (single mode: always; batch mode: a
-/// full batch, or enough upserts), which the caller then starts; in batch
-/// mode most pushes end here, with no promise to wait for.
+/// Handles one event from `push`: plans it, counts it, and queues it and
+/// its contact upsert, without I/O. `event` may hold only what
+/// `Core::projection` names; `whole_event` then gives all of it, for the
+/// rare mapping that needs it. True in the second value when a flush is due
+/// (single mode: always; batch mode: a full batch, or enough upserts),
+/// which the caller then starts; in batch mode most pushes end here.
 pub fn queue_event(
     core: &RefCell<Core>,
     event: &Value,
@@ -279,27 +279,6 @@ pub fn queue_event(
     host: &dyn Host,
     whole_event: &dyn Fn() -> Option<Value>,
 ) -> (Report, bool) {
-    let (plan, mut report) = accept(core, event, rule, data, host, whole_event);
-    let mut core = core.borrow_mut();
-    if let Some(input) = plan.send {
-        core.enqueue(input.to_json(), &mut report);
-    }
-    let due = !core.settings.batch
-        || core.queue.len() >= core.settings.batch_size
-        || core.upserts.len() >= http::MAX_UPSERT_BATCH;
-    (report, due)
-}
-
-/// Plans an event, counts it, and claims its contact upsert into the
-/// upsert queue.
-fn accept(
-    core: &RefCell<Core>,
-    event: &Value,
-    rule: Option<usize>,
-    data: &Value,
-    host: &dyn Host,
-    whole_event: &dyn Fn() -> Option<Value>,
-) -> (Plan, Report) {
     let mut plan = core.borrow().plan(event, rule, data, host);
     if plan.needs_whole_event {
         if let Some(whole) = whole_event() {
@@ -308,15 +287,21 @@ fn accept(
     }
     let mut core = core.borrow_mut();
     core.count(&plan);
-    let report = Report {
-        notices: std::mem::take(&mut plan.notices),
+    let mut report = Report {
+        notices: plan.notices,
         ..Report::default()
     };
-    if let Some(upsert) = plan.upsert.take() {
+    if let Some(upsert) = plan.upsert {
         let claimed = core.claim(vec![upsert]);
         core.upserts.extend(claimed);
     }
-    (plan, report)
+    if let Some(input) = plan.send {
+        core.enqueue(input.to_json(), &mut report);
+    }
+    let due = !core.settings.batch
+        || core.queue.len() >= core.settings.batch_size
+        || core.upserts.len() >= http::MAX_UPSERT_BATCH;
+    (report, due)
 }
 
 /// Handles the collector's own batches (`pushBatch`): the events join the
@@ -330,15 +315,9 @@ pub async fn push_batch<'h>(
 ) -> Report {
     let mut report = Report::default();
     for (index, (event, rule, data)) in entries.iter().enumerate() {
-        let mut core = core.borrow_mut();
-        let plan = core.plan(event, *rule, data, &*host(index));
-        core.count(&plan);
-        report.notices.extend(plan.notices);
-        let claimed = core.claim(plan.upsert.into_iter().collect());
-        core.upserts.extend(claimed);
-        if let Some(input) = plan.send {
-            core.enqueue(input.to_json(), &mut report);
-        }
+        let (one, _) = queue_event(core, event, *rule, data, &*host(index), &|| None);
+        report.notices.extend(one.notices);
+        report.dropped.extend(one.dropped);
     }
     // The collector batched these: they go with the batch endpoint.
     flush_held(core, transport, true, false, true, &mut report).await;

@@ -102,11 +102,7 @@ impl HubspotCore {
         collector: JsValue,
         partial: bool,
     ) -> Result<bool, JsValue> {
-        let event = parse(event, "event")?;
-        let data = match data {
-            Some(data) => parse(&data, "data")?,
-            None => Value::Undefined,
-        };
+        let (event, data) = parse_event(event, data)?;
         let whole = || partial.then(|| whole_event(&root)).flatten();
         let host = self.host(root.clone(), collector, &logger);
         let (report, due) = destination::queue_event(
@@ -231,11 +227,7 @@ impl HubspotCore {
         root: JsValue,
         logger: JsValue,
     ) -> Result<String, JsError> {
-        let event = parse(event, "event")?;
-        let data = match data {
-            Some(data) => parse(&data, "data")?,
-            None => Value::Undefined,
-        };
+        let (event, data) = parse_event(event, data)?;
         let host = self.host(root, JsValue::UNDEFINED, &logger);
         let (requests, notices) =
             self.core
@@ -272,6 +264,16 @@ fn parse(json: &str, what: &str) -> Result<Value, JsError> {
             "HubSpot destination: the {what} could not be read: {e}"
         ))
     })
+}
+
+/// An event and the collector's mapped data, from JSON text.
+fn parse_event(event: &str, data: Option<String>) -> Result<(Value, Value), JsError> {
+    let event = parse(event, "event")?;
+    let data = match data {
+        Some(data) => parse(&data, "data")?,
+        None => Value::Undefined,
+    };
+    Ok((event, data))
 }
 
 /// For text from the shell's tagging encoder (configs, and values given to
