@@ -380,7 +380,7 @@ async fn a_daily_limit_pauses_upserts_but_not_events() {
 
 #[wasm_bindgen_test]
 async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
-    // 20 per 10 s: a burst of 2, then one every 0.56 s (see limiter.rs).
+    // 20 per 10 s: a burst of 2, then one every 0.62 s (see limiter.rs).
     let core = core(r#","rateLimit":20"#);
     let t = Scripted::default();
     let mut retry = None;
