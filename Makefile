@@ -7,9 +7,9 @@ WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.
 # on PATH instead of downloading them.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo pkg bench setup tools lint rust-test node-test clean
+.PHONY: test demo pkg bench setup tools lint types rust-test node-test clean
 
-test: pkg lint rust-test node-test
+test: pkg lint types rust-test node-test
 
 demo: pkg
 	node tests/demo/run.js
@@ -37,6 +37,10 @@ node_modules/.package-lock.json: package-lock.json
 lint:
 	cargo fmt --check
 	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# The package's TypeScript declarations, checked against a typed usage file.
+types:
+	tsc -p tests/types/tsconfig.json
 
 rust-test:
 	wasm-pack test --node

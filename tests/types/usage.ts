@@ -1,0 +1,47 @@
+// Type-checked by `make test` (tsc --noEmit): the package's declarations
+// describe how it is used.
+import destinationHubspot, { explain, stats, type Config, type Settings } from 'walkeros-destination-hubspot';
+import { getMappingValue, getMappingEvent, compileMappings } from 'walkeros-destination-hubspot/mapping';
+
+const settings: Settings = {
+  accessToken: 'pat-na1-…',
+  eventNamePrefix: 'pe12345678_',
+  email: 'user.email',
+  utk: 'user.hutk',
+  identify: { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } },
+  defaultProperties: { hs_touchpoint_source: 'walkerOS' },
+  batch: true,
+  batchSize: 100,
+  flushInterval: 2000,
+  dedupCapacity: 50000,
+  rateLimit: 190,
+  maxQueue: 20000,
+  timeout: 5000,
+};
+
+const config: Config = {
+  settings,
+  mapping: { order: { complete: { settings: { eventName: 'purchase', properties: { map: { revenue: 'data.total' } } } } } },
+  env: { onDrop: (event: Record<string, unknown>, reason: string) => console.log(event, reason) },
+};
+
+const { requests, notes } = explain({ name: 'order complete', data: { total: 1 } }, config);
+const firstPath: string | undefined = requests[0]?.path;
+const levels: Array<'error' | 'warn' | 'info'> = notes.map((n) => n.level);
+const queued: number = stats().queued;
+const perConfig = stats(config);
+const type: 'hubspot' = destinationHubspot.type;
+
+async function mappings(): Promise<void> {
+  await getMappingValue({ a: 1 }, 'a', { consent: { marketing: true } });
+  const { mappingKey } = await getMappingEvent({ name: 'a b' }, { a: { b: {} } });
+  const set = compileMappings({ email: 'user.email' });
+  const resolved = set.resolve({ user: { email: 'x@y.z' } });
+  console.log(mappingKey, resolved.email, firstPath, levels, queued, perConfig, type);
+}
+
+void mappings();
+
+// @ts-expect-error: batchSize is a number.
+const wrong: Settings = { accessToken: 'x', eventNamePrefix: 'pe1_', batchSize: '50' };
+void wrong;
