@@ -174,52 +174,6 @@ impl Settings {
             }
         };
 
-        let batch_size = match get("batchSize") {
-            None => DEFAULT_BATCH_SIZE,
-            Some(Value::Number(n))
-                if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_BATCH_SIZE as f64 =>
-            {
-                *n as usize
-            }
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.batchSize",
-                    format!("must be a whole number from 1 to {MAX_BATCH_SIZE}, got {}", show(other)),
-                    format!("set it between 1 and {MAX_BATCH_SIZE} (HubSpot's batch limit), or leave it out for {DEFAULT_BATCH_SIZE}"),
-                ))
-            }
-        };
-
-        let flush_interval = match get("flushInterval") {
-            None => DEFAULT_FLUSH_INTERVAL,
-            Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=86_400_000.0).contains(n) => {
-                *n as u32
-            }
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.flushInterval",
-                    format!("must be a whole number of milliseconds from 0 to 86400000, got {}", show(other)),
-                    format!("leave it out for {DEFAULT_FLUSH_INTERVAL} ms, or set 0 to flush only at batchSize and on shutdown"),
-                ))
-            }
-        };
-
-        let dedup_capacity = match get("dedupCapacity") {
-            None => crate::dedup::DEFAULT_CAPACITY,
-            Some(Value::Number(n))
-                if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_DEDUP_CAPACITY as f64 =>
-            {
-                *n as usize
-            }
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.dedupCapacity",
-                    format!("must be a whole number from 1 to {MAX_DEDUP_CAPACITY}, got {}", show(other)),
-                    format!("leave it out for {}, the number of contacts remembered (at most 64 bytes each)", crate::dedup::DEFAULT_CAPACITY),
-                ))
-            }
-        };
-
         let whole =
             |key: &str, min: f64, max: f64, default: f64, fix: &str| -> Result<f64, ConfigError> {
                 match get(key) {
@@ -235,6 +189,30 @@ impl Settings {
                     )),
                 }
             };
+        let batch_size = whole(
+            "batchSize",
+            1.0,
+            MAX_BATCH_SIZE as f64,
+            DEFAULT_BATCH_SIZE as f64,
+            &format!("set it between 1 and {MAX_BATCH_SIZE} (HubSpot's batch limit), or leave it out for {DEFAULT_BATCH_SIZE}"),
+        )? as usize;
+        let flush_interval = whole(
+            "flushInterval",
+            0.0,
+            86_400_000.0,
+            f64::from(DEFAULT_FLUSH_INTERVAL),
+            &format!("set milliseconds, or leave it out for {DEFAULT_FLUSH_INTERVAL}; 0 flushes only at batchSize and on shutdown"),
+        )? as u32;
+        let dedup_capacity = whole(
+            "dedupCapacity",
+            1.0,
+            MAX_DEDUP_CAPACITY as f64,
+            crate::dedup::DEFAULT_CAPACITY as f64,
+            &format!(
+                "leave it out for {}, the number of contacts remembered (at most 64 bytes each)",
+                crate::dedup::DEFAULT_CAPACITY
+            ),
+        )? as usize;
         let rate_limit = whole(
             "rateLimit",
             1.0,
