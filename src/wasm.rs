@@ -13,7 +13,7 @@ use crate::error::Notice;
 use crate::fetch::FetchTransport;
 use crate::js_host::JsHost;
 use crate::js_value::to_js_result;
-use crate::mapping::{self, NoCallbacks};
+use crate::mapping;
 use crate::rules::RuleTable;
 use crate::settings::Settings;
 use crate::value::Value;
@@ -341,17 +341,14 @@ pub fn get_mapping_value(
     let compiled = mapping::compile(&parse_tagged(mapping, "mapping")?);
     let consent = consent.map(|c| parse_tagged(&c, "consent")).transpose()?;
     let consent = consent.as_ref().and_then(Value::as_object);
-    let result = if callbacks.length() == 0 {
-        mapping::resolve_with(&value, &compiled, consent, &NoCallbacks)
-    } else {
-        let host = JsHost {
-            callbacks,
-            root,
-            collector,
-            logger,
-        };
-        mapping::resolve_with(&value, &compiled, consent, &host)
+    // The host is only called where the mapping has functions.
+    let host = JsHost {
+        callbacks,
+        root,
+        collector,
+        logger,
     };
+    let result = mapping::resolve_with(&value, &compiled, consent, &host);
     Ok(to_js_result(&result))
 }
 
