@@ -77,6 +77,11 @@ function coldStart() {
   return median(times);
 }
 
+function dedupMemory() {
+  const { dedupBytesPerContact } = require(path.join(root, 'pkg', 'wasm', 'walkeros_destination_hubspot.js'));
+  return dedupBytesPerContact(1000000);
+}
+
 function packageSize() {
   const [info] = JSON.parse(execFileSync('npm', ['pack', path.join(root, 'pkg'), '--dry-run', '--json'], { encoding: 'utf8' }));
   return info.unpackedSize;
@@ -121,6 +126,7 @@ async function main() {
       `- Single mode: ${(get('ours-single').eventsPerSecond / get('baseline-single').eventsPerSecond).toFixed(2)}× the baseline's events per second (target ≥ 5×).`,
       `- Identify, 10,000 events from 100 users: ${get('identify').upserts} contact-upsert requests, ${get('identify').requests} HTTP requests in all.`,
       `- Cold start (require and instantiate): ${coldStart().toFixed(1)} ms (target ≤ 10 ms). Installed package: ${(packageSize() / 1024).toFixed(0)} KB, no runtime dependencies (target ≤ 500 KB).`,
+      `- Contact dedup for 1,000,000 distinct contacts: ${dedupMemory().toFixed(1)} bytes per contact (target ≤ 64).`,
     );
     const text = lines.join('\n');
     console.log(text);

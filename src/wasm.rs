@@ -481,3 +481,17 @@ impl MappingSet {
         Ok(to_js_result(&results))
     }
 }
+
+/// The benchmark's scale figure: bytes the contact dedup holds per contact
+/// after `contacts` distinct contacts.
+#[wasm_bindgen(js_name = dedupBytesPerContact)]
+pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
+    let mut dedup = crate::dedup::Dedup::new(contacts as usize);
+    for i in 0..contacts {
+        dedup.claim(&crate::plan::ContactUpsert {
+            email: format!("user{i}@example.com"),
+            properties: vec![("firstname".into(), "Jane".into())],
+        });
+    }
+    dedup.memory_bytes() as f64 / f64::from(contacts.max(1))
+}
