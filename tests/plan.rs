@@ -398,3 +398,26 @@ fn long_event_names_are_cut_with_a_warning_and_bad_timestamps_left_out() {
         .any(|n| n.message.contains("occurredAt left out")));
     assert!(p.notices.iter().any(|n| n.message.contains("sent as")));
 }
+
+#[wasm_bindgen_test]
+fn event_inputs_are_valid_json_whatever_the_strings() {
+    use walkeros_destination_hubspot::plan::EventInput;
+    let tricky = "q\"uote \\ back\nnew\r\tline \u{1} ctl ü 日本 🙂 </script>";
+    let input = EventInput {
+        event_name: "pe1_x".into(),
+        email: Some(tricky.into()),
+        object_id: None,
+        utk: Some("u".into()),
+        uuid: Some("id".into()),
+        occurred_at: None,
+        properties: vec![("a".into(), tricky.into()), ("b".into(), String::new())],
+    };
+    let parsed: serde_json::Value = serde_json::from_str(&input.to_json()).unwrap();
+    assert_eq!(parsed["email"], tricky);
+    assert_eq!(parsed["properties"]["a"], tricky);
+    assert_eq!(parsed["properties"]["b"], "");
+    assert_eq!(parsed["utk"], "u");
+    assert_eq!(parsed["uuid"], "id");
+    assert_eq!(parsed["eventName"], "pe1_x");
+    assert!(parsed.get("objectId").is_none() && parsed.get("occurredAt").is_none());
+}
