@@ -1,24 +1,23 @@
 'use strict';
 
 // The walkerOS server destination around the Rust core. It only moves data
-// across the boundary (as JSON text) and hands the core's promises and
-// errors back to the collector; every decision is made in Rust.
+// across the boundary (as JSON text); every decision is made in Rust, and
+// what it reports goes to the collector's logger and `env.onDrop`.
 
 const { Instance } = require('./instance.js');
 const { explain } = require('./explain.js');
 const { toJson } = require('./config.js');
+const shutdown = require('./shutdown.js');
 
 // One instance per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
 const instances = new WeakMap();
-const live = new Set();
 
 function instanceFor(config, env) {
   let instance = instances.get(config);
   if (!instance) {
     instance = new Instance(config, env);
     instances.set(config, instance);
-    live.add(instance);
   }
   return instance;
 }
@@ -42,7 +41,7 @@ function stats(config) {
     const instance = instances.get(config);
     return instance ? instance.stats() : undefined;
   }
-  return [...live].reduce((total, instance) => add(total, instance.stats()), {});
+  return shutdown.running().reduce((total, instance) => add(total, instance.stats()), {});
 }
 
 const destinationHubspot = {
@@ -79,7 +78,6 @@ const destinationHubspot = {
     const instance = instances.get(config);
     if (!instance) return;
     instances.delete(config);
-    live.delete(instance);
     await instance.stop(logger);
   },
 

@@ -54,4 +54,9 @@ function unregister(instance) {
   live.delete(instance);
 }
 
-module.exports = { register, unregister };
+/** The destinations running in this process (for `stats()`). */
+function running() {
+  return [...live];
+}
+
+module.exports = { register, unregister, running };

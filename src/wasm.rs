@@ -295,7 +295,13 @@ fn finish(
     on_drop: &JsValue,
 ) -> Result<JsValue, JsValue> {
     log_all(&report.notices, logger, transport);
-    if let Ok(on_drop) = on_drop.clone().dyn_into::<Function>() {
+    // Most reports drop nothing: only then is `onDrop` looked at.
+    let on_drop = if report.dropped.is_empty() {
+        None
+    } else {
+        on_drop.clone().dyn_into::<Function>().ok()
+    };
+    if let Some(on_drop) = on_drop {
         for (input, reason) in &report.dropped {
             let event = js_sys::JSON::parse(input).unwrap_or(JsValue::UNDEFINED);
             let reason = JsValue::from_str(&transport.redact(reason.clone()));
