@@ -19,10 +19,6 @@ pub fn is_valid_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-pub fn is_valid_property_name(name: &str) -> bool {
-    is_valid_name(name)
-}
-
 /// The name part HubSpot gets for a walkerOS event name: lowercased, with
 /// each run of white space as one `_` ("order complete" → "order_complete").
 /// Other characters HubSpot rejects also become `_`; the second value says

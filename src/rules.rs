@@ -2,7 +2,7 @@
 //! 4.2.1 (../shared/WALKEROS.md §3), with own-key lookups only.
 
 use crate::mapping::{Callback, Host, Threw};
-use crate::value::{lookup, Object, Value};
+use crate::value::{Object, Value};
 
 /// The `mapping` config, compiled: entity → action → rule candidates.
 #[derive(Clone, Debug, Default)]
@@ -152,17 +152,4 @@ fn first(
         }
     }
     Ok(None)
-}
-
-/// Own-key lookup of a rule's raw config by a match, for callers that keep
-/// the mapping as a value.
-pub fn rule_at<'a>(mapping: &'a Value, m: &Match) -> Option<&'a Value> {
-    let rules = lookup(mapping.as_object()?, &m.entity)?
-        .as_object()
-        .and_then(|actions| lookup(actions, &m.action))?;
-    match (rules, m.index) {
-        (Value::Array(list), Some(i)) => list.get(i),
-        (rule, None) => Some(rule),
-        _ => None,
-    }
 }

@@ -301,7 +301,7 @@ fn default_properties(props: &Object) -> Result<Vec<(String, String)>, ConfigErr
     let mut out = Vec::with_capacity(props.len());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
-        if !names::is_valid_property_name(name) {
+        if !names::is_valid_name(name) {
             return Err(ConfigError::new(
                 field,
                 "is not a valid HubSpot property name",
