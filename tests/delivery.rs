@@ -130,7 +130,7 @@ async fn an_upsert_answer_that_wrote_nothing_is_a_failure() {
 }
 
 #[wasm_bindgen_test]
-async fn a_rejected_single_event_is_an_error_for_the_collector() {
+async fn a_rejected_single_event_is_dropped_to_on_drop() {
     let core = core("");
     let t = Scripted::default().answer(200, UPSERTED).answer(
         400,
