@@ -340,8 +340,9 @@ pub async fn flush(
 }
 
 /// `flush`, where `force` also sends events that wait out a backoff (the
-/// last try before shutdown), and `batched` says whether events go in
-/// batches of `batchSize` (else one at a time, with the single endpoint).
+/// last try before shutdown), and `batched` says whether events wait for a
+/// full batch of `batchSize` (else each goes as soon as it can, with the
+/// single endpoint when it goes alone).
 pub async fn flush_held(
     core: &RefCell<Core>,
     transport: &impl Transport,
@@ -353,8 +354,8 @@ pub async fn flush_held(
     loop {
         let batch = {
             let core = core.borrow();
-            // Single mode sends events one at a time (several flushes run
-            // side by side); batch mode in batches.
+            // Batch mode waits for a full batch; single mode sends as soon
+            // as one event waits (several flushes run side by side).
             let size = if batched { core.settings.batch_size } else { 1 };
             let now = transport.now_ms();
             let held = (!force && now < core.events_held_until) || core.upserts_sending > 0;
@@ -376,7 +377,11 @@ pub async fn flush_held(
         }
         let inputs = {
             let mut core = core.borrow_mut();
-            let size = if batched { core.settings.batch_size } else { 1 };
+            // Single mode holds nothing back, but the events that are already
+            // waiting when a request goes out travel together, up to
+            // batchSize: under load one request carries many, and a lone
+            // event still goes alone to the single endpoint.
+            let size = core.settings.batch_size;
             let inputs = core.queue.take(size);
             core.in_flight += inputs.len();
             inputs

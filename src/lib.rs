@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod destination;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod limiter;
 pub mod mapping;
 pub mod names;

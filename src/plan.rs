@@ -2,6 +2,7 @@
 //! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
 
 use crate::error::Notice;
+use crate::json;
 use std::cell::Cell;
 
 use crate::mapping::{resolve_partial, Host, Mapping};
@@ -50,25 +51,39 @@ pub struct EventInput {
 impl EventInput {
     /// The JSON object HubSpot's send endpoints take.
     pub fn to_json(&self) -> String {
-        let mut out = serde_json::Map::new();
-        out.insert("eventName".into(), self.event_name.clone().into());
-        if let Some(email) = &self.email {
-            out.insert("email".into(), email.clone().into());
+        let props: usize = self
+            .properties
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum();
+        let mut out = String::with_capacity(160 + self.event_name.len() + props);
+        out.push('{');
+        json::push_key(&mut out, "eventName");
+        json::push_str(&mut out, &self.event_name);
+        let optional = [
+            ("email", &self.email),
+            ("objectId", &self.object_id),
+            ("utk", &self.utk),
+            ("uuid", &self.uuid),
+            ("occurredAt", &self.occurred_at),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                out.push(',');
+                json::push_key(&mut out, key);
+                json::push_str(&mut out, value);
+            }
         }
-        if let Some(id) = &self.object_id {
-            out.insert("objectId".into(), id.clone().into());
+        out.push_str(",\"properties\":{");
+        for (i, (key, value)) in self.properties.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::push_key(&mut out, key);
+            json::push_str(&mut out, value);
         }
-        if let Some(utk) = &self.utk {
-            out.insert("utk".into(), utk.clone().into());
-        }
-        if let Some(uuid) = &self.uuid {
-            out.insert("uuid".into(), uuid.clone().into());
-        }
-        if let Some(at) = &self.occurred_at {
-            out.insert("occurredAt".into(), at.clone().into());
-        }
-        out.insert("properties".into(), string_map(&self.properties));
-        serde_json::Value::Object(out).to_string()
+        out.push_str("}}");
+        out
     }
 }
 
@@ -204,17 +219,17 @@ fn plan_with(
         &mut plan.notices,
     );
 
-    let occurred_at = match event.get("timestamp") {
-        None | Some(Value::Undefined) => None,
-        Some(Value::Number(ms)) if time::iso8601(*ms).is_some() => time::iso8601(*ms),
-        Some(other) => {
-            plan.notices.push(Notice::warn(
-                &name,
-                format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(other)),
-            ));
-            None
-        }
-    };
+    let timestamp = event.get("timestamp").filter(|t| !t.is_undefined());
+    let occurred_at = timestamp.and_then(|t| match t {
+        Value::Number(ms) => time::iso8601(*ms),
+        _ => None,
+    });
+    if let (Some(timestamp), None) = (timestamp, &occurred_at) {
+        plan.notices.push(Notice::warn(
+            &name,
+            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(timestamp)),
+        ));
+    }
     let uuid = match event.get("id") {
         Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, &name)),
         _ => None,

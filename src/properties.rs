@@ -102,6 +102,15 @@ pub fn js_number(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
+    // Where JavaScript prints no exponent, Rust's `{}` prints the same
+    // shortest round-trip digits the same way (integers below 2^53 without
+    // the float machinery at all).
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        return (n as i64).to_string();
+    }
+    if (1e-6..1e21).contains(&n.abs()) {
+        return n.to_string();
+    }
     let sign = if n < 0.0 { "-" } else { "" };
     // Rust's `{:e}` gives the shortest digits that round-trip, as ECMAScript
     // requires; only the layout differs.

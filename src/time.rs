@@ -17,14 +17,34 @@ pub fn iso8601(ms: f64) -> Option<String> {
         in_day / 1000 % 60,
         in_day % 1000,
     );
-    let year = if (0..=9999).contains(&year) {
-        format!("{year:04}")
+    let mut out = String::with_capacity(27);
+    if (0..=9999).contains(&year) {
+        push_digits(&mut out, year as u64, 4);
     } else {
-        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
-    };
-    Some(format!(
-        "{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
-    ))
+        out.push(if year < 0 { '-' } else { '+' });
+        push_digits(&mut out, year.unsigned_abs(), 6);
+    }
+    for (separator, value, width) in [
+        ('-', i64::from(month), 2),
+        ('-', i64::from(day), 2),
+        ('T', h, 2),
+        (':', m, 2),
+        (':', s, 2),
+        ('.', milli, 3),
+    ] {
+        out.push(separator);
+        push_digits(&mut out, value as u64, width);
+    }
+    out.push('Z');
+    Some(out)
+}
+
+/// `value` in decimal, zero-padded to `width` digits (it has no more).
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u64.pow(place) % 10) as u8;
+        out.push(char::from(b'0' + digit));
+    }
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian

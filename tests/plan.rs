@@ -50,7 +50,7 @@ fn email_identity_and_default_name() {
     );
     assert_eq!(
         send.to_json(),
-        r#"{"email":"a@b.c","eventName":"pe42_order_complete","occurredAt":"2023-11-14T22:15:00.000Z","properties":{}}"#
+        r#"{"eventName":"pe42_order_complete","email":"a@b.c","occurredAt":"2023-11-14T22:15:00.000Z","properties":{}}"#
     );
     assert!(p.notices.is_empty());
 }
@@ -243,8 +243,36 @@ fn property_values_stay_what_they_are() {
         (1.5e-10, "1.5e-10"),
         (0.1 + 0.2, "0.30000000000000004"),
         (-2.5, "-2.5"),
+        (9007199254740992.0, "9007199254740992"),
+        (-1e20, "-100000000000000000000"),
+        (-1e21, "-1e+21"),
+        (0.0000015, "0.0000015"),
+        (5e-7, "5e-7"),
+        (73.76, "73.76"),
     ] {
         assert_eq!(js_number(n), s, "{n}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn json_strings_escaped_as_serde_json_does() {
+    use walkeros_destination_hubspot::json::push_str;
+    for s in [
+        "",
+        "plain",
+        "q\"b\\s",
+        "line\nfeed\r\t",
+        "\u{0}\u{1f}\u{8}\u{c}\u{7f}",
+        "ümlaut € 🙂",
+        "\u{2028}",
+    ] {
+        let mut out = String::from("x");
+        push_str(&mut out, s);
+        assert_eq!(
+            out,
+            format!("x{}", serde_json::to_string(s).unwrap()),
+            "{s:?}"
+        );
     }
 }
 
@@ -260,6 +288,14 @@ fn iso_times() {
         Some("2000-02-29T00:00:00.000Z")
     );
     assert_eq!(iso8601(-1.0).as_deref(), Some("1969-12-31T23:59:59.999Z"));
+    assert_eq!(
+        iso8601(-62198755200000.0).as_deref(),
+        Some("-000001-01-01T00:00:00.000Z")
+    );
+    assert_eq!(
+        iso8601(253402300800000.0).as_deref(),
+        Some("+010000-01-01T00:00:00.000Z")
+    );
     assert_eq!(iso8601(f64::NAN), None);
     assert_eq!(iso8601(9e15), None);
 }

@@ -22,6 +22,22 @@ test('a contact that does not exist yet is created, and its event lands', async 
   assert.equal(t.sandbox.events[0].email, 'new@example.com');
 });
 
+test('single mode sends waiting events together (up to batchSize), a lone one alone, and loses none', async () => {
+  const t = await setup({ settings: { batchSize: 10 } });
+  await t.elb({ name: 'page view', id: 'lone', user });
+  // The lone event has gone out before the burst.
+  for (let i = 0; i < 50 && t.sandbox.events.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 300; i++) await t.elb({ name: 'page view', id: `burst${i}`, user });
+  await t.shutdown();
+  const sends = t.sandbox.requests.filter((r) => r.path.startsWith('/events/v3/send'));
+  assert.equal(sends[0].path, '/events/v3/send');
+  assert.equal(t.sandbox.events.length, 301);
+  assert.equal(new Set(t.sandbox.events.map((e) => e.uuid)).size, 301);
+  const batches = sends.filter((r) => r.path === '/events/v3/send/batch');
+  assert.ok(batches.length > 0 && sends.length < 100, `${sends.length} requests for 301 events`);
+  for (const r of batches) assert.ok(r.body.inputs.length <= 10, `a batch of ${r.body.inputs.length}`);
+});
+
 test('every event carries a uuid derived from its id; a replay creates no duplicate', async () => {
   const sandbox = await startSandbox({ token: TOKEN });
   const events = Array.from({ length: 5 }, (_, i) => ({ name: 'page view', id: `evt${i}`, user }));

@@ -66,7 +66,9 @@ test('destination-level identify upserts the contact before the event, once whil
   // Each contact's upsert is made before its first event is sent.
   for (const email of ['ann@example.com', 'bob@example.com']) {
     const upsert = t.sandbox.requests.findIndex((r) => r.path.endsWith('/batch/upsert') && r.body.inputs.some((i) => i.id === email));
-    const event = t.sandbox.requests.findIndex((r) => r.path === '/events/v3/send' && r.body.email === email);
+    const event = t.sandbox.requests.findIndex((r) =>
+      r.path === '/events/v3/send' ? r.body.email === email : r.path === '/events/v3/send/batch' && r.body.inputs.some((i) => i.email === email),
+    );
     assert.ok(upsert >= 0 && upsert < event, `${email}: upsert ${upsert}, event ${event}`);
   }
 });
