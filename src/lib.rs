@@ -19,6 +19,7 @@ pub mod properties;
 pub mod queue;
 pub mod rule;
 pub mod rules;
+pub mod schema;
 pub mod settings;
 pub mod stats;
 pub mod time;

@@ -5,10 +5,9 @@
 use crate::error::{show, ConfigError};
 use crate::mapping::Mapping;
 use crate::names;
+use crate::schema::{self, RULE_SETTINGS};
 use crate::settings::{compile_checked, reject_unknown};
 use crate::value::Value;
-
-const KNOWN_SETTINGS: [&str; 3] = ["eventName", "identify", "properties"];
 
 #[derive(Clone, Debug, Default)]
 pub struct Rule {
@@ -48,7 +47,7 @@ impl Rule {
             }
         };
         let field = format!("{field}.settings");
-        reject_unknown(settings, &field, &KNOWN_SETTINGS)?;
+        reject_unknown(settings, &field, &schema::names(&RULE_SETTINGS))?;
         let get = |k: &str| crate::value::lookup(settings, k).filter(|v| !v.is_undefined());
         rule.event_name = get("eventName")
             .map(|v| event_name(v, &format!("{field}.eventName"), prefix))

@@ -3,6 +3,7 @@
 use crate::error::{show, ConfigError};
 use crate::mapping::{self, Mapping};
 use crate::names;
+use crate::schema::{self, Default, Kind, SETTINGS};
 use crate::value::{Object, Value};
 
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
@@ -14,24 +15,6 @@ pub const MAX_DEDUP_CAPACITY: usize = 10_000_000;
 pub const DEFAULT_RATE_LIMIT: u32 = 100;
 pub const DEFAULT_MAX_QUEUE: usize = 10_000;
 pub const DEFAULT_TIMEOUT: u32 = 10_000;
-
-const KNOWN: [&str; 15] = [
-    "accessToken",
-    "eventNamePrefix",
-    "email",
-    "objectId",
-    "utk",
-    "identify",
-    "defaultProperties",
-    "batch",
-    "batchSize",
-    "flushInterval",
-    "dedupCapacity",
-    "rateLimit",
-    "maxQueue",
-    "timeout",
-    "apiBase",
-];
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -83,7 +66,7 @@ impl Settings {
                 ))
             }
         };
-        reject_unknown(entries, "settings", &KNOWN)?;
+        reject_unknown(entries, "settings", &schema::names(&SETTINGS))?;
         let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
 
         let access_token = match get("accessToken") {
@@ -174,40 +157,39 @@ impl Settings {
             }
         };
 
-        let whole =
-            |key: &str, min: f64, max: f64, default: f64, fix: &str| -> Result<f64, ConfigError> {
-                match get(key) {
-                    None => Ok(default),
-                    Some(Value::Number(n)) if n.fract() == 0.0 && *n >= min && *n <= max => Ok(*n),
-                    Some(other) => Err(ConfigError::new(
-                        format!("settings.{key}"),
-                        format!(
-                            "must be a whole number from {min} to {max}, got {}",
-                            show(other)
-                        ),
-                        fix.to_string(),
-                    )),
-                }
+        // Bounds and defaults come from the schema table, as the published
+        // JSON Schema does.
+        let whole = |key: &str, fix: &str| -> Result<f64, ConfigError> {
+            let field = schema::field(&SETTINGS, key);
+            let (Kind::Integer { min, max }, Some(Default::Int(default))) =
+                (field.kind, field.default)
+            else {
+                unreachable!("{key} is an integer setting with a default");
             };
+            let (min, max) = (min as f64, max as f64);
+            match get(key) {
+                None => Ok(default as f64),
+                Some(Value::Number(n)) if n.fract() == 0.0 && *n >= min && *n <= max => Ok(*n),
+                Some(other) => Err(ConfigError::new(
+                    format!("settings.{key}"),
+                    format!(
+                        "must be a whole number from {min} to {max}, got {}",
+                        show(other)
+                    ),
+                    fix.to_string(),
+                )),
+            }
+        };
         let batch_size = whole(
             "batchSize",
-            1.0,
-            MAX_BATCH_SIZE as f64,
-            DEFAULT_BATCH_SIZE as f64,
             &format!("set it between 1 and {MAX_BATCH_SIZE} (HubSpot's batch limit), or leave it out for {DEFAULT_BATCH_SIZE}"),
         )? as usize;
         let flush_interval = whole(
             "flushInterval",
-            0.0,
-            86_400_000.0,
-            f64::from(DEFAULT_FLUSH_INTERVAL),
             &format!("set milliseconds, or leave it out for {DEFAULT_FLUSH_INTERVAL}; 0 flushes only at batchSize and on shutdown"),
         )? as u32;
         let dedup_capacity = whole(
             "dedupCapacity",
-            1.0,
-            MAX_DEDUP_CAPACITY as f64,
-            crate::dedup::DEFAULT_CAPACITY as f64,
             &format!(
                 "leave it out for {}, the number of contacts remembered (at most 64 bytes each)",
                 crate::dedup::DEFAULT_CAPACITY
@@ -215,25 +197,10 @@ impl Settings {
         )? as usize;
         let rate_limit = whole(
             "rateLimit",
-            1.0,
-            10_000.0,
-            f64::from(DEFAULT_RATE_LIMIT),
             "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
         )? as u32;
-        let max_queue = whole(
-            "maxQueue",
-            1.0,
-            10_000_000.0,
-            DEFAULT_MAX_QUEUE as f64,
-            "leave it out for 10000 events",
-        )? as usize;
-        let timeout = whole(
-            "timeout",
-            1.0,
-            600_000.0,
-            f64::from(DEFAULT_TIMEOUT),
-            "leave it out for 10000 ms",
-        )? as u32;
+        let max_queue = whole("maxQueue", "leave it out for 10000 events")? as usize;
+        let timeout = whole("timeout", "leave it out for 10000 ms")? as u32;
 
         let api_base = match get("apiBase") {
             None => DEFAULT_API_BASE.to_string(),

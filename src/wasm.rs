@@ -501,3 +501,10 @@ pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
     }
     dedup.memory_bytes() as f64 / f64::from(contacts.max(1))
 }
+
+/// The JSON Schemas of `settings` and of a rule's `settings`, as JSON text:
+/// `{ settings, mapping }`.
+#[wasm_bindgen]
+pub fn schemas() -> String {
+    crate::schema::schemas_json()
+}

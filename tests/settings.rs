@@ -163,3 +163,72 @@ fn default_properties_are_stringified_in_order() {
         ]
     );
 }
+
+/// The published schema and the validator read one table; this checks
+/// that what the schema says is what validation does.
+#[wasm_bindgen_test]
+fn the_schema_says_what_validation_does() {
+    use walkeros_destination_hubspot::rule::Rule;
+    use walkeros_destination_hubspot::schema::{schemas_json, Kind, RULE_SETTINGS, SETTINGS};
+    use walkeros_destination_hubspot::value::Value;
+
+    let schemas: serde_json::Value = serde_json::from_str(&schemas_json()).unwrap();
+    let settings = &schemas["settings"];
+    assert_eq!(
+        settings["required"],
+        serde_json::json!(["accessToken", "eventNamePrefix"])
+    );
+    assert_eq!(settings["additionalProperties"], false);
+    let listed: Vec<&String> = settings["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(listed.len(), SETTINGS.len());
+    for field in SETTINGS {
+        let described = &settings["properties"][field.name];
+        assert!(
+            described["description"]
+                .as_str()
+                .is_some_and(|d| d.len() > 20),
+            "{}",
+            field.name
+        );
+        if let Kind::Integer { min, max } = field.kind {
+            assert_eq!(described["minimum"], min);
+            assert_eq!(described["maximum"], max);
+            for ok in [min, max] {
+                parse(&format!("{:?}:{ok}", field.name)).unwrap_or_else(|e| panic!("{e}"));
+            }
+            for bad in [min as f64 - 1.0, max as f64 + 1.0, min as f64 + 0.5] {
+                fails(
+                    &format!("{{{OK},{:?}:{bad}}}", field.name),
+                    &format!("settings.{}", field.name),
+                );
+            }
+        }
+    }
+    // Defaults as the schema states them.
+    let s = parse("").unwrap();
+    let default = |name: &str| settings["properties"][name]["default"].clone();
+    assert_eq!(default("batchSize"), s.batch_size);
+    assert_eq!(default("flushInterval"), s.flush_interval);
+    assert_eq!(default("dedupCapacity"), s.dedup_capacity);
+    assert_eq!(default("rateLimit"), s.rate_limit);
+    assert_eq!(default("maxQueue"), s.max_queue);
+    assert_eq!(default("timeout"), s.timeout);
+    assert_eq!(default("apiBase"), s.api_base.as_str());
+    assert_eq!(default("batch"), s.batch);
+    // A name the schema does not list is rejected; one it lists is not.
+    fails(&format!("{{{OK},\"batchSise\":1}}"), "settings.batchSise");
+
+    let mapping = &schemas["mapping"];
+    assert_eq!(mapping["additionalProperties"], false);
+    for field in RULE_SETTINGS {
+        assert!(mapping["properties"][field.name]["description"].is_string());
+        let rule = Value::parse(&format!(
+            r#"{{"settings":{{{:?}:"purchase"}}}}"#,
+            field.name
+        ))
+        .unwrap();
+        Rule::from_value(&rule, "mapping.x.y", "pe1_").unwrap_or_else(|e| panic!("{e}"));
+    }
+    let unknown = Value::parse(r#"{"settings":{"eventname":"x"}}"#).unwrap();
+    assert!(Rule::from_value(&unknown, "mapping.x.y", "pe1_").is_err());
+}

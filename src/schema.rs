@@ -1,0 +1,280 @@
+//! The one description of every setting and rule setting: names, types,
+//! bounds, defaults and what each does. `settings` and `rule` validate
+//! against it and the package's JSON Schemas (`/dev`, `walkerOS.json`, the
+//! README tables) are generated from it, so they cannot disagree.
+
+use crate::json;
+use crate::settings::{
+    DEFAULT_API_BASE, DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_QUEUE,
+    DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, MAX_BATCH_SIZE, MAX_DEDUP_CAPACITY,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A string matching `pattern`, if any.
+    String {
+        pattern: Option<&'static str>,
+    },
+    /// An http(s) URL.
+    Url,
+    Boolean,
+    Integer {
+        min: u64,
+        max: u64,
+    },
+    /// A walkerOS mapping value (path string, object form, or array of
+    /// fallbacks); `off` when `false`/`null` switch the setting off.
+    Mapping {
+        off: bool,
+    },
+    /// An object of HubSpot property names to plain values.
+    Properties,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// The default as JSON text, if there is one.
+    pub default: Option<Default>,
+    pub description: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Default {
+    Str(&'static str),
+    Bool(bool),
+    Int(u64),
+    EmptyObject,
+}
+
+pub const SETTINGS: [Field; 15] = [
+    Field {
+        name: "accessToken",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_TOKEN\" in a flow.json); it is never logged.",
+    },
+    Field {
+        name: "eventNamePrefix",
+        kind: Kind::String { pattern: Some("^pe[0-9]+_$") },
+        required: true,
+        default: None,
+        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events.",
+    },
+    Field {
+        name: "email",
+        kind: Kind::Mapping { off: true },
+        required: false,
+        default: Some(Default::Str("user.email")),
+        description: "Mapping value for the contact's email on each event; false switches email identity off.",
+    },
+    Field {
+        name: "objectId",
+        kind: Kind::Mapping { off: false },
+        required: false,
+        default: None,
+        description: "Mapping value for the contact's HubSpot object id, used when no email resolves.",
+    },
+    Field {
+        name: "utk",
+        kind: Kind::Mapping { off: false },
+        required: false,
+        default: None,
+        description: "Mapping value for the HubSpot user token (the hubspotutk cookie), such as \"user.hutk\".",
+    },
+    Field {
+        name: "identify",
+        kind: Kind::Mapping { off: false },
+        required: false,
+        default: None,
+        description: "Mapping value resolving to { email, properties }: that contact is created or updated before the event, once while its properties are unchanged.",
+    },
+    Field {
+        name: "defaultProperties",
+        kind: Kind::Properties,
+        required: false,
+        default: Some(Default::EmptyObject),
+        description: "Properties sent with every event (strings, numbers or booleans, sent as strings); mapped properties win over them.",
+    },
+    Field {
+        name: "batch",
+        kind: Kind::Boolean,
+        required: false,
+        default: Some(Default::Bool(false)),
+        description: "Queue events and contact upserts and send them with HubSpot's batch endpoints.",
+    },
+    Field {
+        name: "batchSize",
+        kind: Kind::Integer { min: 1, max: MAX_BATCH_SIZE as u64 },
+        required: false,
+        default: Some(Default::Int(DEFAULT_BATCH_SIZE as u64)),
+        description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
+    },
+    Field {
+        name: "flushInterval",
+        kind: Kind::Integer { min: 0, max: 86_400_000 },
+        required: false,
+        default: Some(Default::Int(DEFAULT_FLUSH_INTERVAL as u64)),
+        description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
+    },
+    Field {
+        name: "dedupCapacity",
+        kind: Kind::Integer { min: 1, max: MAX_DEDUP_CAPACITY as u64 },
+        required: false,
+        default: Some(Default::Int(crate::dedup::DEFAULT_CAPACITY as u64)),
+        description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
+    },
+    Field {
+        name: "rateLimit",
+        kind: Kind::Integer { min: 1, max: 10_000 },
+        required: false,
+        default: Some(Default::Int(DEFAULT_RATE_LIMIT as u64)),
+        description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
+    },
+    Field {
+        name: "maxQueue",
+        kind: Kind::Integer { min: 1, max: 10_000_000 },
+        required: false,
+        default: Some(Default::Int(DEFAULT_MAX_QUEUE as u64)),
+        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop.",
+    },
+    Field {
+        name: "timeout",
+        kind: Kind::Integer { min: 1, max: 600_000 },
+        required: false,
+        default: Some(Default::Int(DEFAULT_TIMEOUT as u64)),
+        description: "Milliseconds one request may take before it is aborted and retried.",
+    },
+    Field {
+        name: "apiBase",
+        kind: Kind::Url,
+        required: false,
+        default: Some(Default::Str(DEFAULT_API_BASE)),
+        description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
+    },
+];
+
+/// A mapping rule's `settings`.
+pub const RULE_SETTINGS: [Field; 3] = [
+    Field {
+        name: "eventName",
+        kind: Kind::String { pattern: Some("^[a-z][a-z0-9_]*$") },
+        required: false,
+        default: None,
+        description: "The HubSpot event name for this rule, without the prefix (purchase_completed), at most 50 characters. Without it the walkerOS name is used, lowercased with spaces as _ (order complete becomes order_complete).",
+    },
+    Field {
+        name: "properties",
+        kind: Kind::Mapping { off: false },
+        required: false,
+        default: None,
+        description: "Mapping value resolving to an object: the event's properties (sent as strings), over defaultProperties and the rule's mapped data.",
+    },
+    Field {
+        name: "identify",
+        kind: Kind::Mapping { off: false },
+        required: false,
+        default: None,
+        description: "Like settings.identify, for this rule only (it overrides the destination-level one); with silent: true the rule only upserts the contact.",
+    },
+];
+
+pub fn names(fields: &[Field]) -> Vec<&'static str> {
+    fields.iter().map(|f| f.name).collect()
+}
+
+/// The field called `name`; the tables above are the only callers' input,
+/// so a missing name is a programming error.
+pub fn field(fields: &[Field], name: &str) -> Field {
+    *fields
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no schema field {name}"))
+}
+
+/// `{ "settings": <JSON Schema>, "mapping": <JSON Schema> }` as JSON text.
+pub fn schemas_json() -> String {
+    let mut out = String::from("{\"settings\":");
+    object_schema(
+        &mut out,
+        "HubSpot destination settings (config.settings)",
+        &SETTINGS,
+    );
+    out.push_str(",\"mapping\":");
+    object_schema(
+        &mut out,
+        "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
+        &RULE_SETTINGS,
+    );
+    out.push('}');
+    out
+}
+
+fn object_schema(out: &mut String, title: &str, fields: &[Field]) {
+    out.push_str("{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":");
+    json::push_str(out, title);
+    out.push_str(",\"type\":\"object\",\"properties\":{");
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json::push_key(out, field.name);
+        field_schema(out, field);
+    }
+    out.push_str("},\"required\":[");
+    let required: Vec<String> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| {
+            let mut s = String::new();
+            json::push_str(&mut s, f.name);
+            s
+        })
+        .collect();
+    out.push_str(&required.join(","));
+    out.push_str("],\"additionalProperties\":false}");
+}
+
+fn field_schema(out: &mut String, field: &Field) {
+    out.push('{');
+    let kind = match field.kind {
+        Kind::String { pattern } => {
+            let mut s = String::from("\"type\":\"string\",\"minLength\":1");
+            if let Some(pattern) = pattern {
+                s.push_str(",\"pattern\":");
+                json::push_str(&mut s, pattern);
+            }
+            s
+        }
+        Kind::Url => "\"type\":\"string\",\"format\":\"uri\"".to_string(),
+        Kind::Boolean => "\"type\":\"boolean\"".to_string(),
+        Kind::Integer { min, max } => {
+            format!("\"type\":\"integer\",\"minimum\":{min},\"maximum\":{max}")
+        }
+        Kind::Mapping { off } => {
+            let off = if off {
+                ",{\"const\":false},{\"type\":\"null\"}"
+            } else {
+                ""
+            };
+            format!("\"anyOf\":[{{\"type\":\"string\"}},{{\"type\":\"object\"}},{{\"type\":\"array\"}}{off}]")
+        }
+        Kind::Properties => "\"type\":\"object\",\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\",\"null\"]}".to_string(),
+    };
+    out.push_str(&kind);
+    out.push_str(",\"description\":");
+    json::push_str(out, field.description);
+    if let Some(default) = field.default {
+        out.push_str(",\"default\":");
+        match default {
+            Default::Str(s) => json::push_str(out, s),
+            Default::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Default::Int(n) => out.push_str(&n.to_string()),
+            Default::EmptyObject => out.push_str("{}"),
+        }
+    }
+    out.push('}');
+}
