@@ -78,7 +78,7 @@ function coldStart() {
 }
 
 function dedupMemory() {
-  const { dedupBytesPerContact } = require(path.join(root, 'pkg', 'wasm', 'walkeros_destination_hubspot.js'));
+  const { dedupBytesPerContact } = require(path.join(root, 'pkg', 'dist', 'wasm', 'walkeros_destination_hubspot.js'));
   return dedupBytesPerContact(1000000);
 }
 

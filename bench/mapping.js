@@ -7,7 +7,7 @@
 
 const core = require('@walkeros/core');
 const { startFlow } = require('@walkeros/collector');
-const { compileMappings } = require('../pkg/mapping');
+const { compileMappings } = require('../pkg/dist/mapping.js');
 
 const rule = {
   email: 'user.email',

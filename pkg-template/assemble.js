@@ -1,8 +1,11 @@
 'use strict';
 
 // Turns wasm-pack's output into the npm package in pkg/: the package.json
-// template (versioned from Cargo.toml), the js/ shell, the wasm and its glue,
-// and the README. Run by `make pkg`.
+// template (versioned from Cargo.toml) and the README at the top, and in
+// dist/ the js/ shell, the wasm and its glue, and walkerOS.json (the schemas
+// and examples of ./dev as JSON, as walkerOS packages ship it). Everything
+// but package.json lives in dist/ because the walkerOS CLI copies only
+// package.json and dist/ of a local package that has one. Run by `make pkg`.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,6 +13,7 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const wasmDir = path.join(root, 'target', 'wasm-pack');
 const out = path.join(root, 'pkg');
+const dist = path.join(out, 'dist');
 const glue = 'walkeros_destination_hubspot.js';
 const wasm = 'walkeros_destination_hubspot_bg.wasm';
 
@@ -24,18 +28,33 @@ const cargo = fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8');
 const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)[1];
 
 fs.rmSync(out, { recursive: true, force: true });
-fs.mkdirSync(path.join(out, 'wasm'), { recursive: true });
+fs.mkdirSync(path.join(dist, 'wasm'), { recursive: true });
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json'), 'utf8'));
 manifest.version = version;
 fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 for (const file of fs.readdirSync(path.join(root, 'js'))) {
-  fs.copyFileSync(path.join(root, 'js', file), path.join(out, file));
+  fs.copyFileSync(path.join(root, 'js', file), path.join(dist, file));
 }
-fs.copyFileSync(path.join(wasmDir, glue), path.join(out, 'wasm', glue));
-fs.copyFileSync(path.join(wasmDir, wasm), path.join(out, 'wasm', wasm));
+fs.copyFileSync(path.join(wasmDir, glue), path.join(dist, 'wasm', glue));
+fs.copyFileSync(path.join(wasmDir, wasm), path.join(dist, 'wasm', wasm));
 fs.copyFileSync(path.join(root, 'README.md'), path.join(out, 'README.md'));
+fs.writeFileSync(path.join(dist, 'walkerOS.json'), `${walkerOSJson(manifest)}\n`);
 
-const size = fs.statSync(path.join(out, 'wasm', wasm)).size;
+const size = fs.statSync(path.join(dist, 'wasm', wasm)).size;
 console.log(`assemble: pkg/ ready (walkeros-destination-hubspot ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);
+
+/** The package's self-description for walkerOS tooling: ./dev as JSON, with
+ * functions as `{ "$code": source }` (walkerOS's convention). */
+function walkerOSJson(manifest) {
+  const { schemas, examples } = require(path.join(dist, 'dev.js'));
+  const meta = {
+    package: manifest.name,
+    version: manifest.version,
+    type: manifest.walkerOS.type,
+    platform: manifest.walkerOS.platform,
+  };
+  const code = (key, value) => (typeof value === 'function' ? { $code: value.toString() } : value);
+  return JSON.stringify({ $meta: meta, schemas, examples }, code, 2);
+}

@@ -128,7 +128,7 @@ impl Core {
         }
         let s = &self.settings;
         let rule = rule.and_then(|id| self.rules.get(id));
-        let mappings = [&s.email, &s.object_id, &s.identify]
+        let mappings = [&s.email, &s.object_id, &s.utk, &s.identify]
             .into_iter()
             .chain(rule.map(|r| &r.identify))
             .chain(rule.map(|r| &r.properties))

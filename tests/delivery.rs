@@ -413,3 +413,30 @@ async fn a_rejected_token_is_reported_once() {
     assert_eq!((count(&a), count(&b)), (1, 0));
     assert_eq!((a.dropped.len(), b.dropped.len()), (1, 1));
 }
+
+/// The shell sends only the projected fields: every identity setting's
+/// path must be among them, or a cut-down event loses its identity.
+#[wasm_bindgen_test]
+fn the_projection_keeps_every_identity_field() {
+    let core = core(
+        r#","email":"user.mail","objectId":"user.id","utk":"user.hutk","identify":{"map":{"email":"data.login"}}"#,
+    );
+    let core = core.borrow();
+    let projection = core
+        .projection(None)
+        .expect("plain paths are projectable")
+        .to_json();
+    for path in [
+        "\"mail\"",
+        "\"id\"",
+        "\"hutk\"",
+        "\"login\"",
+        "\"name\"",
+        "\"timestamp\"",
+    ] {
+        assert!(
+            projection.contains(path),
+            "{path} missing from {projection}"
+        );
+    }
+}

@@ -330,7 +330,7 @@ test('the package exports the destination every way', async () => {
   assert.equal(destinationHubspot.default, destinationHubspot);
   for (const fn of ['init', 'push', 'pushBatch', 'destroy']) assert.equal(typeof destinationHubspot[fn], 'function');
   assert.deepEqual(Object.keys(destinationHubspot).sort(), ['config', 'destroy', 'init', 'push', 'pushBatch', 'type']);
-  const esm = await import('../../pkg/index.mjs');
+  const esm = await import('../../pkg/dist/index.mjs');
   assert.equal(esm.default, destinationHubspot);
   assert.equal(esm.destinationHubspot, destinationHubspot);
 });

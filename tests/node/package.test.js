@@ -59,7 +59,10 @@ globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.c
     fs.writeFileSync(
       path.join(dir, 'esm.mjs'),
       `import destinationHubspot, { destinationHubspot as named } from 'walkeros-destination-hubspot';
+import { schemas, examples } from 'walkeros-destination-hubspot/dev';
+import { getMappingValue } from 'walkeros-destination-hubspot/mapping';
 if (destinationHubspot !== named || destinationHubspot.type !== 'hubspot') process.exit(1);
+if (!schemas.settings.properties.accessToken || !examples.step.defaultEvent || typeof getMappingValue !== 'function') process.exit(2);
 console.log('esm ok');
 `,
     );
@@ -71,6 +74,15 @@ console.log('esm ok');
     };
     await run('node', ['--require', './to-sandbox.cjs', 'quick-start.cjs'], { cwd: dir, env, timeout: 30000 });
     assert.equal((await run('node', ['esm.mjs'], { cwd: dir })).stdout.trim(), 'esm ok');
+    fs.writeFileSync(
+      path.join(dir, 'cjs.cjs'),
+      `const { schemas, examples } = require('walkeros-destination-hubspot/dev');
+const shipped = require('walkeros-destination-hubspot/walkerOS.json');
+if (JSON.stringify(shipped.schemas) !== JSON.stringify(schemas) || !examples.step.utkIdentity) process.exit(1);
+console.log('cjs ok');
+`,
+    );
+    assert.equal((await run('node', ['cjs.cjs'], { cwd: dir })).stdout.trim(), 'cjs ok');
     // The mapping example prints what its comments say.
     const printed = (await run('node', ['check-mapping.cjs'], { cwd: dir })).stdout;
     assert.equal(printed, "{ order_id: 'ord-1', revenue: 99.5, items: [ 'Cap', 'Ruck' ] }\norder complete\n");
@@ -91,7 +103,8 @@ console.log('esm ok');
 
     const installed = path.join(dir, 'node_modules', 'walkeros-destination-hubspot');
     const files = fs.readdirSync(installed, { recursive: true });
-    assert.ok(files.includes(path.join('wasm', 'walkeros_destination_hubspot_bg.wasm')));
+    assert.ok(files.includes(path.join('dist', 'wasm', 'walkeros_destination_hubspot_bg.wasm')));
+    assert.ok(files.includes(path.join('dist', 'walkerOS.json')));
   } finally {
     await sandbox.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ const assert = require('node:assert/strict');
 const { isDeepStrictEqual, inspect } = require('node:util');
 const core = require('@walkeros/core');
 const { startFlow } = require('@walkeros/collector');
-const ours = require('../../pkg/mapping');
+const ours = require('../../pkg/dist/mapping.js');
 
 const SEED = Number(process.env.PARITY_SEED || 20261124);
 const CASES = Number(process.env.PARITY_CASES || 3000);

@@ -1,5 +1,6 @@
 // Type-checked by `make test` (tsc --noEmit): the package's declarations
 // describe how it is used.
+import { schemas, examples, type JsonSchema, type StepExample, type StepEffect } from 'walkeros-destination-hubspot/dev';
 import destinationHubspot, { explain, stats, type Config, type Settings } from 'walkeros-destination-hubspot';
 import { getMappingValue, getMappingEvent, compileMappings } from 'walkeros-destination-hubspot/mapping';
 
@@ -45,3 +46,9 @@ void mappings();
 // @ts-expect-error: batchSize is a number.
 const wrong: Settings = { accessToken: 'x', eventNamePrefix: 'pe1_', batchSize: '50' };
 void wrong;
+
+// The /dev export: schemas and step examples.
+const settingsSchema: JsonSchema = schemas.settings;
+const firstExample: StepExample | undefined = examples.step.defaultEvent;
+const effect: StepEffect | undefined = firstExample?.out[0];
+void [settingsSchema, effect, examples.env.simulation];

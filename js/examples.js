@@ -1,0 +1,273 @@
+'use strict';
+
+// The destination's step examples, in walkerOS's format: an event going in
+// (`in`), the rule it meets (`mapping`, placed at the event's own
+// entity/action, or at `match` when given), settings over the required ones
+// (`settings`), and the HTTP requests that come out (`out`, as
+// `['fetch', 'METHOD path', body]`). tests/node/examples.test.js runs each
+// through a real collector against the sandbox, so they stay true.
+
+// The settings every example has; `settings()` adds an example's own.
+const settings = (own) => ({
+  accessToken: 'pat-na1-00000000-0000-0000-0000-000000000000',
+  eventNamePrefix: 'pe12345678_',
+  ...own,
+});
+
+function event(name, fields) {
+  const [entity, action] = name.split(' ');
+  return {
+    name,
+    entity,
+    action,
+    data: {},
+    context: {},
+    globals: {},
+    custom: {},
+    user: {},
+    nested: [],
+    consent: {},
+    id: `1700000000000-${entity}-${action}`,
+    trigger: 'test',
+    timestamp: 1700000000000,
+    timing: 0,
+    group: 'gr0up',
+    count: 1,
+    version: { source: '4.2.1', tagging: 1 },
+    source: { type: 'server', id: 'https://example.com/', previous_id: '' },
+    ...fields,
+  };
+}
+
+const step = {
+  defaultEvent: {
+    title: 'Default event',
+    description: 'An event with a user email and no rule: sent under its walkerOS name, tied to the contact by email, with a uuid from its id and occurredAt from its timestamp.',
+    in: event('product view', { user: { email: 'jane@example.com' }, data: { id: 'sku-1' } }),
+    settings: settings(),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_product_view',
+          email: 'jane@example.com',
+          uuid: 'c61c2759-b8b3-57fb-9531-e2985886692c',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {}
+        }
+      ]
+    ],
+  },
+  defaultProperties: {
+    title: 'Default properties',
+    description: 'defaultProperties go with every event, as strings.',
+    in: event('page view', { user: { email: 'jane@example.com' } }),
+    settings: settings({ defaultProperties: { hs_touchpoint_source: 'walkerOS', tier: 2 } }),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_page_view',
+          email: 'jane@example.com',
+          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {
+            hs_touchpoint_source: 'walkerOS',
+            tier: '2'
+          }
+        }
+      ]
+    ],
+  },
+  destinationIdentify: {
+    title: 'Destination identify',
+    description: 'settings.identify upserts the contact (by email) before its event; again only when its properties change.',
+    in: event('page view', { user: { email: 'jane@example.com', name: 'Jane' } }),
+    settings: settings({
+      identify: { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } },
+    }),
+    out: [
+      [
+        'fetch',
+        'POST /crm/v3/objects/contacts/batch/upsert',
+        {
+          inputs: [
+            {
+              id: 'jane@example.com',
+              idProperty: 'email',
+              objectWriteTraceId: '0',
+              properties: {
+                firstname: 'Jane'
+              }
+            }
+          ]
+        }
+      ],
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_page_view',
+          email: 'jane@example.com',
+          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {}
+        }
+      ]
+    ],
+  },
+  mappedEventName: {
+    title: 'Mapped event name',
+    description: 'A rule names the HubSpot event and maps its properties from the event data.',
+    in: event('order complete', {
+      user: { email: 'jane@example.com' },
+      data: { id: 'ord-1', total: 99.5, currency: 'EUR' },
+    }),
+    mapping: {
+      settings: {
+        eventName: 'purchase_completed',
+        properties: { map: { order_id: 'data.id', revenue: 'data.total', currency: 'data.currency' } },
+      },
+    },
+    settings: settings(),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_purchase_completed',
+          email: 'jane@example.com',
+          uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {
+            order_id: 'ord-1',
+            revenue: '99.5',
+            currency: 'EUR'
+          }
+        }
+      ]
+    ],
+  },
+  noIdentity: {
+    title: 'No identity',
+    description: 'An event with no email, objectId or utk cannot be tied to a contact: nothing is sent, and a warning names the event.',
+    in: event('page view', { user: { session: 's1' } }),
+    settings: settings(),
+    out: [],
+  },
+  objectIdAssociation: {
+    title: 'objectId association',
+    description: 'With settings.objectId, an event without an email is tied to the contact by its HubSpot object id.',
+    in: event('page view', { user: { id: '51' } }),
+    settings: settings({ objectId: 'user.id' }),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_page_view',
+          objectId: '51',
+          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {}
+        }
+      ]
+    ],
+  },
+  userLoginIdentify: {
+    title: 'User login identify',
+    description: 'A silent rule with identify: the login only creates or updates the contact; no event is sent.',
+    in: event('user login', { user: { email: 'jane@example.com' }, data: { firstname: 'Jane', plan: 'pro' } }),
+    mapping: {
+      silent: true,
+      settings: {
+        identify: {
+          map: { email: 'user.email', properties: { map: { firstname: 'data.firstname', plan: 'data.plan' } } },
+        },
+      },
+    },
+    settings: settings(),
+    out: [
+      [
+        'fetch',
+        'POST /crm/v3/objects/contacts/batch/upsert',
+        {
+          inputs: [
+            {
+              id: 'jane@example.com',
+              idProperty: 'email',
+              objectWriteTraceId: '0',
+              properties: {
+                firstname: 'Jane',
+                plan: 'pro'
+              }
+            }
+          ]
+        }
+      ]
+    ],
+  },
+  wildcardIgnored: {
+    title: 'Wildcard ignored',
+    description: 'A rule { ignore: true } under "*": { "*": ... } drops every event no other rule matches.',
+    in: event('debug ping', { user: { email: 'jane@example.com' } }),
+    match: '* *',
+    mapping: { ignore: true },
+    settings: settings(),
+    out: [],
+  },
+  batchFlush: {
+    title: 'Batch flush',
+    description: 'In batch mode events wait for batchSize, the flush timer or shutdown, and go with the batch endpoint.',
+    in: event('page view', { user: { email: 'jane@example.com' } }),
+    settings: settings({ batch: true }),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send/batch',
+        {
+          inputs: [
+            {
+              eventName: 'pe12345678_page_view',
+              email: 'jane@example.com',
+              uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+              occurredAt: '2023-11-14T22:13:20.000Z',
+              properties: {}
+            }
+          ]
+        }
+      ]
+    ],
+  },
+  utkIdentity: {
+    title: 'utk identity',
+    description: 'With settings.utk (the hubspotutk cookie) and email switched off, the event is tied to the visitor by usertoken.',
+    in: event('page view', { user: { hutk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80' } }),
+    settings: settings({ email: false, utk: 'user.hutk' }),
+    out: [
+      [
+        'fetch',
+        'POST /events/v3/send',
+        {
+          eventName: 'pe12345678_page_view',
+          utk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80',
+          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {}
+        }
+      ]
+    ],
+  },
+};
+
+// For walkerOS's simulation (`walkeros push --simulate`): the env that
+// replaces the destination's, and the calls it records.
+const env = {
+  init: { fetch: undefined },
+  push: { fetch: () => Promise.resolve(new Response(null, { status: 204 })) },
+  simulation: ['fetch'],
+};
+
+module.exports = { env, step };
