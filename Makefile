@@ -7,7 +7,7 @@ WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.
 # on PATH instead of downloading them.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo pkg bench setup tools lint types rust-test node-test clean
+.PHONY: test demo pkg bench readme setup tools lint types rust-test node-test clean
 
 test: pkg lint types rust-test node-test
 
@@ -18,6 +18,11 @@ demo: pkg
 bench: pkg
 	node bench/mapping.js
 	node bench/collector.js
+
+# Renders the README's settings tables from the package's schemas
+# (tests/node/readme.test.js fails when they drift).
+readme: pkg
+	node pkg-template/readme.js --write
 
 pkg: setup
 	wasm-pack build --release --target nodejs --out-dir target/wasm-pack --out-name walkeros_destination_hubspot --no-pack

@@ -417,6 +417,15 @@ async fn send_isolating(
             Outcome::Accepted => {
                 core.stats.sent += inputs.len() as u64;
                 core.backoff.reset();
+                report.notices.push(Notice::debug(
+                    "",
+                    format!(
+                        "{} event(s) accepted by HubSpot ({} {})",
+                        inputs.len(),
+                        request.method,
+                        request.path
+                    ),
+                ));
             }
             Outcome::Retryable(reason) => {
                 if let Some(policy) = &sent.policy {
@@ -446,10 +455,14 @@ async fn send_isolating(
             Outcome::Permanent(reason) => {
                 core.report_auth(sent.status, report);
                 let count = inputs.len();
+                // Rare, so the names are read back from the inputs here
+                // instead of being carried with every queued event.
+                let names = event_names(&inputs);
+                let event = if count == 1 { names.as_str() } else { "" };
                 core.drop_inputs(inputs, drop_code(sent.status), &reason, report);
                 report.notices.push(Notice::error(
-                    "",
-                    format!("{count} event(s) rejected by HubSpot and dropped: {reason}"),
+                    event,
+                    format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
                 ));
             }
         }
@@ -468,6 +481,20 @@ impl Core {
             ));
         }
     }
+}
+
+/// The HubSpot event names of queued inputs, for messages.
+fn event_names(inputs: &[String]) -> String {
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|input| {
+            serde_json::from_str::<serde_json::Value>(input)
+                .ok()
+                .and_then(|v| v.get("eventName")?.as_str().map(str::to_string))
+                .unwrap_or_default()
+        })
+        .collect();
+    names.join(", ")
 }
 
 fn drop_code(status: u16) -> &'static str {
@@ -561,7 +588,14 @@ async fn send_upserts(
             ));
             return;
         }
-        core.stats.contacts_upserted += (chunk.len() - failed.len()) as u64;
+        let written = chunk.len() - failed.len();
+        core.stats.contacts_upserted += written as u64;
+        if written > 0 {
+            report.notices.push(Notice::debug(
+                event,
+                format!("{written} contact(s) upserted by email"),
+            ));
+        }
         if failed.is_empty() {
             continue;
         }

@@ -51,6 +51,8 @@ pub enum Level {
     Error,
     Warn,
     Info,
+    /// What went well, for a logger turned up to debug.
+    Debug,
 }
 
 impl Level {
@@ -60,6 +62,7 @@ impl Level {
             Level::Error => "error",
             Level::Warn => "warn",
             Level::Info => "info",
+            Level::Debug => "debug",
         }
     }
 }
@@ -76,6 +79,14 @@ impl Notice {
     pub fn info(event: &str, message: impl Into<String>) -> Self {
         Notice {
             level: Level::Info,
+            event: event.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn debug(event: &str, message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Debug,
             event: event.to_string(),
             message: message.into(),
         }

@@ -55,7 +55,7 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::String { pattern: None },
         required: true,
         default: None,
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_TOKEN\" in a flow.json); it is never logged.",
+        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
     },
     Field {
         name: "eventNamePrefix",

@@ -80,6 +80,15 @@ async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
     report
 }
 
+/// The notices that are not debug lines about what went well.
+fn problems(report: &Report) -> Vec<&walkeros_destination_hubspot::error::Notice> {
+    report
+        .notices
+        .iter()
+        .filter(|n| n.level != Level::Debug)
+        .collect()
+}
+
 fn core(extra: &str) -> RefCell<Core> {
     let json = format!(
         r#"{{"accessToken":"t","eventNamePrefix":"pe1_","identify":{{"map":{{"email":"user.email","properties":{{"map":{{"firstname":"user.name"}}}}}}}}{extra}}}"#
@@ -99,7 +108,7 @@ async fn upsert_goes_before_its_event_and_is_not_repeated() {
     let core = core("");
     let t = Scripted::default();
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    assert!(r.dropped.is_empty() && r.notices.is_empty(), "{r:?}");
+    assert!(r.dropped.is_empty() && problems(&r).is_empty(), "{r:?}");
     push(&core, &t, &event("a@x.y", "A")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     let upsert = &t.seen.borrow()[0];
@@ -115,8 +124,8 @@ async fn a_failed_upsert_never_blocks_the_event_and_is_retried() {
     let t = Scripted::default().answer(500, r#"{"message":"boom"}"#);
     let r = push(&core, &t, &event("a@x.y", "A")).await;
     assert!(r.dropped.is_empty());
-    assert!(r.notices[0].message.contains("contact upsert"), "{r:?}");
-    assert!(r.notices[0].message.contains("boom"));
+    assert!(problems(&r)[0].message.contains("contact upsert"), "{r:?}");
+    assert!(problems(&r)[0].message.contains("boom"));
     push(&core, &t, &event("a@x.y", "A")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, UPSERT_PATH, SEND_PATH]);
 }
@@ -126,7 +135,10 @@ async fn an_upsert_answer_that_wrote_nothing_is_a_failure() {
     let core = core("");
     let t = Scripted::default().answer(200, r#"{"status":"COMPLETE","results":[]}"#);
     let r = push(&core, &t, &event("a@x.y", "A")).await;
-    assert!(r.notices[0].message.contains("wrote no contact"), "{r:?}");
+    assert!(
+        problems(&r)[0].message.contains("wrote no contact"),
+        "{r:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -162,7 +174,7 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
     destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 0);
-    assert!(report.notices.is_empty() && report.retry_in.is_none());
+    assert!(problems(&report).is_empty() && report.retry_in.is_none());
 }
 
 #[wasm_bindgen_test]
@@ -188,7 +200,7 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
     t.advance(60_000.0);
     destination::flush(&core, &t, true, &mut report).await;
     assert_eq!(core.borrow().queued(), 2, "503: still queued");
-    assert!(report.notices[0].message.contains("stay queued"));
+    assert!(problems(&report)[0].message.contains("stay queued"));
     t.advance(60_000.0);
     destination::flush(&core, &t, true, &mut Report::default()).await;
     assert_eq!(core.borrow().queued(), 0);
@@ -280,12 +292,12 @@ async fn a_partly_failed_upsert_forgets_only_the_contacts_that_failed() {
     push(&core, &t, &event("a@x.y", "A")).await;
     let r = push(&core, &t, &event("b@x.y", "B")).await;
     assert!(
-        r.notices[0]
+        problems(&r)[0]
             .message
             .contains("b@x.y: Email address b@x.y is invalid"),
         "{r:?}"
     );
-    assert!(r.notices[0].message.contains("1 of 2"), "{r:?}");
+    assert!(problems(&r)[0].message.contains("1 of 2"), "{r:?}");
     // a is remembered; b is retried with its next event.
     push(&core, &t, &event("a@x.y", "A")).await;
     push(&core, &t, &event("b@x.y", "B")).await;

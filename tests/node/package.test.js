@@ -23,7 +23,7 @@ const collectorVersion = require(path.join(root, 'package.json')).devDependencie
 /** The first js example under a README heading. */
 function readmeExample(heading) {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.split(`## ${heading}`)[1];
+  const section = readme.split(`\n## ${heading}\n`)[1];
   const match = section && /```js\n([\s\S]*?)```/.exec(section);
   assert.ok(match, `the README has an example under "${heading}"`);
   return match[1];
@@ -56,6 +56,7 @@ globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.c
     fs.writeFileSync(path.join(dir, 'quick-start.cjs'), readmeExample('Quick start'));
     fs.writeFileSync(path.join(dir, 'check-mapping.cjs'), readmeExample('Checking a mapping'));
     fs.writeFileSync(path.join(dir, 'dry-run.cjs'), readmeExample('Dry run: checking a configuration'));
+    fs.writeFileSync(path.join(dir, 'dev.cjs'), readmeExample('Schemas and examples'));
     fs.writeFileSync(
       path.join(dir, 'esm.mjs'),
       `import destinationHubspot, { destinationHubspot as named } from 'walkeros-destination-hubspot';
@@ -91,6 +92,9 @@ console.log('cjs ok');
     assert.match(dry[0], /^POST \/crm\/v3\/objects\/contacts\/batch\/upsert .*"firstname":"Jane"/);
     assert.match(dry[1], /^POST \/events\/v3\/send .*"eventName":"pe12345678_purchase".*"revenue":"42"/);
     assert.equal(dry[2], '[]');
+    const dev = (await run('node', ['dev.cjs'], { cwd: dir })).stdout.split('\n');
+    assert.equal(dev[0], '15');
+    assert.match(dev.slice(1).join(' '), /^\[\s*'defaultEvent',\s*'defaultProperties',\s*'destinationIdentify',/);
 
     assert.deepEqual(sandbox.events.map(({ occurredAt, uuid, ...rest }) => rest), [
       {
