@@ -68,36 +68,28 @@ impl Level {
 }
 
 impl Notice {
-    pub fn warn(event: &str, message: impl Into<String>) -> Self {
+    fn at(level: Level, event: &str, message: impl Into<String>) -> Self {
         Notice {
-            level: Level::Warn,
+            level,
             event: event.to_string(),
             message: message.into(),
         }
+    }
+
+    pub fn warn(event: &str, message: impl Into<String>) -> Self {
+        Notice::at(Level::Warn, event, message)
     }
 
     pub fn info(event: &str, message: impl Into<String>) -> Self {
-        Notice {
-            level: Level::Info,
-            event: event.to_string(),
-            message: message.into(),
-        }
+        Notice::at(Level::Info, event, message)
     }
 
     pub fn debug(event: &str, message: impl Into<String>) -> Self {
-        Notice {
-            level: Level::Debug,
-            event: event.to_string(),
-            message: message.into(),
-        }
+        Notice::at(Level::Debug, event, message)
     }
 
     pub fn error(event: &str, message: impl Into<String>) -> Self {
-        Notice {
-            level: Level::Error,
-            event: event.to_string(),
-            message: message.into(),
-        }
+        Notice::at(Level::Error, event, message)
     }
 }
 
