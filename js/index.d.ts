@@ -63,7 +63,7 @@ export interface Rule {
 }
 
 export interface Env {
-  /** Replaces the global fetch for every HubSpot request. */
+  /** Replaces the built-in HTTP client (node:https, keep-alive) for every HubSpot request. */
   fetch?: typeof fetch;
   /** Receives every event given up on: the HubSpot event body and the reason. */
   onDrop?: (event: Record<string, unknown>, reason: string) => void;

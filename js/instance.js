@@ -6,14 +6,14 @@
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
 const { taggedJson, toJson, project } = require('./config.js');
 const shutdown = require('./shutdown.js');
+const { request } = require('./http.js');
 
 // Single mode: events sent side by side at most.
 const SINGLE_CONCURRENCY = 8;
 
 function pickFetch(env) {
   if (env && typeof env.fetch === 'function') return env.fetch;
-  if (typeof globalThis.fetch === 'function') return globalThis.fetch.bind(globalThis);
-  throw new Error('HubSpot destination: no fetch available; use Node 18 or later, or pass env.fetch');
+  return request;
 }
 
 /** Every rule of a walkerOS `mapping` with the path that names it. */

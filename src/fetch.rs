@@ -1,4 +1,4 @@
-//! `Transport` over JavaScript's `fetch` (the global one, or `env.fetch`).
+//! `Transport` over a `fetch`-shaped function: the shell's node:http(s) client, or `env.fetch`.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

@@ -49,8 +49,16 @@ test('the packed tarball installs and runs in an empty project, as the README sa
     // HubSpot's address is the only thing changed: the example itself runs untouched.
     fs.writeFileSync(
       path.join(dir, 'to-sandbox.cjs'),
-      `const real = globalThis.fetch;
-globalThis.fetch = (url, init) => real(String(url).replace('https://api.hubapi.com', process.env.SANDBOX_URL), init);
+      `const http = require('node:http');
+const https = require('node:https');
+const real = https.request;
+// The package's HTTP client calls https.request(url, options, callback).
+https.request = (url, options, callback) => {
+  const target = new URL(String(url));
+  if (target.host !== 'api.hubapi.com') return real(url, options, callback);
+  const local = new URL(target.pathname + target.search, process.env.SANDBOX_URL);
+  return http.request(local, { ...options, agent: undefined }, callback);
+};
 `,
     );
     fs.writeFileSync(path.join(dir, 'quick-start.cjs'), readmeExample('Quick start'));
