@@ -3,11 +3,12 @@
 // walkeros-destination-hubspot/dev: what the package says about itself, the
 // walkerOS way. `schemas` are the JSON Schemas of `settings` and of a
 // rule's `settings`, made by the same Rust table that validates them;
-// `examples` are step examples, true by test.
+// `examples.step` are step examples, true by test. Both are read from
+// walkerOS.json, so the package carries them once.
 
-const { schemas: schemasJson } = require('./wasm/walkeros_destination_hubspot.js');
-const examples = require('./examples.js');
+const shipped = require('./walkerOS.json');
 
-const schemas = JSON.parse(schemasJson());
+const schemas = shipped.schemas;
+const examples = { env: require('./simulation.js'), step: shipped.examples.step };
 
 module.exports = { schemas, examples };

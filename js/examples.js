@@ -6,6 +6,8 @@
 // (`settings`), and the HTTP requests that come out (`out`, as
 // `['fetch', 'METHOD path', body]`). tests/node/examples.test.js runs each
 // through a real collector against the sandbox, so they stay true.
+// Not shipped as is: pkg-template/assemble.js writes them into
+// dist/walkerOS.json, which ./dev reads.
 
 // The settings every example has; `settings()` adds an example's own.
 const settings = (own) => ({
@@ -262,12 +264,4 @@ const step = {
   },
 };
 
-// For walkerOS's simulation (`walkeros push --simulate`): the env that
-// replaces the destination's, and the calls it records.
-const env = {
-  init: { fetch: undefined },
-  push: { fetch: () => Promise.resolve(new Response(null, { status: 204 })) },
-  simulation: ['fetch'],
-};
-
-module.exports = { env, step };
+module.exports = { step };

@@ -4,13 +4,20 @@
 // with keep-alive connections. Node's global fetch (undici) costs several
 // times more CPU per request; `env.fetch` still replaces this one.
 
-const http = require('node:http');
-const https = require('node:https');
-
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+// Loaded on the first request: node:https pulls in TLS, which would
+// otherwise double the package's cold start.
+let clients;
+function clientFor(protocol) {
+  if (!clients) {
+    const http = require('node:http');
+    const https = require('node:https');
+    clients = {
+      'http:': { module: http, agent: new http.Agent({ keepAlive: true }) },
+      'https:': { module: https, agent: new https.Agent({ keepAlive: true }) },
+    };
+  }
+  return clients[protocol] || clients['http:'];
+}
 
 class Headers {
   constructor(raw) {
@@ -29,13 +36,13 @@ class Headers {
 function request(url, init = {}) {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const client = target.protocol === 'https:' ? https : http;
+    const client = clientFor(target.protocol);
     const body = init.body === undefined ? undefined : Buffer.from(init.body);
     const headers = { ...init.headers };
     if (body) headers['content-length'] = body.length;
-    const req = client.request(
+    const req = client.module.request(
       target,
-      { method: init.method || 'GET', headers, agent: agents[target.protocol], signal: init.signal },
+      { method: init.method || 'GET', headers, agent: client.agent, signal: init.signal },
       (res) => {
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));

@@ -34,21 +34,26 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'package.json')
 manifest.version = version;
 fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
+// The examples' source; they ship inside walkerOS.json.
+const notShipped = new Set(['examples.js']);
 for (const file of fs.readdirSync(path.join(root, 'js'))) {
+  if (notShipped.has(file)) continue;
   fs.copyFileSync(path.join(root, 'js', file), path.join(dist, file));
 }
 fs.copyFileSync(path.join(wasmDir, glue), path.join(dist, 'wasm', glue));
 fs.copyFileSync(path.join(wasmDir, wasm), path.join(dist, 'wasm', wasm));
 fs.copyFileSync(path.join(root, 'README.md'), path.join(out, 'README.md'));
-fs.writeFileSync(path.join(dist, 'walkerOS.json'), `${walkerOSJson(manifest)}\n`);
+fs.writeFileSync(path.join(dist, 'walkerOS.json'), walkerOSJson(manifest));
 
 const size = fs.statSync(path.join(dist, 'wasm', wasm)).size;
 console.log(`assemble: pkg/ ready (walkeros-destination-hubspot ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);
 
-/** The package's self-description for walkerOS tooling: ./dev as JSON, with
- * functions as `{ "$code": source }` (walkerOS's convention). */
+/** The package's self-description for walkerOS tooling: the schemas (from
+ * the Rust table, through the wasm) and the examples, with functions as
+ * `{ "$code": source }` (walkerOS's convention). ./dev reads it back. */
 function walkerOSJson(manifest) {
-  const { schemas, examples } = require(path.join(dist, 'dev.js'));
+  const schemas = JSON.parse(require(path.join(dist, 'wasm', glue)).schemas());
+  const examples = { env: require(path.join(root, 'js', 'simulation.js')), step: require(path.join(root, 'js', 'examples.js')).step };
   const meta = {
     package: manifest.name,
     version: manifest.version,
@@ -56,5 +61,5 @@ function walkerOSJson(manifest) {
     platform: manifest.walkerOS.platform,
   };
   const code = (key, value) => (typeof value === 'function' ? { $code: value.toString() } : value);
-  return JSON.stringify({ $meta: meta, schemas, examples }, code, 2);
+  return JSON.stringify({ $meta: meta, schemas, examples }, code);
 }

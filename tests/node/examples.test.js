@@ -58,16 +58,19 @@ test('an example with no identity warns with the event name', async () => {
   assert.ok(warnings.some((w) => w.includes('page view') && w.includes('no contact identity')), warnings.join('\n'));
 });
 
-test('walkerOS.json holds the same schemas and examples, and package.json the walkerOS fields', async () => {
+test('walkerOS.json holds the schemas the Rust core makes and the examples, and package.json the walkerOS fields', async () => {
   const manifest = require('../../pkg/package.json');
   const shipped = require('../../pkg/dist/walkerOS.json');
+  const { schemas: fromRust } = require('../../pkg/dist/wasm/walkeros_destination_hubspot.js');
   assert.deepEqual(manifest.walkerOS, { type: 'destination', platform: ['server'] });
   for (const keyword of ['walkerOS', 'walkerOS-destination', 'destination', 'server']) assert.ok(manifest.keywords.includes(keyword));
   assert.equal(manifest.exports['./walkerOS.json'], './dist/walkerOS.json');
   assert.deepEqual(shipped.$meta, { package: manifest.name, version: manifest.version, type: 'destination', platform: ['server'] });
-  assert.deepEqual(shipped.schemas, schemas);
-  assert.deepEqual(shipped.examples.step, JSON.parse(JSON.stringify(examples.step)));
+  assert.deepEqual(shipped.schemas, JSON.parse(fromRust()));
+  assert.equal(schemas, shipped.schemas);
+  assert.deepEqual(shipped.examples.step, JSON.parse(JSON.stringify(require('../../js/examples.js').step)));
   assert.equal(shipped.examples.env.push.fetch.$code, examples.env.push.fetch.toString());
+  assert.equal((await examples.env.push.fetch('https://api.hubapi.com/events/v3/send')).status, 204);
   const esm = await import('../../pkg/dist/dev.mjs');
   assert.equal(esm.schemas, schemas);
   assert.equal(esm.examples, examples);
