@@ -38,9 +38,11 @@ function fail(what, error) {
   return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
 }
 
-function toJson(value, what) {
+/** JSON text of `value` (by `write`, a `projector`, when given), or an
+ * error that says what could not be serialized. */
+function toJson(value, what, write = JSON.stringify) {
   try {
-    return JSON.stringify(value);
+    return write(value);
   } catch (error) {
     throw fail(what, error);
   }
@@ -111,4 +113,27 @@ function project(value, node) {
   return out;
 }
 
-module.exports = { toJson, taggedJson, project };
+/**
+ * A function that writes `JSON.stringify(project(value, node))` without
+ * building the projected copy: one closure per projection node, made once
+ * per rule. Arrays, rare on this path, go through `project`.
+ */
+function projector(node) {
+  if (node === true) return (value) => JSON.stringify(value);
+  const [fields] = node;
+  const parts = Object.keys(fields).map((key) => [key, `${JSON.stringify(key)}:`, projector(fields[key])]);
+  return (value) => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value);
+    if (Array.isArray(value)) return JSON.stringify(project(value, node));
+    let out = '';
+    for (const [key, prefix, write] of parts) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      const json = write(value[key]);
+      if (json === undefined) continue;
+      out += out === '' ? prefix + json : `,${prefix}${json}`;
+    }
+    return `{${out}}`;
+  };
+}
+
+module.exports = { toJson, taggedJson, project, projector };

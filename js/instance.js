@@ -4,7 +4,7 @@
 // rules, what it reads of events, and its flush timer.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, toJson, project } = require('./config.js');
+const { taggedJson, toJson, projector } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { request } = require('./http.js');
 
@@ -45,7 +45,8 @@ class Instance {
     // Single mode: delivery loops running in the background.
     this.draining = 0;
     this.rules = new WeakMap();
-    // Per rule handle (and -1 for none): what the core reads of an event.
+    // Per rule handle (and -1 for none): the writer of what the core reads
+    // of an event.
     this.projections = new Map();
     this.logger = undefined;
     // Compiling every rule now turns a mistake in any of them into an init
@@ -74,24 +75,25 @@ class Instance {
     return id;
   }
 
-  /** What the core reads of an event under this rule, or null for all. */
+  /** The JSON writer of what the core reads of an event under this rule,
+   * or null when it reads all of it. */
   projectionFor(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
-    let projection = this.projections.get(slot);
-    if (projection === undefined) {
+    let write = this.projections.get(slot);
+    if (write === undefined) {
       const json = this.core.projection(ruleId);
-      projection = json === undefined ? null : JSON.parse(json);
-      this.projections.set(slot, projection);
+      write = json === undefined ? null : projector(JSON.parse(json));
+      this.projections.set(slot, write);
     }
-    return projection;
+    return write;
   }
 
   async push(event, rule, data, logger, collector) {
     this.logger = logger;
     const ruleId = this.ruleId(rule);
-    const projection = this.projectionFor(ruleId);
-    const partial = Boolean(projection && event && typeof event === 'object');
-    const eventJson = toJson(partial ? project(event, projection) : event, 'event');
+    const write = this.projectionFor(ruleId);
+    const partial = Boolean(write && event && typeof event === 'object');
+    const eventJson = toJson(event, 'event', partial ? write : undefined);
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
     // Queued synchronously. Batch mode waits only for a due flush; single
     // mode delivers in the background, several events side by side, so a

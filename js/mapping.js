@@ -5,7 +5,7 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, project } = require('./config.js');
+const { taggedJson, projector } = require('./config.js');
 
 /** Results come as JSON text, or as `[value]` when JSON cannot carry them. */
 function decode(result) {
@@ -70,11 +70,11 @@ function compileMappings(mappings) {
   const registry = [];
   const set = new wasm.MappingSet(taggedJson(mappings, 'mappings', registry), registry);
   const projectionJson = set.projection();
-  const projection = projectionJson === undefined ? undefined : JSON.parse(projectionJson);
+  const write = projectionJson === undefined ? undefined : projector(JSON.parse(projectionJson));
   return {
     resolve(event, options = {}) {
-      const partial = Boolean(projection && event && typeof event === 'object');
-      const json = JSON.stringify(partial ? project(event, projection) : event);
+      const partial = Boolean(write && event && typeof event === 'object');
+      const json = partial ? write(event) : JSON.stringify(event);
       const consent = options.consent ? taggedJson(options.consent, 'consent') : undefined;
       return decode(set.resolve(json, consent, event, options.collector, partial));
     },
