@@ -5,6 +5,12 @@
 /// Appends `s` as a JSON string literal, escaped as `JSON.stringify` does.
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape at all: one scan, one copy.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {
         let escape = match byte {

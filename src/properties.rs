@@ -63,18 +63,24 @@ pub fn within_limits(
 ) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(mapped.len() + defaults.len());
     for (key, value) in mapped {
-        let name = match names::property_name(&key) {
-            Some(name) => name,
-            None => {
-                notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
-                continue;
+        // Most keys are valid names already: those are moved, not copied.
+        let (name, renamed_from) = if names::is_valid_name(&key) {
+            (key, None)
+        } else {
+            match names::property_name(&key) {
+                Some(name) => (name, Some(key)),
+                None => {
+                    notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
+                    continue;
+                }
             }
         };
+        let key = renamed_from.as_deref().unwrap_or(&name);
         if let Some((existing, _)) = out.iter().find(|(n, _)| *n == name) {
             notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: its HubSpot name {name:?} is already taken by {existing:?}")));
             continue;
         }
-        if name != key {
+        if renamed_from.is_some() {
             notices.push(Notice::warn(event, format!("property {key:?} of event {event:?} sent as {name:?} (HubSpot names: a-z, 0-9 and _, starting with a letter, at most 50 characters)")));
         }
         out.push((name, value));
