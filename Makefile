@@ -19,7 +19,7 @@ bench: pkg
 	node bench/mapping.js
 	node bench/collector.js
 
-# Renders the README's settings tables from the package's schemas
+# Renders the README's settings and examples tables from the package's ./dev
 # (tests/node/readme.test.js fails when they drift).
 readme: pkg
 	node pkg-template/readme.js --write

@@ -67,6 +67,13 @@ test('walkeros bundle: the bundled flow.json carries the wasm and delivers to Hu
     );
   }));
 
+test('walkeros validate: flow.json passes', { timeout: 60000 }, () =>
+  withSandbox(async ({ env }) => {
+    const { stdout } = await run(walkeros, ['validate', 'flow.json'], { cwd: root, env });
+    assert.match(stdout, /All checks passed/);
+    assert.match(stdout, /0 error\(s\), 0 warning\(s\)/);
+  }));
+
 test('walkeros push: one event through flow.json reaches HubSpot', { timeout: 120000 }, () =>
   withSandbox(async ({ sandbox, env }) => {
     const event = { name: 'order complete', id: 'p1', user: { email: 'ann@example.com' }, data: { id: 'ord-9', total: 5 } };
