@@ -2,8 +2,8 @@
 
 // The destination's step examples, in walkerOS's format: an event going in
 // (`in`), the rule it meets (`mapping`, placed at the event's own
-// entity/action, or at `match` when given), settings over the required ones
-// (`settings`), and the HTTP requests that come out (`out`, as
+// entity/action, or at `match` when given), the destination's `settings`,
+// and the HTTP requests that come out (`out`, as
 // `['fetch', 'METHOD path', body]`). tests/node/examples.test.js runs each
 // through a real collector against the sandbox, so they stay true.
 // Not shipped as is: pkg-template/assemble.js writes them into

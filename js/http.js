@@ -19,7 +19,8 @@ function clientFor(protocol) {
   return clients[protocol] || clients['http:'];
 }
 
-class Headers {
+/** The part of fetch's Headers the core reads. */
+class ResponseHeaders {
   constructor(raw) {
     this.raw = raw;
   }
@@ -49,7 +50,7 @@ function request(url, init = {}) {
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode, headers: new Headers(res.headers), text: () => Promise.resolve(text) });
+          resolve({ status: res.statusCode, headers: new ResponseHeaders(res.headers), text: () => Promise.resolve(text) });
         });
       },
     );

@@ -1,6 +1,6 @@
 //! JSON text written straight into a buffer, for the per-event hot path
-//! (building an intermediate `serde_json::Value` costs more than the
-//! whole rest of an event's plan).
+//! (building an intermediate `serde_json::Value` cost about as much as
+//! planning the event).
 
 /// Appends `s` as a JSON string literal, escaped as `JSON.stringify` does.
 pub fn push_str(out: &mut String, s: &str) {

@@ -36,13 +36,13 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub required: bool,
-    /// The default as JSON text, if there is one.
-    pub default: Option<Default>,
+    /// What an unset field means, if anything.
+    pub default: Option<DefaultValue>,
     pub description: &'static str,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Default {
+pub enum DefaultValue {
     Str(&'static str),
     Bool(bool),
     Int(u64),
@@ -68,7 +68,7 @@ pub const SETTINGS: [Field; 15] = [
         name: "email",
         kind: Kind::Mapping { off: true },
         required: false,
-        default: Some(Default::Str("user.email")),
+        default: Some(DefaultValue::Str("user.email")),
         description: "Mapping value for the contact's email on each event; false switches email identity off.",
     },
     Field {
@@ -96,63 +96,63 @@ pub const SETTINGS: [Field; 15] = [
         name: "defaultProperties",
         kind: Kind::Properties,
         required: false,
-        default: Some(Default::EmptyObject),
+        default: Some(DefaultValue::EmptyObject),
         description: "Properties sent with every event (strings, numbers or booleans, sent as strings); mapped properties win over them.",
     },
     Field {
         name: "batch",
         kind: Kind::Boolean,
         required: false,
-        default: Some(Default::Bool(false)),
+        default: Some(DefaultValue::Bool(false)),
         description: "Queue events and contact upserts and send them with HubSpot's batch endpoints.",
     },
     Field {
         name: "batchSize",
         kind: Kind::Integer { min: 1, max: MAX_BATCH_SIZE as u64 },
         required: false,
-        default: Some(Default::Int(DEFAULT_BATCH_SIZE as u64)),
+        default: Some(DefaultValue::Int(DEFAULT_BATCH_SIZE as u64)),
         description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
     },
     Field {
         name: "flushInterval",
         kind: Kind::Integer { min: 0, max: 86_400_000 },
         required: false,
-        default: Some(Default::Int(DEFAULT_FLUSH_INTERVAL as u64)),
+        default: Some(DefaultValue::Int(DEFAULT_FLUSH_INTERVAL as u64)),
         description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
     },
     Field {
         name: "dedupCapacity",
         kind: Kind::Integer { min: 1, max: MAX_DEDUP_CAPACITY as u64 },
         required: false,
-        default: Some(Default::Int(crate::dedup::DEFAULT_CAPACITY as u64)),
+        default: Some(DefaultValue::Int(crate::dedup::DEFAULT_CAPACITY as u64)),
         description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
     },
     Field {
         name: "rateLimit",
         kind: Kind::Integer { min: 1, max: 10_000 },
         required: false,
-        default: Some(Default::Int(DEFAULT_RATE_LIMIT as u64)),
+        default: Some(DefaultValue::Int(DEFAULT_RATE_LIMIT as u64)),
         description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
     },
     Field {
         name: "maxQueue",
         kind: Kind::Integer { min: 1, max: 10_000_000 },
         required: false,
-        default: Some(Default::Int(DEFAULT_MAX_QUEUE as u64)),
+        default: Some(DefaultValue::Int(DEFAULT_MAX_QUEUE as u64)),
         description: "Events held for delivery at most; beyond it the oldest go to env.onDrop.",
     },
     Field {
         name: "timeout",
         kind: Kind::Integer { min: 1, max: 600_000 },
         required: false,
-        default: Some(Default::Int(DEFAULT_TIMEOUT as u64)),
+        default: Some(DefaultValue::Int(DEFAULT_TIMEOUT as u64)),
         description: "Milliseconds one request may take before it is aborted and retried.",
     },
     Field {
         name: "apiBase",
         kind: Kind::Url,
         required: false,
-        default: Some(Default::Str(DEFAULT_API_BASE)),
+        default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
     },
 ];
@@ -270,10 +270,10 @@ fn field_schema(out: &mut String, field: &Field) {
     if let Some(default) = field.default {
         out.push_str(",\"default\":");
         match default {
-            Default::Str(s) => json::push_str(out, s),
-            Default::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Default::Int(n) => out.push_str(&n.to_string()),
-            Default::EmptyObject => out.push_str("{}"),
+            DefaultValue::Str(s) => json::push_str(out, s),
+            DefaultValue::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            DefaultValue::Int(n) => out.push_str(&n.to_string()),
+            DefaultValue::EmptyObject => out.push_str("{}"),
         }
     }
     out.push('}');

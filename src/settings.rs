@@ -3,7 +3,7 @@
 use crate::error::{show, ConfigError};
 use crate::mapping::{self, Mapping};
 use crate::names;
-use crate::schema::{self, Default, Kind, SETTINGS};
+use crate::schema::{self, DefaultValue, Kind, SETTINGS};
 use crate::value::{Object, Value};
 
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
@@ -161,7 +161,7 @@ impl Settings {
         // JSON Schema does.
         let whole = |key: &str, fix: &str| -> Result<f64, ConfigError> {
             let field = schema::field(&SETTINGS, key);
-            let (Kind::Integer { min, max }, Some(Default::Int(default))) =
+            let (Kind::Integer { min, max }, Some(DefaultValue::Int(default))) =
                 (field.kind, field.default)
             else {
                 unreachable!("{key} is an integer setting with a default");
