@@ -52,8 +52,14 @@ const destinationHubspot = {
     instanceFor(config, env).logger = logger;
   },
 
-  async push(event, { config, rule, data, env, logger, collector }) {
-    await instanceFor(config, env).push(event, rule, data, logger, collector);
+  // Not async: in batch mode most pushes only queue, and return nothing to
+  // wait for. A bad event still rejects, as a promise.
+  push(event, { config, rule, data, env, logger, collector }) {
+    try {
+      return instanceFor(config, env).push(event, rule, data, logger, collector);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   },
 
   async pushBatch(batch, { config, env, logger, collector }) {

@@ -88,7 +88,8 @@ class Instance {
     return write;
   }
 
-  async push(event, rule, data, logger, collector) {
+  /** Queues an event; returns a promise only when a flush is due. */
+  push(event, rule, data, logger, collector) {
     this.logger = logger;
     const ruleId = this.ruleId(rule);
     const write = this.projectionFor(ruleId);
@@ -100,7 +101,8 @@ class Instance {
     // push never waits on HubSpot (stop() waits for all of it).
     const due = this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial);
     if (!this.batch) this.drain();
-    else if (due) await this.flush(false);
+    else if (due) return this.flush(false);
+    return undefined;
   }
 
   /** Single mode: starts delivery loops up to the concurrency limit. */
