@@ -1,11 +1,12 @@
 'use strict';
 
 // Turns wasm-pack's output into the npm package in pkg/: the package.json
-// template (versioned from Cargo.toml) and the README at the top, and in
-// dist/ the js/ shell, the wasm and its glue, and walkerOS.json (the schemas
-// and examples of ./dev as JSON, as walkerOS packages ship it). Everything
-// but package.json lives in dist/ because the walkerOS CLI copies only
-// package.json and dist/ of a local package that has one. Run by `make pkg`.
+// template (versioned from Cargo.toml) and the README (less its Development
+// section) at the top, and in dist/ the js/ shell, the wasm and its glue,
+// and walkerOS.json (the schemas and examples of ./dev as JSON, as walkerOS
+// packages ship it). Everything but package.json and the README lives in
+// dist/ because the walkerOS CLI copies only package.json and dist/ of a
+// local package that has one. Run by `make pkg`.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,11 +43,20 @@ for (const file of fs.readdirSync(path.join(root, 'js'))) {
 }
 fs.copyFileSync(path.join(wasmDir, glue), path.join(dist, 'wasm', glue));
 fs.copyFileSync(path.join(wasmDir, wasm), path.join(dist, 'wasm', wasm));
-fs.copyFileSync(path.join(root, 'README.md'), path.join(out, 'README.md'));
+fs.writeFileSync(path.join(out, 'README.md'), userReadme(fs.readFileSync(path.join(root, 'README.md'), 'utf8')));
 fs.writeFileSync(path.join(dist, 'walkerOS.json'), walkerOSJson(manifest));
 
 const size = fs.statSync(path.join(dist, 'wasm', wasm)).size;
 console.log(`assemble: pkg/ ready (walkeros-destination-hubspot ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);
+
+/** The README without its Development section, which is about working
+ * on this repository, not using the package. */
+function userReadme(readme) {
+  const start = readme.indexOf('\n## Development\n');
+  const end = readme.indexOf('\n## ', start + 1);
+  if (start < 0 || end < 0) throw new Error('assemble: README.md has no "## Development" section before another one');
+  return readme.slice(0, start) + readme.slice(end);
+}
 
 /** The package's self-description for walkerOS tooling: the schemas (from
  * the Rust table, through the wasm) and the examples, with functions as

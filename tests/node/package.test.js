@@ -38,6 +38,8 @@ test('the packed tarball installs and runs in an empty project, as the README sa
     }).trim().split('\n').pop();
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'pkg', 'package.json'), 'utf8'));
     assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', path.join(root, 'pkg'), '--dry-run', '--json'], { encoding: 'utf8' }));
+    assert.ok(packed.unpackedSize <= 500 * 1024, `installed size ${packed.unpackedSize} bytes is over 500 KB`);
 
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     execFileSync(
