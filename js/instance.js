@@ -90,6 +90,9 @@ class Instance {
 
   /** Queues an event; returns a promise only when a flush is due. */
   push(event, rule, data, logger, collector) {
+    // A mapping function pushing into this destination while its event is
+    // planned: queue the push once that plan is done.
+    if (this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
     this.logger = logger;
     const ruleId = this.ruleId(rule);
     const write = this.projectionFor(ruleId);

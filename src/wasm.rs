@@ -85,6 +85,13 @@ impl HubspotCore {
         Ok(id as u32)
     }
 
+    /// True while the core is in use further up the stack: a mapping
+    /// function that pushes into this destination synchronously lands here
+    /// mid-plan, and the shell then queues that push a moment later.
+    pub fn busy(&self) -> bool {
+        self.core.try_borrow_mut().is_err()
+    }
+
     /// Plans and queues one event synchronously: `event` is its JSON text
     /// (perhaps only the projected parts, then `partial`), `root` the event
     /// object itself, `rule` a handle from `addRule`, `data` the collector's

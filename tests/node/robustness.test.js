@@ -162,3 +162,45 @@ test('stats() counts what happened', async () => {
   assert.deepEqual(stats.skipped, { no_identity: 1 });
   assert.equal(stats.queued, 0);
 });
+
+test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const { startSandbox } = require('../sandbox/hubspot.js');
+  const sandbox = await startSandbox({ token: TOKEN });
+  let context;
+  let nested = 0;
+  // The push context of the event being planned: the same config, so the
+  // nested push reaches the very instance that is planning.
+  const code = {
+    ...destinationHubspot,
+    push(event, ctx) {
+      context = ctx;
+      return destinationHubspot.push(event, ctx);
+    },
+  };
+  let nestedPush;
+  const reenter = () => {
+    if (nested++ === 0) nestedPush = destinationHubspot.push({ name: 'nested push', user }, { ...context, rule: undefined, data: undefined });
+    return 'x';
+  };
+  const { elb } = await startFlow({
+    destinations: {
+      hubspot: {
+        code,
+        config: {
+          settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url },
+          mapping: { page: { view: { settings: { properties: { map: { x: { fn: reenter } } } } } } },
+        },
+      },
+    },
+  });
+  try {
+    await elb({ name: 'page view', user });
+    await nestedPush;
+    await elb({ name: 'page view', user });
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+  assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`, `${PREFIX}page_view`]);
+});
