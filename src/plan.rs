@@ -155,7 +155,7 @@ fn plan_with(
         return plan;
     }
 
-    let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(&resolve(m)));
+    let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(m)));
     let (email, object_id, utk) = (
         identity_of(&settings.email),
         identity_of(&settings.object_id),
@@ -203,7 +203,7 @@ fn plan_with(
     if let Some(mapping) = &rule.properties {
         match resolve(mapping) {
             resolved @ Value::Object(_) => {
-                properties::merge(&mut mapped, properties::from_object(&resolved))
+                properties::merge(&mut mapped, properties::into_entries(resolved))
             }
             Value::Undefined => {}
             other => plan.notices.push(Notice::warn(
@@ -248,10 +248,12 @@ fn plan_with(
 
 /// A usable identity value: a non-empty string, or a number (HubSpot object
 /// ids are numeric).
-fn identity(value: &Value) -> Option<String> {
+fn identity(value: Value) -> Option<String> {
     match value {
+        // Most identities need no trimming: the resolved string is kept.
+        Value::String(s) if s.len() == s.trim().len() => (!s.is_empty()).then_some(s),
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) if n.is_finite() => Some(properties::js_number(*n)),
+        Value::Number(n) if n.is_finite() => Some(properties::js_number(n)),
         _ => None,
     }
 }
@@ -261,7 +263,7 @@ fn contact_upsert(
     name: &str,
     notices: &mut Vec<Notice>,
 ) -> Option<ContactUpsert> {
-    let email = match resolved.get("email").and_then(identity) {
+    let email = match resolved.get("email").cloned().and_then(identity) {
         Some(email) => email,
         None => {
             if !resolved.is_undefined() {

@@ -25,15 +25,27 @@ pub fn stringify(value: &Value) -> String {
     }
 }
 
+/// `from_object` for a value that is not needed afterwards: its keys and
+/// strings are moved, not copied.
+pub fn into_entries(value: Value) -> Vec<(String, String)> {
+    match value {
+        Value::Object(entries) => entries
+            .into_iter()
+            .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, stringify(&other)),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The entries of a resolved `properties` object as strings; null and
 /// undefined values are dropped.
 pub fn from_object(value: &Value) -> Vec<(String, String)> {
     match value {
-        Value::Object(entries) => entries
-            .iter()
-            .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
-            .map(|(k, v)| (k.clone(), stringify(v)))
-            .collect(),
+        Value::Object(_) => into_entries(value.clone()),
         _ => Vec::new(),
     }
 }
