@@ -41,6 +41,15 @@ function event(name, fields) {
   };
 }
 
+// The requests in `out`, as `['fetch', 'METHOD path', body]`.
+const send = (body) => ['fetch', 'POST /events/v3/send', body];
+const sendBatch = (inputs) => ['fetch', 'POST /events/v3/send/batch', { inputs }];
+const upsert = (email, properties) => [
+  'fetch',
+  'POST /crm/v3/objects/contacts/batch/upsert',
+  { inputs: [{ id: email, idProperty: 'email', objectWriteTraceId: '0', properties }] },
+];
+
 const step = {
   defaultEvent: {
     title: 'Default event',
@@ -48,17 +57,13 @@ const step = {
     in: event('product view', { user: { email: 'jane@example.com' }, data: { id: 'sku-1' } }),
     settings: settings(),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_product_view',
-          email: 'jane@example.com',
-          uuid: 'c61c2759-b8b3-57fb-9531-e2985886692c',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {}
-        }
-      ]
+      send({
+        eventName: 'pe12345678_product_view',
+        email: 'jane@example.com',
+        uuid: 'c61c2759-b8b3-57fb-9531-e2985886692c',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: {},
+      }),
     ],
   },
   defaultProperties: {
@@ -67,20 +72,13 @@ const step = {
     in: event('page view', { user: { email: 'jane@example.com' } }),
     settings: settings({ defaultProperties: { hs_touchpoint_source: 'walkerOS', tier: 2 } }),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_page_view',
-          email: 'jane@example.com',
-          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {
-            hs_touchpoint_source: 'walkerOS',
-            tier: '2'
-          }
-        }
-      ]
+      send({
+        eventName: 'pe12345678_page_view',
+        email: 'jane@example.com',
+        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: { hs_touchpoint_source: 'walkerOS', tier: '2' },
+      }),
     ],
   },
   destinationIdentify: {
@@ -91,33 +89,14 @@ const step = {
       identify: { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } },
     }),
     out: [
-      [
-        'fetch',
-        'POST /crm/v3/objects/contacts/batch/upsert',
-        {
-          inputs: [
-            {
-              id: 'jane@example.com',
-              idProperty: 'email',
-              objectWriteTraceId: '0',
-              properties: {
-                firstname: 'Jane'
-              }
-            }
-          ]
-        }
-      ],
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_page_view',
-          email: 'jane@example.com',
-          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {}
-        }
-      ]
+      upsert('jane@example.com', { firstname: 'Jane' }),
+      send({
+        eventName: 'pe12345678_page_view',
+        email: 'jane@example.com',
+        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: {},
+      }),
     ],
   },
   mappedEventName: {
@@ -135,21 +114,13 @@ const step = {
     },
     settings: settings(),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_purchase_completed',
-          email: 'jane@example.com',
-          uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {
-            order_id: 'ord-1',
-            revenue: '99.5',
-            currency: 'EUR'
-          }
-        }
-      ]
+      send({
+        eventName: 'pe12345678_purchase_completed',
+        email: 'jane@example.com',
+        uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: { order_id: 'ord-1', revenue: '99.5', currency: 'EUR' },
+      }),
     ],
   },
   noIdentity: {
@@ -165,17 +136,13 @@ const step = {
     in: event('page view', { user: { id: '51' } }),
     settings: settings({ objectId: 'user.id' }),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_page_view',
-          objectId: '51',
-          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {}
-        }
-      ]
+      send({
+        eventName: 'pe12345678_page_view',
+        objectId: '51',
+        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: {},
+      }),
     ],
   },
   userLoginIdentify: {
@@ -192,23 +159,7 @@ const step = {
     },
     settings: settings(),
     out: [
-      [
-        'fetch',
-        'POST /crm/v3/objects/contacts/batch/upsert',
-        {
-          inputs: [
-            {
-              id: 'jane@example.com',
-              idProperty: 'email',
-              objectWriteTraceId: '0',
-              properties: {
-                firstname: 'Jane',
-                plan: 'pro'
-              }
-            }
-          ]
-        }
-      ]
+      upsert('jane@example.com', { firstname: 'Jane', plan: 'pro' }),
     ],
   },
   wildcardIgnored: {
@@ -226,21 +177,15 @@ const step = {
     in: event('page view', { user: { email: 'jane@example.com' } }),
     settings: settings({ batch: true }),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send/batch',
+      sendBatch([
         {
-          inputs: [
-            {
-              eventName: 'pe12345678_page_view',
-              email: 'jane@example.com',
-              uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-              occurredAt: '2023-11-14T22:13:20.000Z',
-              properties: {}
-            }
-          ]
-        }
-      ]
+          eventName: 'pe12345678_page_view',
+          email: 'jane@example.com',
+          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+          occurredAt: '2023-11-14T22:13:20.000Z',
+          properties: {},
+        },
+      ]),
     ],
   },
   utkIdentity: {
@@ -249,17 +194,13 @@ const step = {
     in: event('page view', { user: { hutk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80' } }),
     settings: settings({ email: false, utk: 'user.hutk' }),
     out: [
-      [
-        'fetch',
-        'POST /events/v3/send',
-        {
-          eventName: 'pe12345678_page_view',
-          utk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80',
-          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {}
-        }
-      ]
+      send({
+        eventName: 'pe12345678_page_view',
+        utk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80',
+        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: {},
+      }),
     ],
   },
 };
