@@ -5,6 +5,8 @@
 // the sandbox and prints { events, wallMs, cpuUs, maxRssKb } as JSON.
 //
 //   node bench/scenario.js <floor|ours-batch|ours-single|baseline-single|baseline-batch|identify> <count>
+//
+// BENCH_PKG=<dir> runs another build of the package (to compare two builds).
 
 const { startFlow } = require('@walkeros/collector');
 const core = require('@walkeros/core');
@@ -44,7 +46,7 @@ function floor() {
 const mapping = { order: { complete: { settings: { eventName: 'purchase', properties } } } };
 
 function ours(settings) {
-  const destinationHubspot = require('../pkg');
+  const destinationHubspot = require(process.env.BENCH_PKG || '../pkg');
   return {
     code: destinationHubspot,
     config: { settings: { accessToken: token, eventNamePrefix: prefix, apiBase, ...settings }, mapping },

@@ -49,6 +49,15 @@ class Instance {
     // of an event.
     this.projections = new Map();
     this.logger = undefined;
+    this.collector = undefined;
+    // Batch mode: events serialised at push and handed to the core together,
+    // a batch at a time (one boundary crossing instead of one per event):
+    // each one's JSON text (with its mapped data after a comma, if any), rule
+    // handle and event object.
+    this.held = [];
+    this.heldRules = [];
+    this.heldRoots = [];
+    this.holdLimit = this.batch ? this.core.batchSize() : 0;
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
@@ -99,13 +108,61 @@ class Instance {
     const partial = Boolean(write && event && typeof event === 'object');
     const eventJson = toJson(event, 'event', partial ? write : undefined);
     const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
-    // Queued synchronously. Batch mode waits only for a due flush; single
-    // mode delivers in the background, several events side by side, so a
-    // push never waits on HubSpot (stop() waits for all of it).
-    const due = this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial);
-    if (!this.batch) this.drain();
-    else if (due) return this.flush(false);
+    if (this.batch) {
+      // Held until a batch is full or the next flush, when the core plans
+      // them all at once; only a due flush is waited for.
+      this.collector = collector;
+      // (A value JSON cannot hold, such as undefined, arrives as null.)
+      const json = eventJson === undefined ? 'null' : eventJson;
+      this.held.push(dataJson === undefined ? json : `${json},${dataJson}`);
+      this.heldRules.push(ruleId === undefined ? -1 : ruleId);
+      this.heldRoots.push(event);
+      if (this.held.length >= this.holdLimit && this.handOver()) return this.flush(false);
+      return undefined;
+    }
+    // Single mode plans at once and delivers in the background, several
+    // events side by side, so a push never waits on HubSpot (stop() waits
+    // for all of it).
+    this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial);
+    this.drain();
     return undefined;
+  }
+
+  /** Batch mode: hands the held events to the core; true when a flush is
+   * due. */
+  handOver() {
+    if (this.held.length === 0) return false;
+    const { held, heldRules, heldRoots } = this;
+    this.held = [];
+    this.heldRules = [];
+    this.heldRoots = [];
+    try {
+      return this.queueHeld(held, Int32Array.from(heldRules), heldRoots);
+    } catch {
+      // The core could not read the whole text (an event nested deeper than
+      // it reads, say): nothing was planned, so one at a time, and only the
+      // event at fault is lost, with its reason.
+      let due = false;
+      for (let i = 0; i < held.length; i++) {
+        try {
+          due = this.queueHeld([held[i]], Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
+        } catch (error) {
+          const event = heldRoots[i] && typeof heldRoots[i].name === 'string' ? heldRoots[i].name : '';
+          const reason = String(error.message).replace(/^HubSpot destination: /, '');
+          if (this.logger) this.logger.error(`HubSpot: event ${JSON.stringify(event)} dropped: ${reason}`, { event });
+        }
+      }
+      return due;
+    }
+  }
+
+  queueHeld(held, rules, roots) {
+    return this.core.queueEvents(Buffer.from(`[[${held.join('],[')}]]`), rules, this.logger, roots, this.collector);
+  }
+
+  /** Events not accepted by HubSpot yet, held ones included. */
+  queued() {
+    return this.held.length + this.core.queued();
   }
 
   /** Single mode: starts delivery loops up to the concurrency limit. */
@@ -147,8 +204,9 @@ class Instance {
   /** Sends what is queued (everything when `all`; `force` does not wait
    * out a backoff); never throws. */
   async flush(all, force = false) {
-    if (this.core.queued() === 0) return;
     try {
+      if (all) this.handOver();
+      if (this.core.queued() === 0) return;
       this.retryIn(await this.track(this.core.flush(all, force, this.logger)));
     } catch (error) {
       if (this.logger) this.logger.error('HubSpot: flush failed', { error });
@@ -165,11 +223,13 @@ class Instance {
     shutdown.unregister(this);
     await Promise.allSettled([...this.running]);
     await this.flush(true, true);
-    if (this.core.queued() > 0) this.core.abandon('the destination was shut down before HubSpot accepted them', this.logger);
+    if (this.queued() > 0) this.core.abandon('the destination was shut down before HubSpot accepted them', this.logger);
   }
 
   stats() {
-    return JSON.parse(this.core.stats());
+    const stats = JSON.parse(this.core.stats());
+    stats.queued += this.held.length;
+    return stats;
   }
 }
 

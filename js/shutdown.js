@@ -38,7 +38,7 @@ function install() {
   process.on('beforeExit', () => {
     // Flushing schedules requests, which keep the loop alive; it stops once
     // nothing is queued.
-    if (exitFlushes < EXIT_FLUSHES && [...live].some((instance) => instance.core.queued() > 0)) {
+    if (exitFlushes < EXIT_FLUSHES && [...live].some((instance) => instance.queued() > 0)) {
       exitFlushes += 1;
       flushAll();
     }

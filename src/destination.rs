@@ -304,21 +304,43 @@ pub fn queue_event(
     (report, due)
 }
 
-/// Handles the collector's own batches (`pushBatch`): the events join the
-/// queue, upserts first, and everything is sent at once. `host(i)` calls
-/// entry `i`'s mapping functions.
-pub async fn push_batch<'h>(
+/// One event as the shell hands it over: the event (perhaps only what
+/// `Core::projection` names), its rule handle, and the collector's mapped
+/// data (undefined when there is none).
+pub type Entry = (Value, Option<usize>, Value);
+
+/// `queue_event` for events the shell held and hands over together (batch
+/// mode): `host(i)` calls entry `i`'s mapping functions and `whole_event(i)`
+/// gives all of entry `i` when its mapping needs more than was sent. True
+/// when a flush is due.
+pub fn queue_all<H: Host>(
     core: &RefCell<Core>,
-    transport: &impl Transport,
-    entries: &[(Value, Option<usize>, Value)],
-    host: &dyn Fn(usize) -> Box<dyn Host + 'h>,
-) -> Report {
+    entries: Vec<Entry>,
+    host: impl Fn(usize) -> H,
+    whole_event: impl Fn(usize) -> Option<Value>,
+) -> (Report, bool) {
     let mut report = Report::default();
-    for (index, (event, rule, data)) in entries.iter().enumerate() {
-        let (one, _) = queue_event(core, event, *rule, data, &*host(index), &|| None);
+    let mut due = false;
+    for (index, (event, rule, data)) in entries.into_iter().enumerate() {
+        let (one, one_due) = queue_event(core, &event, rule, &data, &host(index), &|| {
+            whole_event(index)
+        });
         report.notices.extend(one.notices);
         report.dropped.extend(one.dropped);
+        due |= one_due;
     }
+    (report, due)
+}
+
+/// Handles the collector's own batches (`pushBatch`): the events join the
+/// queue, upserts first, and everything is sent at once.
+pub async fn push_batch<H: Host>(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    entries: Vec<Entry>,
+    host: impl Fn(usize) -> H,
+) -> Report {
+    let (mut report, _) = queue_all(core, entries, host, |_| None);
     // The collector batched these: they go with the batch endpoint.
     flush_held(core, transport, true, false, true, &mut report).await;
     report
@@ -483,18 +505,30 @@ impl Core {
     }
 }
 
-/// The HubSpot event names of queued inputs, for messages.
+/// The HubSpot event names of queued inputs, for messages: each name once,
+/// in order, with its count when there are several (a rejected batch of 500
+/// purchases reads `pe1_purchase ×500`, not the name 500 times).
 fn event_names(inputs: &[String]) -> String {
-    let names: Vec<String> = inputs
-        .iter()
-        .map(|input| {
-            serde_json::from_str::<serde_json::Value>(input)
-                .ok()
-                .and_then(|v| v.get("eventName")?.as_str().map(str::to_string))
-                .unwrap_or_default()
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for input in inputs {
+        let parsed = Value::parse(input).unwrap_or_default();
+        let name = parsed
+            .get("eventName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match names.iter_mut().find(|(n, _)| n == name) {
+            Some((_, count)) => *count += 1,
+            None => names.push((name.to_string(), 1)),
+        }
+    }
+    let shown: Vec<String> = names
+        .into_iter()
+        .map(|(name, count)| match count {
+            1 => name,
+            _ => format!("{name} \u{d7}{count}"),
         })
         .collect();
-    names.join(", ")
+    shown.join(", ")
 }
 
 fn drop_code(status: u16) -> &'static str {

@@ -11,6 +11,7 @@ pub mod destination;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod json_parse;
 pub mod limiter;
 pub mod mapping;
 pub mod names;

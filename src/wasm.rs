@@ -124,6 +124,47 @@ impl HubspotCore {
         Ok(due)
     }
 
+    /// Plans and queues the events the shell held (batch mode) in one call:
+    /// `entries` is UTF-8 JSON of `[[event], [event, data], ...]` (`data` the
+    /// collector's mapped data, when there is some; each event perhaps only
+    /// its projected parts), `rules` their rule handles (-1 for none), `roots`
+    /// the event objects themselves. True when a flush is due.
+    #[wasm_bindgen(js_name = queueEvents)]
+    pub fn queue_events(
+        &self,
+        entries: &[u8],
+        rules: Vec<i32>,
+        logger: JsValue,
+        roots: Array,
+        collector: JsValue,
+    ) -> Result<bool, JsValue> {
+        // Bytes, not a string: wasm-bindgen copies a string in a JavaScript
+        // loop, a character at a time, which cost more than parsing it.
+        let entries = std::str::from_utf8(entries)
+            .map_err(|_| JsError::new("HubSpot destination: held events are not UTF-8"))?;
+        let Value::Array(items) = parse(entries, "event")? else {
+            return Err(JsError::new("HubSpot destination: held events must be an array").into());
+        };
+        let entries: Vec<destination::Entry> = items
+            .into_iter()
+            .zip(rules)
+            .map(|(item, rule)| {
+                let mut parts = match item {
+                    Value::Array(parts) => parts.into_iter(),
+                    other => vec![other].into_iter(),
+                };
+                let event = parts.next().unwrap_or_default();
+                let data = parts.next().unwrap_or_default();
+                (event, usize::try_from(rule).ok(), data)
+            })
+            .collect();
+        let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
+        let whole = |i: usize| whole_event(&roots.get(i as u32));
+        let (report, due) = destination::queue_all(&self.core, entries, host, whole);
+        finish(report, &logger, &self.transport, &self.on_drop)?;
+        Ok(due)
+    }
+
     /// Handles a collector batch: `events` and `data` are JSON arrays, `rules`
     /// the rule handle of each entry (-1 for none). Resolves to the indexes
     /// that failed, each with its reason: `[[index, reason], ...]`.
@@ -153,7 +194,7 @@ impl HubspotCore {
                 )
                 .into());
             };
-            let entries: Vec<(Value, Option<usize>, Value)> = events
+            let entries: Vec<destination::Entry> = events
                 .into_iter()
                 .enumerate()
                 .map(|(i, event)| {
@@ -161,15 +202,13 @@ impl HubspotCore {
                     (event, rule, data.get(i).cloned().unwrap_or_default())
                 })
                 .collect();
-            let host = |i: usize| -> Box<dyn mapping::Host> {
-                Box::new(JsHost {
-                    callbacks: callbacks.clone(),
-                    root: roots.get(i as u32),
-                    collector: collector.clone(),
-                    logger: logger.clone(),
-                })
+            let host = |i: usize| JsHost {
+                callbacks: callbacks.clone(),
+                root: roots.get(i as u32),
+                collector: collector.clone(),
+                logger: logger.clone(),
             };
-            let report = destination::push_batch(&core, &*transport, &entries, &host).await;
+            let report = destination::push_batch(&core, &*transport, entries, host).await;
             finish(report, &logger, &transport, &on_drop)
         })
     }
@@ -211,6 +250,12 @@ impl HubspotCore {
         self.core.borrow().pending() as u32
     }
 
+    /// Events per batch request (`settings.batchSize`).
+    #[wasm_bindgen(js_name = batchSize)]
+    pub fn batch_size(&self) -> u32 {
+        self.core.borrow().settings.batch_size as u32
+    }
+
     /// Milliseconds between timed flushes; 0 when there are none (single
     /// mode, or `flushInterval: 0`).
     #[wasm_bindgen(js_name = flushInterval)]
@@ -246,7 +291,7 @@ impl HubspotCore {
                 serde_json::json!({
                     "method": r.method,
                     "path": r.path,
-                    "body": serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default(),
+                    "body": Value::parse(&r.body).unwrap_or_default(),
                 })
             })
             .collect();

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use walkeros_destination_hubspot::destination::{self, Core, Headers, Report, Response, Transport};
 use walkeros_destination_hubspot::error::Level;
 use walkeros_destination_hubspot::http::{Request, SEND_BATCH_PATH, SEND_PATH, UPSERT_PATH};
-use walkeros_destination_hubspot::mapping::{Host, NoCallbacks};
+use walkeros_destination_hubspot::mapping::NoCallbacks;
 use walkeros_destination_hubspot::settings::Settings;
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -234,10 +234,7 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
             Value::Undefined,
         ),
     ];
-    let r = destination::push_batch(&core, &t, &entries, &|_| -> Box<dyn Host> {
-        Box::new(NoCallbacks)
-    })
-    .await;
+    let r = destination::push_batch(&core, &t, entries, |_| NoCallbacks).await;
     // The batch of two fails with 400; its halves go alone: the first is
     // the bad one, the second is accepted.
     assert_eq!(
@@ -424,6 +421,50 @@ async fn a_rejected_token_is_reported_once() {
     };
     assert_eq!((count(&a), count(&b)), (1, 0));
     assert_eq!((a.dropped.len(), b.dropped.len()), (1, 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_batch_names_each_event_once_with_its_count() {
+    let core = core(r#","batch":true,"batchSize":4"#);
+    let t = Scripted::default()
+        .answer(200, UPSERTED)
+        .answer(403, r#"{"message":"no scope"}"#);
+    for (name, email) in [
+        ("order complete", "a@x.y"),
+        ("page view", "b@x.y"),
+        ("order complete", "c@x.y"),
+        ("order complete", "d@x.y"),
+    ] {
+        let event = Value::parse(&format!(
+            r#"{{"name":"{name}","user":{{"email":"{email}","name":"N"}}}}"#
+        ))
+        .unwrap();
+        let (report, _) = destination::queue_event(
+            &core,
+            &event,
+            None,
+            &Value::Undefined,
+            &NoCallbacks,
+            &|| None,
+        );
+        assert!(report.notices.is_empty());
+    }
+    let mut report = Report::default();
+    destination::flush(&core, &t, false, &mut report).await;
+    let rejected: Vec<&str> = report
+        .notices
+        .iter()
+        .map(|n| n.message.as_str())
+        .filter(|m| m.contains("rejected by HubSpot and dropped"))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{:?}", report.notices);
+    assert!(
+        rejected[0].starts_with(
+            "4 event(s) rejected by HubSpot and dropped (pe1_order_complete \u{d7}3, pe1_page_view): "
+        ),
+        "{}",
+        rejected[0]
+    );
 }
 
 /// The shell sends only the projected fields: every identity setting's

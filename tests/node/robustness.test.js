@@ -53,7 +53,7 @@ test('10,000 levels of nesting fail with a clear message, not a crash', async ()
   const logger = { error() {}, warn() {}, info() {}, debug() {} };
   await assert.rejects(
     destinationHubspot.push({ name: 'page view', user, data: { deep } }, { config, rule: config.mapping.page.view, logger, env: {} }),
-    /HubSpot destination: the event could not be (read: recursion limit exceeded|serialized: Maximum call stack)/,
+    /HubSpot destination: the event could not be (read: nested too deeply|serialized: Maximum call stack)/,
   );
   await destinationHubspot.destroy({ config, logger });
 });
@@ -203,4 +203,34 @@ test('a mapping function that pushes into the same destination synchronously doe
     await sandbox.close();
   }
   assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`, `${PREFIX}page_view`]);
+});
+
+test('batch mode: a cut emoji is sent as U+FFFD and an event too deep to read is dropped alone, with its name', async () => {
+  const t = await setup({
+    settings: { batch: true, batchSize: 10 },
+    config: { mapping: { order: { complete: { settings: { properties: { map: { note: 'data.note' } } } } } } },
+  });
+  let deep = { end: true };
+  for (let i = 0; i < 300; i++) deep = { next: deep };
+  await t.elb({ name: 'page view', user });
+  await t.elb({ name: 'order complete', user, data: { note: 'cut \ud83d' } });
+  await t.elb({ name: 'order complete', user, data: { note: deep } });
+  await t.elb({ name: 'page view', user });
+  await t.shutdown();
+
+  const names = t.sandbox.events.map((e) => e.eventName);
+  assert.deepEqual(names, [`${PREFIX}page_view`, `${PREFIX}order_complete`, `${PREFIX}page_view`]);
+  assert.equal(t.sandbox.events[1].properties.note, 'cut \ufffd');
+  const errors = t.logged('error');
+  assert.equal(errors.length, 1, JSON.stringify(errors));
+  assert.match(errors[0].message, /event "order complete" dropped: the event could not be read: nested too deeply/);
+  assert.equal(errors[0].context.event, 'order complete');
+});
+
+test('batch mode: held events count as queued until they are planned and sent', async () => {
+  const t = await setup({ settings: { batch: true, batchSize: 10 } });
+  for (let i = 0; i < 3; i++) await t.elb({ name: 'page view', user });
+  assert.equal(destinationHubspot.stats().queued, 3);
+  await t.shutdown();
+  assert.equal(t.sandbox.events.length, 3);
 });
