@@ -13,12 +13,12 @@ const NAMESPACE: [u8; 16] = [
 pub fn event_uuid(id: &str, name: &str) -> String {
     // The name is part of the key: HubSpot deduplicates per event type, and
     // a rule that renames an event makes a different occurrence.
-    let mut data = Vec::with_capacity(16 + id.len() + name.len() + 1);
-    data.extend_from_slice(&NAMESPACE);
-    data.extend_from_slice(id.as_bytes());
-    data.push(0);
-    data.extend_from_slice(name.as_bytes());
-    let hash = sha1(&data);
+    let mut hasher = Sha1::new();
+    hasher.update(&NAMESPACE);
+    hasher.update(id.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(name.as_bytes());
+    let hash = hasher.finish();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
@@ -39,50 +39,101 @@ fn format_uuid(b: &[u8; 16]) -> String {
     out
 }
 
-/// SHA-1 (FIPS 180-4). Used only to derive ids, never for security.
+/// SHA-1 (FIPS 180-4) of `message`. Used only to derive ids, never for
+/// security.
 pub fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-    let mut padded = message.to_vec();
-    padded.push(0x80);
-    while padded.len() % 64 != 56 {
-        padded.push(0);
-    }
-    padded.extend_from_slice(&((message.len() as u64) * 8).to_be_bytes());
-    for block in padded.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A827999),
-                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
-                _ => (b ^ c ^ d, 0xCA62C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
+    let mut hasher = Sha1::new();
+    hasher.update(message);
+    hasher.finish()
+}
+
+/// SHA-1 fed in pieces, so an id is hashed without first copying its parts
+/// together (this runs once per event).
+struct Sha1 {
+    state: [u32; 5],
+    block: [u8; 64],
+    filled: usize,
+    length: u64,
+}
+
+impl Sha1 {
+    fn new() -> Sha1 {
+        Sha1 {
+            state: [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0],
+            block: [0; 64],
+            filled: 0,
+            length: 0,
         }
     }
-    let mut out = [0u8; 20];
-    for (i, x) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&x.to_be_bytes());
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        self.length += bytes.len() as u64;
+        while !bytes.is_empty() {
+            let take = (64 - self.filled).min(bytes.len());
+            self.block[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
+            self.filled += take;
+            bytes = &bytes[take..];
+            if self.filled == 64 {
+                compress(&mut self.state, &self.block);
+                self.filled = 0;
+            }
+        }
     }
-    out
+
+    fn finish(mut self) -> [u8; 20] {
+        let bits = self.length * 8;
+        self.update(&[0x80]);
+        if self.filled > 56 {
+            self.update(&[0; 64][..64 - self.filled]);
+        }
+        self.update(&[0; 64][..56 - self.filled]);
+        self.update(&bits.to_be_bytes());
+        let mut out = [0u8; 20];
+        for (i, word) in self.state.iter().enumerate() {
+            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+}
+
+fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+    let mut w = [0u32; 80];
+    for (i, word) in block.chunks_exact(4).enumerate() {
+        w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+    }
+    for i in 16..80 {
+        w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+    }
+    // Four rounds of twenty, each with its own function: no branch per step.
+    let mut s = *state;
+    for &wi in &w[0..20] {
+        let [_, b, c, d, _] = s;
+        step(&mut s, (b & c) | (!b & d), 0x5A827999, wi);
+    }
+    for &wi in &w[20..40] {
+        let [_, b, c, d, _] = s;
+        step(&mut s, b ^ c ^ d, 0x6ED9EBA1, wi);
+    }
+    for &wi in &w[40..60] {
+        let [_, b, c, d, _] = s;
+        step(&mut s, (b & c) | (b & d) | (c & d), 0x8F1BBCDC, wi);
+    }
+    for &wi in &w[60..80] {
+        let [_, b, c, d, _] = s;
+        step(&mut s, b ^ c ^ d, 0xCA62C1D6, wi);
+    }
+    for (x, y) in state.iter_mut().zip(s) {
+        *x = x.wrapping_add(y);
+    }
+}
+
+fn step(s: &mut [u32; 5], f: u32, k: u32, wi: u32) {
+    let [a, b, c, d, e] = *s;
+    let t = a
+        .rotate_left(5)
+        .wrapping_add(f)
+        .wrapping_add(e)
+        .wrapping_add(k)
+        .wrapping_add(wi);
+    *s = [t, a, b.rotate_left(30), c, d];
 }
