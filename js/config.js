@@ -108,9 +108,33 @@ function project(value, node) {
   }
   const out = {};
   for (const key in fields) {
-    if (Object.prototype.hasOwnProperty.call(value, key)) out[key] = project(value[key], fields[key]);
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const part = project(value[key], fields[key]);
+    // An event's own "__proto__" key is data: assigning it would set the
+    // copy's prototype instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: part, enumerable: true, writable: true, configurable: true });
+    else out[key] = part;
   }
   return out;
+}
+
+// What JSON.stringify would escape in a string (a quote, a backslash, a
+// control character, a surrogate): strings without any are quoted as they are.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(value)`, without the call for the common strings and
+ * numbers of an event (it costs more than the writing). */
+function leafJson(value) {
+  switch (typeof value) {
+    case 'string':
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+    case 'number':
+      return Number.isFinite(value) ? `${value}` : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return JSON.stringify(value);
+  }
 }
 
 /**
@@ -119,7 +143,7 @@ function project(value, node) {
  * per rule. Arrays, rare on this path, go through `project`.
  */
 function projector(node) {
-  if (node === true) return (value) => JSON.stringify(value);
+  if (node === true) return leafJson;
   const [fields] = node;
   const parts = Object.keys(fields).map((key) => [key, `${JSON.stringify(key)}:`, projector(fields[key])]);
   return (value) => {
