@@ -3,7 +3,8 @@
 // `make bench`: this destination through a real @walkeros/collector against
 // the floor (a no-op destination) and the baseline (@walkeros/core's
 // getMappingValue with the official @hubspot/api-client), each scenario in a
-// process of its own, against the sandbox in another, several rounds,
+// process of its own, against the sandbox in another, several rounds (each
+// running the floor, ours and the baseline in turn),
 // medians. Prints a table and writes bench/results.md.
 
 const fs = require('node:fs');
@@ -44,32 +45,46 @@ function scenario(url, name, count) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(url, name, count) {
-  const runs = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    await fetch(`${url}/__sandbox/reset`, { method: 'POST' });
-    const result = await scenario(url, name, count);
-    const stats = await sandboxStats(url);
-    runs.push({
-      ...result,
-      requests: stats.requests,
-      upserts: stats.byPath['/crm/v3/objects/contacts/batch/upsert'] || 0,
-      contacts: stats.upserts,
-      received: stats.events,
-    });
-  }
+async function run(url, name, count) {
+  await fetch(`${url}/__sandbox/reset`, { method: 'POST' });
+  const result = await scenario(url, name, count);
+  const stats = await sandboxStats(url);
+  return {
+    ...result,
+    requests: stats.requests,
+    upserts: stats.byPath['/crm/v3/objects/contacts/batch/upsert'] || 0,
+    contacts: stats.upserts,
+    received: stats.events,
+  };
+}
+
+/** A scenario's medians over its rounds; `above` is the median of each
+ * round's CPU minus the floor's in the same round. */
+function summary(name, count, runs, floorRuns) {
   const pick = (key) => median(runs.map((r) => r[key]));
   return {
     name,
     events: count,
     eventsPerSecond: count / (pick('wallMs') / 1000),
     cpuUsPerEvent: pick('cpuUs') / count,
+    aboveFloor: floorRuns && median(runs.map((r, i) => (r.cpuUs - floorRuns[i].cpuUs) / count)),
     maxRssMb: pick('maxRssKb') / 1024,
     requests: pick('requests'),
     upserts: pick('upserts'),
     contacts: pick('contacts'),
     received: pick('received'),
   };
+}
+
+/** Each round runs every scenario of a group once, one after the other, so
+ * a slower spell of the machine falls on all of them alike. */
+async function measureGroup(url, count, names) {
+  const runs = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const name of names) runs[name].push(await run(url, name, count));
+    process.stderr.write(`round ${r + 1}/${ROUNDS} of ${names.join(', ')} (${count})\n`);
+  }
+  return names.map((name) => summary(name, count, runs[name], name === 'floor' ? undefined : runs.floor));
 }
 
 function coldStart() {
@@ -97,36 +112,26 @@ function packageSize() {
 async function main() {
   const { url, child } = await startSandbox();
   try {
-    const rows = [];
-    for (const [name, count] of [
-      ['floor', BATCH_EVENTS],
-      ['ours-batch', BATCH_EVENTS],
-      ['baseline-batch', BATCH_EVENTS],
-      ['floor', SINGLE_EVENTS],
-      ['ours-single', SINGLE_EVENTS],
-      ['baseline-single', SINGLE_EVENTS],
-      ['identify', 10000],
-    ]) {
-      rows.push(await measure(url, name, count));
-      process.stderr.write(`measured ${name} (${count})\n`);
-    }
-    const floorFor = (count) => rows.find((r) => r.name === 'floor' && r.events === count);
+    const rows = [
+      ...(await measureGroup(url, BATCH_EVENTS, ['floor', 'ours-batch', 'baseline-batch'])),
+      ...(await measureGroup(url, SINGLE_EVENTS, ['floor', 'ours-single', 'baseline-single'])),
+      ...(await measureGroup(url, 10000, ['identify'])),
+    ];
     const lines = [
-      `Through @walkeros/collector, sandbox in its own process; ${ROUNDS} rounds, medians; ${new Date().toISOString().slice(0, 10)}, ${require('node:os').cpus().length} cores, Node ${process.version}.`,
+      `Through @walkeros/collector, sandbox in its own process; ${ROUNDS} rounds, each running floor, ours and baseline in turn; medians (CPU above the floor: the median of each round's difference); ${new Date().toISOString().slice(0, 10)}, ${require('node:os').cpus().length} cores, Node ${process.version}.`,
       '',
       '| scenario | events | events/s | CPU µs/event | CPU above floor µs/event | peak RSS MB | HTTP requests | upsert requests |',
       '|---|---|---|---|---|---|---|---|',
     ];
     for (const r of rows) {
-      const floor = floorFor(r.events === 10000 ? BATCH_EVENTS : r.events);
-      const above = r.name === 'floor' || r.name === 'identify' ? '' : (r.cpuUsPerEvent - floor.cpuUsPerEvent).toFixed(1);
+      const above = r.aboveFloor === undefined || r.name === 'identify' ? '' : r.aboveFloor.toFixed(1);
       lines.push(
         `| ${r.name} | ${r.events} | ${Math.round(r.eventsPerSecond)} | ${r.cpuUsPerEvent.toFixed(1)} | ${above} | ${r.maxRssMb.toFixed(0)} | ${r.requests} | ${r.upserts} |`,
       );
     }
     const get = (name) => rows.find((r) => r.name === name);
-    const batchAbove = get('ours-batch').cpuUsPerEvent - floorFor(BATCH_EVENTS).cpuUsPerEvent;
-    const baseAbove = get('baseline-batch').cpuUsPerEvent - floorFor(BATCH_EVENTS).cpuUsPerEvent;
+    const batchAbove = get('ours-batch').aboveFloor;
+    const baseAbove = get('baseline-batch').aboveFloor;
     lines.push(
       '',
       `- Batch mode, CPU above the floor: ${batchAbove.toFixed(1)} µs/event, ${(batchAbove / baseAbove).toFixed(2)}× the baseline's (targets: ≤ 3 µs, ≤ 0.33×).`,
