@@ -160,4 +160,92 @@ function projector(node) {
   };
 }
 
-module.exports = { toJson, taggedJson, project, projector };
+/** The object form `project` takes, from the core's order form (`1` for a
+ * part taken whole, else `[[[key, node], ...], each]`). */
+function objectForm(node) {
+  if (node === 1) return true;
+  const [entries, each] = node;
+  return [Object.fromEntries(entries.map(([key, below]) => [key, objectForm(below)])), each && objectForm(each)];
+}
+
+/** A value as JSON.stringify takes it as the member `key` of an object:
+ * after `toJSON`, or undefined where it would be left out. */
+function member(value, key) {
+  if (value !== null && typeof value === 'object' && typeof value.toJSON === 'function') value = value.toJSON(key);
+  switch (typeof value) {
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      return value;
+  }
+}
+
+/**
+ * The writer of an event's entry for the core (see src/slots.rs) under the
+ * core's `slots` order (undefined: the whole event): `write(event, data)`
+ * returns the JSON text of `[shape, data?, ...values]`, the values being
+ * what `project` keeps of the event, leaf by leaf in the order's order. One
+ * JSON.stringify of a flat array per event, and no key is written.
+ */
+function slotWriter(order) {
+  const root = order === undefined ? 1 : order;
+  function compile(node) {
+    if (node === 1) return null;
+    const [entries] = node;
+    return {
+      form: objectForm(node),
+      names: entries.map(([key]) => key),
+      below: entries.map(([, below]) => compile(below)),
+    };
+  }
+  const compiled = compile(root);
+  const hasOwn = Object.prototype.hasOwnProperty;
+  // Appends what is kept of `value` (present, as the member `key`) to
+  // `values`; returns its shape.
+  function put(value, node, key, values) {
+    switch (typeof value) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+        values.push(value);
+        return 'v';
+      case 'object':
+        if (node === null || value === null) break;
+        if (Array.isArray(value)) return put(project(value, node.form), null, key, values);
+        {
+          const { names, below } = node;
+          let shape = 'o';
+          for (let i = 0; i < names.length; i++) {
+            const name = names[i];
+            shape += hasOwn.call(value, name) ? put(value[name], below[i], name, values) : 'a';
+          }
+          return shape;
+        }
+      default:
+    }
+    const kept = member(value, key);
+    if (kept === undefined) return 'a';
+    values.push(kept);
+    return 'v';
+  }
+  return (event, data) => {
+    const values = [''];
+    let shape = '-';
+    const mapped = member(data, '');
+    if (mapped !== undefined) {
+      shape = 'd';
+      values.push(mapped);
+    }
+    values[0] = shape + put(event, compiled, '', values);
+    try {
+      return JSON.stringify(values);
+    } catch (error) {
+      if (mapped !== undefined) toJson(mapped, 'mapped data');
+      throw fail('event', error);
+    }
+  };
+}
+
+module.exports = { toJson, taggedJson, project, projector, slotWriter, objectForm };

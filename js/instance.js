@@ -4,7 +4,7 @@
 // rules, what it reads of events, and its flush timer.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, toJson, projector } = require('./config.js');
+const { taggedJson, slotWriter } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { request } = require('./http.js');
 
@@ -45,15 +45,14 @@ class Instance {
     // Single mode: delivery loops running in the background.
     this.draining = 0;
     this.rules = new WeakMap();
-    // Per rule handle (and -1 for none): the writer of what the core reads
-    // of an event.
-    this.projections = new Map();
+    // Per rule handle (and -1 for none): the writer of an event's entry for
+    // the core (what it reads of the event, see slotWriter).
+    this.writers = new Map();
     this.logger = undefined;
     this.collector = undefined;
     // Batch mode: events serialised at push and handed to the core together,
     // a batch at a time (one boundary crossing instead of one per event):
-    // each one's JSON text (with its mapped data after a comma, if any), rule
-    // handle and event object.
+    // each one's entry, rule handle and event object.
     this.held = [];
     this.heldRules = [];
     this.heldRoots = [];
@@ -84,15 +83,14 @@ class Instance {
     return id;
   }
 
-  /** The JSON writer of what the core reads of an event under this rule,
-   * or null when it reads all of it. */
-  projectionFor(ruleId) {
+  /** The writer of an event's entry under this rule. */
+  writerFor(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
-    let write = this.projections.get(slot);
+    let write = this.writers.get(slot);
     if (write === undefined) {
-      const json = this.core.projection(ruleId);
-      write = json === undefined ? null : projector(JSON.parse(json));
-      this.projections.set(slot, write);
+      const order = this.core.slots(ruleId);
+      write = slotWriter(order === undefined ? undefined : JSON.parse(order));
+      this.writers.set(slot, write);
     }
     return write;
   }
@@ -103,19 +101,16 @@ class Instance {
     // planned: queue the push once that plan is done.
     if (this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
     this.logger = logger;
+    this.collector = collector;
     const ruleId = this.ruleId(rule);
-    const write = this.projectionFor(ruleId);
-    const partial = Boolean(write && event && typeof event === 'object');
-    const eventJson = toJson(event, 'event', partial ? write : undefined);
-    const dataJson = data === undefined ? undefined : toJson(data, 'mapped data');
+    // Serialised now, so later changes to the event's objects do not matter.
+    const entry = this.writerFor(ruleId)(event, data);
+    const handle = ruleId === undefined ? -1 : ruleId;
     if (this.batch) {
       // Held until a batch is full or the next flush, when the core plans
       // them all at once; only a due flush is waited for.
-      this.collector = collector;
-      // (A value JSON cannot hold, such as undefined, arrives as null.)
-      const json = eventJson === undefined ? 'null' : eventJson;
-      this.held.push(dataJson === undefined ? json : `${json},${dataJson}`);
-      this.heldRules.push(ruleId === undefined ? -1 : ruleId);
+      this.held.push(entry);
+      this.heldRules.push(handle);
       this.heldRoots.push(event);
       if (this.held.length >= this.holdLimit && this.handOver()) return this.flush(false);
       return undefined;
@@ -123,7 +118,7 @@ class Instance {
     // Single mode plans at once and delivers in the background, several
     // events side by side, so a push never waits on HubSpot (stop() waits
     // for all of it).
-    this.core.queueEvent(eventJson, ruleId, dataJson, logger, event, collector, partial);
+    this.queueHeld([entry], Int32Array.of(handle), [event]);
     this.drain();
     return undefined;
   }
@@ -156,8 +151,8 @@ class Instance {
     }
   }
 
-  queueHeld(held, rules, roots) {
-    return this.core.queueEvents(Buffer.from(`[[${held.join('],[')}]]`), rules, this.logger, roots, this.collector);
+  queueHeld(entries, rules, roots) {
+    return this.core.queueEvents(Buffer.from(`[${entries.join(',')}]`), rules, this.logger, roots, this.collector);
   }
 
   /** Events not accepted by HubSpot yet, held ones included. */

@@ -43,6 +43,9 @@ pub trait Transport {
 pub struct Core {
     pub settings: Settings,
     rules: Vec<Rule>,
+    /// What planning reads of an event without a rule, and under each rule
+    /// (`projection`), worked out once.
+    projections: Vec<Option<Projection>>,
     dedup: Dedup,
     /// Events waiting for delivery: the batch queue, and in single mode
     /// the events whose first try failed.
@@ -88,12 +91,13 @@ impl Report {
 impl Core {
     /// `seed` spreads retries of many processes apart.
     pub fn new(settings: Settings, seed: u64) -> Core {
-        Core {
+        let mut core = Core {
             dedup: Dedup::new(settings.dedup_capacity),
             limiter: Limiter::new(settings.rate_limit, 10_000),
             backoff: Backoff::new(seed),
             settings,
             rules: Vec::new(),
+            projections: Vec::new(),
             queue: Queue::default(),
             upserts: Vec::new(),
             crm_paused_until: 0.0,
@@ -103,7 +107,9 @@ impl Core {
             upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
-        }
+        };
+        core.projections.push(core.projection(None));
+        core
     }
 
     /// Compiles a mapping rule and returns its handle. `field` names it in
@@ -111,7 +117,15 @@ impl Core {
     pub fn add_rule(&mut self, rule: &Value, field: &str) -> Result<usize, ConfigError> {
         let rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
         self.rules.push(rule);
-        Ok(self.rules.len() - 1)
+        let id = self.rules.len() - 1;
+        self.projections.push(self.projection(Some(id)));
+        Ok(id)
+    }
+
+    /// `projection(rule)`, as worked out when the rule was added.
+    pub fn projection_of(&self, rule: Option<usize>) -> Option<&Projection> {
+        let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
+        self.projections.get(index)?.as_ref()
     }
 
     pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value, host: &dyn Host) -> Plan {

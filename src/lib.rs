@@ -22,6 +22,7 @@ pub mod rule;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod slots;
 pub mod stats;
 pub mod time;
 pub mod uuid;

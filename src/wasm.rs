@@ -16,6 +16,7 @@ use crate::js_value::to_js_result;
 use crate::mapping;
 use crate::rules::RuleTable;
 use crate::settings::Settings;
+use crate::slots;
 use crate::value::Value;
 
 #[wasm_bindgen]
@@ -55,13 +56,13 @@ impl HubspotCore {
         })
     }
 
-    /// What to serialise of an event under `rule` (JSON: `true` for whole
-    /// parts, objects for the keys to keep), or undefined for all of it.
-    pub fn projection(&self, rule: Option<u32>) -> Option<String> {
+    /// What the shell hands over of an event under `rule`, in the order
+    /// form of `Projection::to_order_json`, or undefined for all of it.
+    pub fn slots(&self, rule: Option<u32>) -> Option<String> {
         self.core
             .borrow()
-            .projection(rule.map(|r| r as usize))
-            .map(|p| p.to_json())
+            .projection_of(rule.map(|r| r as usize))
+            .map(|p| p.to_order_json())
     }
 
     fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
@@ -92,43 +93,11 @@ impl HubspotCore {
         self.core.try_borrow_mut().is_err()
     }
 
-    /// Plans and queues one event synchronously: `event` is its JSON text
-    /// (perhaps only the projected parts, then `partial`), `root` the event
-    /// object itself, `rule` a handle from `addRule`, `data` the collector's
-    /// mapped data as JSON text. True when a flush is due, which the caller
-    /// starts.
-    #[wasm_bindgen(js_name = queueEvent)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn queue_event(
-        &self,
-        event: &str,
-        rule: Option<u32>,
-        data: Option<String>,
-        logger: JsValue,
-        root: JsValue,
-        collector: JsValue,
-        partial: bool,
-    ) -> Result<bool, JsValue> {
-        let (event, data) = parse_event(event, data)?;
-        let whole = || partial.then(|| whole_event(&root)).flatten();
-        let host = self.host(root.clone(), collector, &logger);
-        let (report, due) = destination::queue_event(
-            &self.core,
-            &event,
-            rule.map(|r| r as usize),
-            &data,
-            &host,
-            &whole,
-        );
-        finish(report, &logger, &self.transport, &self.on_drop)?;
-        Ok(due)
-    }
-
-    /// Plans and queues the events the shell held (batch mode) in one call:
-    /// `entries` is UTF-8 JSON of `[[event], [event, data], ...]` (`data` the
-    /// collector's mapped data, when there is some; each event perhaps only
-    /// its projected parts), `rules` their rule handles (-1 for none), `roots`
-    /// the event objects themselves. True when a flush is due.
+    /// Plans and queues events in one call (in batch mode, the ones the
+    /// shell held): `entries` is UTF-8 JSON of an array of entries as
+    /// `slots` reads them, made from `slots(rule)`, `rules` their rule
+    /// handles (-1 for none), `roots` the event objects themselves. True
+    /// when a flush is due.
     #[wasm_bindgen(js_name = queueEvents)]
     pub fn queue_events(
         &self,
@@ -139,25 +108,25 @@ impl HubspotCore {
         collector: JsValue,
     ) -> Result<bool, JsValue> {
         // Bytes, not a string: wasm-bindgen copies a string in a JavaScript
-        // loop, a character at a time, which cost more than parsing it.
+        // loop, a character at a time, which cost more than reading it.
         let entries = std::str::from_utf8(entries)
-            .map_err(|_| JsError::new("HubSpot destination: held events are not UTF-8"))?;
+            .map_err(|_| JsError::new("HubSpot destination: events are not UTF-8"))?;
         let Value::Array(items) = parse(entries, "event")? else {
-            return Err(JsError::new("HubSpot destination: held events must be an array").into());
+            return Err(JsError::new("HubSpot destination: events must be an array").into());
         };
-        let entries: Vec<destination::Entry> = items
-            .into_iter()
-            .zip(rules)
-            .map(|(item, rule)| {
-                let mut parts = match item {
-                    Value::Array(parts) => parts.into_iter(),
-                    other => vec![other].into_iter(),
-                };
-                let event = parts.next().unwrap_or_default();
-                let data = parts.next().unwrap_or_default();
-                (event, usize::try_from(rule).ok(), data)
-            })
-            .collect();
+        let entries = {
+            let core = self.core.borrow();
+            items
+                .into_iter()
+                .zip(rules)
+                .map(|(item, rule)| {
+                    let rule = usize::try_from(rule).ok();
+                    let (event, data) = slots::read_entry(item, core.projection_of(rule))
+                        .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
+                    Ok((event, rule, data))
+                })
+                .collect::<Result<Vec<destination::Entry>, JsError>>()?
+        };
         let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
         let whole = |i: usize| whole_event(&roots.get(i as u32));
         let (report, due) = destination::queue_all(&self.core, entries, host, whole);

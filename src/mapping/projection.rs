@@ -86,6 +86,44 @@ impl Projection {
         }
     }
 
+    /// The projected keys in order, each with what is read below it.
+    pub fn fields(&self) -> &[(String, Projection)] {
+        &self.fields
+    }
+
+    /// The shell's form, which keeps the order of the keys (a JSON
+    /// object's may not survive JavaScript): `1` for a part taken whole,
+    /// else `[[[key, node], ...], each]` with `each` null unless set.
+    pub fn to_order_json(&self) -> String {
+        let mut out = String::new();
+        self.write_order(&mut out);
+        out
+    }
+
+    fn write_order(&self, out: &mut String) {
+        if self.all {
+            out.push('1');
+            return;
+        }
+        out.push_str("[[");
+        for (i, (key, node)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            crate::json::push_str(out, key);
+            out.push(',');
+            node.write_order(out);
+            out.push(']');
+        }
+        out.push_str("],");
+        match &self.each {
+            Some(each) => each.write_order(out),
+            None => out.push_str("null"),
+        }
+        out.push(']');
+    }
+
     /// `true` for a part taken whole, else `[{ key: node, ... }, each]`
     /// with `each` null unless set.
     pub fn to_json(&self) -> String {

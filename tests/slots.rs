@@ -1,0 +1,87 @@
+//! Events as the shell hands them over (src/slots.rs; the shell's writer is
+//! tested against the same format in tests/node/config.test.js).
+
+use walkeros_destination_hubspot::destination::Core;
+use walkeros_destination_hubspot::settings::Settings;
+use walkeros_destination_hubspot::slots::read_entry;
+use walkeros_destination_hubspot::value::Value;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn core() -> Core {
+    let settings = Settings::parse(r#"{"accessToken":"t","eventNamePrefix":"pe1_"}"#).unwrap();
+    let mut core = Core::new(settings, 1);
+    let rule = Value::parse(
+        r#"{"settings":{"properties":{"map":{"total":"data.total","id":"data.id"}}}}"#,
+    )
+    .unwrap();
+    core.add_rule(&rule, "mapping.order.complete").unwrap();
+    core
+}
+
+fn json(text: &str) -> Value {
+    Value::parse(text).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_order_form_keeps_the_projection_and_its_order() {
+    let core = core();
+    let order = core.projection_of(Some(0)).unwrap().to_order_json();
+    assert_eq!(
+        order,
+        r#"[[["name",1],["id",1],["timestamp",1],["consent",1],["user",[[["email",1]],null]],["data",[[["total",1],["id",1]],null]]],null]"#
+    );
+    assert!(
+        core.projection_of(Some(7)).is_none(),
+        "an unknown rule has none"
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_entry_becomes_the_cut_down_event_and_its_data() {
+    let core = core();
+    let projection = core.projection_of(Some(0));
+    // name, id absent, timestamp, consent; user absent; data: total, id absent.
+    let entry = json(r#"["dovavvaova",{"x":1},"order complete",1700000000000,{},12.5]"#);
+    let (event, data) = read_entry(entry, projection).unwrap();
+    assert_eq!(data, json(r#"{"x":1}"#));
+    assert_eq!(
+        event,
+        json(
+            r#"{"name":"order complete","timestamp":1700000000000,"consent":{},"data":{"total":12.5}}"#
+        )
+    );
+    // A part that is not an object comes whole.
+    let entry = json(r#"["-ovaaavv","page view","no user",[1,2]]"#);
+    let (event, data) = read_entry(entry, projection).unwrap();
+    assert!(data.is_undefined());
+    assert_eq!(
+        event,
+        json(r#"{"name":"page view","user":"no user","data":[1,2]}"#)
+    );
+    // Without a projection the entry holds the whole event.
+    let entry = json(r#"["-v",{"name":"page view","deep":{"a":[1]}}]"#);
+    let (event, _) = read_entry(entry, None).unwrap();
+    assert_eq!(event, json(r#"{"name":"page view","deep":{"a":[1]}}"#));
+}
+
+#[wasm_bindgen_test]
+fn an_entry_that_does_not_fit_its_projection_is_refused() {
+    let core = core();
+    let projection = core.projection_of(Some(0));
+    for (entry, message) in [
+        (r#"{"not":"an array"}"#, "an entry must be an array"),
+        (r#"[1]"#, "an entry must start with its shape"),
+        (r#"["xv",1]"#, "an entry's shape must start with d or -"),
+        (r#"["-ov","a"]"#, "an entry's shape ends early"),
+        (r#"["-v"]"#, "an entry has fewer values than its shape"),
+        (r#"["-v",1,2]"#, "an entry's shape and values do not match"),
+        (r#"["-vv",1,2]"#, "an entry's shape and values do not match"),
+        (r#"["-oq"]"#, "an entry's shape has an unknown step"),
+    ] {
+        assert_eq!(read_entry(json(entry), projection), Err(message), "{entry}");
+    }
+    assert_eq!(
+        read_entry(json(r#"["-o"]"#), None),
+        Err("an entry's shape has an object where its projection has none")
+    );
+}
