@@ -84,8 +84,11 @@ pub fn property_name(key: &str) -> Option<String> {
 /// part already carries this prefix.
 pub fn qualify(prefix: &str, name: &str) -> String {
     if name.starts_with(prefix) {
-        name.to_string()
-    } else {
-        format!("{prefix}{name}")
+        return name.to_string();
     }
+    // Once per event: without the formatting machinery.
+    let mut qualified = String::with_capacity(prefix.len() + name.len());
+    qualified.push_str(prefix);
+    qualified.push_str(name);
+    qualified
 }
