@@ -10,6 +10,8 @@ const { request } = require('./http.js');
 
 // Single mode: events sent side by side at most.
 const SINGLE_CONCURRENCY = 8;
+// Batch mode: batch requests sent side by side at most.
+const BATCH_CONCURRENCY = 2;
 
 function pickFetch(env) {
   if (env && typeof env.fetch === 'function') return env.fetch;
@@ -57,6 +59,10 @@ class Instance {
     this.heldRules = [];
     this.heldRoots = [];
     this.holdLimit = this.batch ? this.core.batchSize() : 0;
+    // Batch mode: flush loops running in the background, and the number of
+    // events not accepted yet from which a push waits for them.
+    this.sending = 0;
+    this.highWater = this.batch ? this.core.highWater() : 0;
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
@@ -108,11 +114,14 @@ class Instance {
     const handle = ruleId === undefined ? -1 : ruleId;
     if (this.batch) {
       // Held until a batch is full or the next flush, when the core plans
-      // them all at once; only a due flush is waited for.
+      // them all at once and the batch goes out in the background. A push
+      // waits only once HubSpot falls behind (high water), which slows a
+      // faster producer down instead of letting maxQueue drop events.
       this.held.push(entry);
       this.heldRules.push(handle);
       this.heldRoots.push(event);
-      if (this.held.length >= this.holdLimit && this.handOver()) return this.flush(false);
+      if (this.held.length >= this.holdLimit && this.handOver()) this.send();
+      if (this.queued() >= this.highWater) return this.settled();
       return undefined;
     }
     // Single mode plans at once and delivers in the background, several
@@ -158,6 +167,24 @@ class Instance {
   /** Events not accepted by HubSpot yet, held ones included. */
   queued() {
     return this.held.length + this.core.queued();
+  }
+
+  /** Batch mode: sends the full batches in the background, a few requests
+   * side by side at most. */
+  send() {
+    if (this.sending >= BATCH_CONCURRENCY) return;
+    this.sending += 1;
+    this.flush(false).finally(() => {
+      this.sending -= 1;
+      // Batches that filled up while every loop was on its last request
+      // (not while a retry waits: its timer sends them).
+      if (this.retryTimer === undefined && this.core.waiting() >= this.holdLimit) this.send();
+    });
+  }
+
+  /** Resolves once the requests under way now are answered. */
+  settled() {
+    return Promise.allSettled([...this.running]).then(() => undefined);
   }
 
   /** Single mode: starts delivery loops up to the concurrency limit. */

@@ -203,3 +203,21 @@ test('explain() returns exactly the requests a real push makes, and sends nothin
   assert.deepEqual(anonymous.requests, []);
   assert.match(anonymous.notes.map((n) => n.message).join('\n'), /no contact identity/);
 });
+
+test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
+  // batchSize 2 and maxQueue 20: pushes wait from 8 events not yet accepted.
+  const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });
+  t.sandbox.setFaults({ slow: { ms: 300, count: 100 } });
+  const waited = [];
+  for (let i = 0; i < 30; i++) {
+    const started = Date.now();
+    await t.elb({ name: 'page view', user, id: `slow${i}` });
+    waited.push(Date.now() - started);
+  }
+  assert.ok(waited.slice(0, 6).every((ms) => ms < 200), `no wait below high water: ${waited}`);
+  assert.ok(waited.some((ms) => ms >= 200), `a push waited once HubSpot fell behind: ${waited}`);
+  const stats = destinationHubspot.stats();
+  assert.ok(stats.queued <= 20, `the queue stayed within maxQueue: ${stats.queued}`);
+  await t.shutdown();
+  assert.equal(t.sandbox.events.length, 30, 'nothing dropped');
+});

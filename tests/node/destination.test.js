@@ -193,6 +193,9 @@ test('batch mode sends full batches and flushes the rest on shutdown', async () 
   for (let i = 0; i < 7; i++) {
     await t.elb({ name: 'page view', user, data: { i }, id: `ev${i}` });
   }
+  // Full batches go out in the background, without waiting for shutdown.
+  const deadline = Date.now() + 5000;
+  while (t.sandbox.events.length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(t.sandbox.events.length, 6, 'two full batches went out before shutdown');
   assert.ok(t.sandbox.requests.every((r) => r.path === '/events/v3/send/batch'));
   await t.shutdown();
