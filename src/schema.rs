@@ -139,7 +139,7 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: 10_000_000 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_MAX_QUEUE as u64)),
-        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop.",
+        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
     },
     Field {
         name: "timeout",

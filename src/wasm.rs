@@ -226,12 +226,12 @@ impl HubspotCore {
     }
 
     /// Batch mode: events not accepted yet (held back, queued or under way)
-    /// from which a push waits for the requests under way, so a producer
-    /// faster than HubSpot slows down before `maxQueue` drops anything.
+    /// from which a push waits for the requests under way (half of
+    /// `maxQueue`), so a producer faster than HubSpot slows down before
+    /// `maxQueue` drops anything.
     #[wasm_bindgen(js_name = highWater)]
     pub fn high_water(&self) -> u32 {
-        let settings = &self.core.borrow().settings;
-        (settings.batch_size * 4).min(settings.max_queue / 2).max(1) as u32
+        (self.core.borrow().settings.max_queue / 2).max(1) as u32
     }
 
     /// Milliseconds between timed flushes; 0 when there are none (single

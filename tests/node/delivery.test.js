@@ -205,7 +205,7 @@ test('explain() returns exactly the requests a real push makes, and sends nothin
 });
 
 test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
-  // batchSize 2 and maxQueue 20: pushes wait from 8 events not yet accepted.
+  // maxQueue 20: pushes wait from 10 events not yet accepted.
   const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });
   t.sandbox.setFaults({ slow: { ms: 300, count: 100 } });
   const waited = [];
