@@ -127,7 +127,7 @@ class Instance {
     // Single mode plans at once and delivers in the background, several
     // events side by side, so a push never waits on HubSpot (stop() waits
     // for all of it).
-    this.queueHeld([entry], Int32Array.of(handle), [event]);
+    this.queueEntries([entry], Int32Array.of(handle), [event]);
     this.drain();
     return undefined;
   }
@@ -141,7 +141,7 @@ class Instance {
     this.heldRules = [];
     this.heldRoots = [];
     try {
-      return this.queueHeld(held, Int32Array.from(heldRules), heldRoots);
+      return this.queueEntries(held, Int32Array.from(heldRules), heldRoots);
     } catch {
       // The core could not read the whole text (an event nested deeper than
       // it reads, say): nothing was planned, so one at a time, and only the
@@ -149,7 +149,7 @@ class Instance {
       let due = false;
       for (let i = 0; i < held.length; i++) {
         try {
-          due = this.queueHeld([held[i]], Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
+          due = this.queueEntries([held[i]], Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
         } catch (error) {
           const event = heldRoots[i] && typeof heldRoots[i].name === 'string' ? heldRoots[i].name : '';
           const reason = String(error.message).replace(/^HubSpot destination: /, '');
@@ -160,7 +160,9 @@ class Instance {
     }
   }
 
-  queueHeld(entries, rules, roots) {
+  /** Plans and queues entries (one call for all of them); true when a
+   * flush is due. */
+  queueEntries(entries, rules, roots) {
     return this.core.queueEvents(Buffer.from(`[${entries.join(',')}]`), rules, this.logger, roots, this.collector);
   }
 
@@ -177,8 +179,8 @@ class Instance {
     this.flush(false).finally(() => {
       this.sending -= 1;
       // Batches that filled up while every loop was on its last request
-      // (not while a retry waits: its timer sends them).
-      if (this.retryTimer === undefined && this.core.waiting() >= this.holdLimit) this.send();
+      // (not while a retry waits: its timer sends them; nor once stopped).
+      if (this.timers && this.retryTimer === undefined && this.core.waitingEvents() >= this.holdLimit) this.send();
     });
   }
 

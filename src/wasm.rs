@@ -214,6 +214,12 @@ impl HubspotCore {
         self.core.borrow().waiting() as u32
     }
 
+    /// Events (not contact upserts) waiting to be sent.
+    #[wasm_bindgen(js_name = waitingEvents)]
+    pub fn waiting_events(&self) -> u32 {
+        self.core.borrow().queued() as u32
+    }
+
     /// Events and contact upserts not accepted by HubSpot yet.
     pub fn queued(&self) -> u32 {
         self.core.borrow().pending() as u32
