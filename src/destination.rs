@@ -323,10 +323,10 @@ pub fn queue_event(
 /// data (undefined when there is none).
 pub type Entry = (Value, Option<usize>, Value);
 
-/// `queue_event` for events the shell held and hands over together (batch
-/// mode): `host(i)` calls entry `i`'s mapping functions and `whole_event(i)`
-/// gives all of entry `i` when its mapping needs more than was sent. True
-/// when a flush is due.
+/// `queue_event` for the events the shell hands over in one call (one in
+/// single mode, a batch's worth in batch mode): `host(i)` calls entry `i`'s
+/// mapping functions and `whole_event(i)` gives all of entry `i` when its
+/// mapping needs more than was sent. True when a flush is due.
 pub fn queue_all<H: Host>(
     core: &RefCell<Core>,
     entries: Vec<Entry>,
