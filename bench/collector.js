@@ -18,7 +18,7 @@ const root = path.resolve(__dirname, '..');
 
 function startSandbox() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'tests', 'sandbox', 'hubspot.js'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnNode([path.join(root, 'tests', 'sandbox', 'hubspot.js'), '0'], 1, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.once('data', (chunk) => {
       const url = /http:\/\/127\.0\.0\.1:\d+/.exec(String(chunk));
       if (url) resolve({ url: url[0], child });
@@ -33,7 +33,7 @@ async function sandboxStats(url) {
 
 function scenario(url, name, count) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'scenario.js'), name, String(count)], {
+    const child = spawnNode([path.join(__dirname, 'scenario.js'), name, String(count)], 0, {
       env: { ...process.env, SANDBOX_URL: url },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -41,6 +41,26 @@ function scenario(url, name, count) {
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${name} exited ${code}`))));
   });
+}
+
+// BENCH_PIN=1 (Linux, two cores or more): each scenario runs on core 0 and
+// the sandbox on core 1 (taskset). CPU per event then measures far steadier,
+// but events per second drop: a scenario gets one core, where delivery
+// otherwise overlaps the collector's work on the other.
+const PIN = process.env.BENCH_PIN === '1' && process.platform === 'linux' && require('node:os').cpus().length >= 2 && hasTaskset();
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `spawn` of a Node script, on `core` when pinning. */
+function spawnNode(args, core, options) {
+  return PIN ? spawn('taskset', ['-c', String(core), process.execPath, ...args], options) : spawn(process.execPath, args, options);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -118,7 +138,7 @@ async function main() {
       ...(await measureGroup(url, 10000, ['identify'])),
     ];
     const lines = [
-      `Through @walkeros/collector, sandbox in its own process; ${ROUNDS} rounds, each running floor, ours and baseline in turn; medians (CPU above the floor: the median of each round's difference); ${new Date().toISOString().slice(0, 10)}, ${require('node:os').cpus().length} cores, Node ${process.version}.`,
+      `Through @walkeros/collector, sandbox in its own process; ${ROUNDS} rounds, each running floor, ours and baseline in turn${PIN ? ' (scenarios on core 0, sandbox on core 1)' : ''}; medians (CPU above the floor: the median of each round's difference); ${new Date().toISOString().slice(0, 10)}, ${require('node:os').cpus().length} cores, Node ${process.version}.`,
       '',
       '| scenario | events | events/s | CPU µs/event | CPU above floor µs/event | peak RSS MB | HTTP requests | upsert requests |',
       '|---|---|---|---|---|---|---|---|',
