@@ -6,7 +6,9 @@
 // non-plain values (Dates, class instances, BigInt), NaN, infinities, -0 and
 // functions. A config's functions (a mapping `fn`, `condition` or
 // `validate`, a rule `condition`) go into a registry and become markers the
-// core calls them by. Events on the hot path use plain JSON.stringify.
+// core calls them by. Events on the hot path use plain JSON semantics: the
+// destination hands over entries (`slotWriter`, the values the core reads),
+// `compileMappings` the cut-down event (`projector`).
 
 const NUL = '\u0000';
 
