@@ -4,8 +4,6 @@
 //! in insertion order, which neither `serde_json::Value` (without extra
 //! features) nor Rust maps give us, so events and mappings live in this type.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-
 /// Object entries in insertion order. Events have few keys per level, so a
 /// vector beats a hash map on both memory and lookup time.
 pub type Object = Vec<(String, Value)>;
@@ -61,8 +59,48 @@ impl Value {
         }
     }
 
+    /// The JSON text `JSON.stringify` writes for this value: `undefined` and
+    /// opaque members are left out of objects and become `null` in arrays,
+    /// as do NaN and the infinities; numbers are written as JavaScript
+    /// prints them (`1e+21`, `0.000001`).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "null".to_string())
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Undefined | Value::Null | Value::Opaque => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) if n.is_finite() => out.push_str(&crate::properties::js_number(*n)),
+            Value::Number(_) => out.push_str("null"),
+            Value::String(s) => crate::json::push_str(out, s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Object(entries) => {
+                out.push('{');
+                let present = entries
+                    .iter()
+                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque));
+                for (i, (key, value)) in present.enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    crate::json::push_key(out, key);
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
     }
 
     /// True when JSON text carries this value exactly: no `undefined`,
@@ -152,43 +190,5 @@ impl From<f64> for Value {
 impl From<bool> for Value {
     fn from(b: bool) -> Self {
         Value::Bool(b)
-    }
-}
-
-impl Serialize for Value {
-    /// Serialises as JSON.stringify would: `undefined` and opaque members are
-    /// left out of objects and become `null` inside arrays.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Value::Undefined | Value::Null | Value::Opaque => serializer.serialize_unit(),
-            Value::Bool(b) => serializer.serialize_bool(*b),
-            Value::Number(n) => {
-                if !n.is_finite() {
-                    serializer.serialize_unit()
-                } else if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-                    serializer.serialize_i64(*n as i64)
-                } else {
-                    serializer.serialize_f64(*n)
-                }
-            }
-            Value::String(s) => serializer.serialize_str(s),
-            Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Value::Object(entries) => {
-                let present = entries
-                    .iter()
-                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque));
-                let mut map = serializer.serialize_map(None)?;
-                for (k, v) in present {
-                    map.serialize_entry(k, v)?;
-                }
-                map.end()
-            }
-        }
     }
 }

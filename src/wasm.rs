@@ -13,6 +13,7 @@ use crate::error::Notice;
 use crate::fetch::FetchTransport;
 use crate::js_host::JsHost;
 use crate::js_value::to_js_result;
+use crate::json;
 use crate::mapping;
 use crate::rules::RuleTable;
 use crate::settings::Settings;
@@ -269,21 +270,36 @@ impl HubspotCore {
             self.core
                 .borrow()
                 .explain(&event, rule.map(|r| r as usize), &data, &host);
-        let requests: Vec<serde_json::Value> = requests
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "method": r.method,
-                    "path": r.path,
-                    "body": Value::parse(&r.body).unwrap_or_default(),
-                })
-            })
-            .collect();
-        let notes: Vec<serde_json::Value> = notices
-            .iter()
-            .map(|n| serde_json::json!({ "level": n.level.method(), "message": n.message }))
-            .collect();
-        let out = serde_json::json!({ "requests": requests, "notes": notes }).to_string();
+        // The bodies are JSON text already: they go in as they are.
+        let mut out = String::from("{\"requests\":[");
+        for (i, r) in requests.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            json::push_key(&mut out, "method");
+            json::push_str(&mut out, r.method);
+            out.push(',');
+            json::push_key(&mut out, "path");
+            json::push_str(&mut out, r.path);
+            out.push_str(",\"body\":");
+            out.push_str(&r.body);
+            out.push('}');
+        }
+        out.push_str("],\"notes\":[");
+        for (i, n) in notices.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            json::push_key(&mut out, "level");
+            json::push_str(&mut out, n.level.method());
+            out.push(',');
+            json::push_key(&mut out, "message");
+            json::push_str(&mut out, &n.message);
+            out.push('}');
+        }
+        out.push_str("]}");
         Ok(self.transport.redact(out))
     }
 }

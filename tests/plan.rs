@@ -255,6 +255,24 @@ fn property_values_stay_what_they_are() {
 }
 
 #[wasm_bindgen_test]
+fn object_property_values_are_json_as_json_stringify_writes_it() {
+    let value = Value::parse(
+        r#"{"small":0.000001,"big":1e21,"zero":-0,"list":[1,null,"x\"y"],"deep":{"n":5.22}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        stringify(&value),
+        r#"{"small":0.000001,"big":1e+21,"zero":0,"list":[1,null,"x\"y"],"deep":{"n":5.22}}"#
+    );
+    let mut with_gaps = value;
+    if let Value::Object(entries) = &mut with_gaps {
+        entries.push(("gone".into(), Value::Undefined));
+        entries.push(("nan".into(), Value::Number(f64::NAN)));
+    }
+    assert!(stringify(&with_gaps).ends_with(r#""deep":{"n":5.22},"nan":null}"#));
+}
+
+#[wasm_bindgen_test]
 fn json_strings_escaped_as_serde_json_does() {
     use walkeros_destination_hubspot::json::push_str;
     for s in [
