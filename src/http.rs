@@ -1,7 +1,8 @@
 //! The HTTP requests HubSpot gets, and what its answers mean. Pure: the
 //! `delivery` module does the I/O.
 
-use crate::plan::{string_map, ContactUpsert};
+use crate::json;
+use crate::plan::ContactUpsert;
 use crate::value::Value;
 
 pub const SEND_PATH: &str = "/events/v3/send";
@@ -38,22 +39,24 @@ impl Request {
     /// yet (a PATCH by email answers 404 for them). Each input's
     /// `objectWriteTraceId` is its index, so errors map back to it.
     pub fn upsert(upserts: &[ContactUpsert]) -> Request {
-        let inputs: Vec<serde_json::Value> = upserts
-            .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                serde_json::json!({
-                    "id": u.email,
-                    "idProperty": "email",
-                    "objectWriteTraceId": i.to_string(),
-                    "properties": string_map(&u.properties),
-                })
-            })
-            .collect();
+        let mut body = String::from("{\"inputs\":[");
+        for (i, u) in upserts.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str("{\"id\":");
+            json::push_str(&mut body, &u.email);
+            body.push_str(",\"idProperty\":\"email\",\"objectWriteTraceId\":\"");
+            body.push_str(&i.to_string());
+            body.push_str("\",\"properties\":");
+            json::push_string_map(&mut body, &u.properties);
+            body.push('}');
+        }
+        body.push_str("]}");
         Request {
             method: "POST",
             path: UPSERT_PATH,
-            body: serde_json::json!({ "inputs": inputs }).to_string(),
+            body,
         }
     }
 }

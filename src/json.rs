@@ -39,6 +39,19 @@ pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends a JSON object of string values, in order.
+pub fn push_string_map(out: &mut String, entries: &[(String, String)]) {
+    out.push('{');
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_key(out, key);
+        push_str(out, value);
+    }
+    out.push('}');
+}
+
 /// Appends `"key":` .
 pub fn push_key(out: &mut String, key: &str) {
     push_str(out, key);

@@ -74,26 +74,11 @@ impl EventInput {
                 json::push_str(&mut out, value);
             }
         }
-        out.push_str(",\"properties\":{");
-        for (i, (key, value)) in self.properties.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            json::push_key(&mut out, key);
-            json::push_str(&mut out, value);
-        }
-        out.push_str("}}");
+        out.push_str(",\"properties\":");
+        json::push_string_map(&mut out, &self.properties);
+        out.push('}');
         out
     }
-}
-
-pub fn string_map(entries: &[(String, String)]) -> serde_json::Value {
-    serde_json::Value::Object(
-        entries
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect(),
-    )
 }
 
 /// Plans one event. `rule` is the matched mapping rule, `data` the collector's

@@ -33,18 +33,43 @@ impl Stats {
 
     /// JSON with `queued` filled in by the caller's current numbers.
     pub fn to_json(&self, queued: usize, queued_upserts: usize) -> String {
-        serde_json::json!({
-            "accepted": self.accepted,
-            "sent": self.sent,
-            "retried": self.retried,
-            "deduplicated": self.deduplicated,
-            "contactsUpserted": self.contacts_upserted,
-            "skipped": self.skipped,
-            "dropped": self.dropped,
-            "queued": queued,
-            "queuedUpserts": queued_upserts,
-            "rateLimited": self.rate_limited,
-        })
-        .to_string()
+        let mut out = String::from("{");
+        for (key, value) in [
+            ("accepted", self.accepted),
+            ("sent", self.sent),
+            ("retried", self.retried),
+            ("deduplicated", self.deduplicated),
+            ("contactsUpserted", self.contacts_upserted),
+            ("queued", queued as u64),
+            ("queuedUpserts", queued_upserts as u64),
+        ] {
+            crate::json::push_key(&mut out, key);
+            out.push_str(&value.to_string());
+            out.push(',');
+        }
+        for (i, (key, counts)) in [
+            ("skipped", &self.skipped),
+            ("dropped", &self.dropped),
+            ("rateLimited", &self.rate_limited),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::json::push_key(&mut out, key);
+            out.push('{');
+            for (j, (reason, count)) in counts.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                crate::json::push_key(&mut out, reason);
+                out.push_str(&count.to_string());
+            }
+            out.push('}');
+        }
+        out.push('}');
+        out
     }
 }

@@ -130,13 +130,18 @@ impl Projection {
         if self.all {
             return "true".into();
         }
-        let fields: Vec<String> = self
-            .fields
-            .iter()
-            .map(|(k, p)| format!("{}:{}", serde_json::Value::from(k.as_str()), p.to_json()))
-            .collect();
-        let each = self.each.as_ref().map_or("null".into(), |e| e.to_json());
-        format!("[{{{}}},{each}]", fields.join(","))
+        let mut out = String::from("[{");
+        for (i, (key, node)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::json::push_key(&mut out, key);
+            out.push_str(&node.to_json());
+        }
+        out.push_str("},");
+        out.push_str(&self.each.as_ref().map_or("null".into(), |e| e.to_json()));
+        out.push(']');
+        out
     }
 }
 
