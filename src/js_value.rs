@@ -45,7 +45,7 @@ fn from_js_at(value: &JsValue, depth: usize) -> Value {
                 .map(|pair| {
                     let pair: Array = pair.unchecked_into();
                     let key = pair.get(0).as_string().unwrap_or_default();
-                    (key, from_js_at(&pair.get(1), depth + 1))
+                    (key.into(), from_js_at(&pair.get(1), depth + 1))
                 })
                 .collect(),
         );
@@ -80,16 +80,16 @@ pub fn to_js(value: &Value) -> JsValue {
             let object = Object::new();
             for (key, v) in entries {
                 let v = to_js(v);
-                if key == "__proto__" {
+                if &**key == "__proto__" {
                     // An own property, as JSON.parse makes it, not a prototype.
                     let descriptor = Object::new();
                     let _ = Reflect::set(&descriptor, &"value".into(), &v);
                     for flag in ["writable", "enumerable", "configurable"] {
                         let _ = Reflect::set(&descriptor, &flag.into(), &JsValue::TRUE);
                     }
-                    Object::define_property(&object, &key.into(), &descriptor);
+                    Object::define_property(&object, &JsValue::from_str(key), &descriptor);
                 } else {
-                    let _ = Reflect::set(&object, &key.into(), &v);
+                    let _ = Reflect::set(&object, &JsValue::from_str(key), &v);
                 }
             }
             object.into()

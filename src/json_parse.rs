@@ -6,7 +6,9 @@
 //! writes a lone surrogate (half of a cut emoji) as `\ud83d`, which no Rust
 //! string can hold; it becomes U+FFFD instead of failing the whole text.
 
-use crate::value::{Object, Value};
+use std::borrow::Cow;
+
+use crate::value::{Key, Object, Value};
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 256;
@@ -44,7 +46,7 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn error(&self, message: &'static str) -> ParseError {
         ParseError {
             message,
@@ -76,7 +78,7 @@ impl Reader<'_> {
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
-            Some(b'"') => self.string().map(Value::String),
+            Some(b'"') => self.string().map(|s| Value::String(s.into_owned())),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.word("true", Value::Bool(true)),
             Some(b'f') => self.word("false", Value::Bool(false)),
@@ -109,7 +111,7 @@ impl Reader<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.error("expected a key"));
             }
-            let key = self.string()?;
+            let key: Key = self.string()?.as_ref().into();
             self.expect(b':', "expected ':'")?;
             // Duplicate keys are kept: lookups find the last, as JSON.parse
             // keeps the last.
@@ -148,17 +150,18 @@ impl Reader<'_> {
         }
     }
 
-    /// A string literal; `at` is on its opening quote.
-    fn string(&mut self) -> Result<String, ParseError> {
+    /// A string literal; `at` is on its opening quote. Borrowed from the
+    /// text when it has no escape.
+    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         self.at += 1;
         let start = self.at;
         // Most strings have no escape: find the closing quote and copy once.
         while let Some(&byte) = self.bytes.get(self.at) {
             match byte {
                 b'"' => {
-                    let out = self.text[start..self.at].to_string();
+                    let out = &self.text[start..self.at];
                     self.at += 1;
-                    return Ok(out);
+                    return Ok(Cow::Borrowed(out));
                 }
                 b'\\' => break,
                 0x00..=0x1f => return Err(self.error("control character in a string")),
@@ -179,7 +182,7 @@ impl Reader<'_> {
             match self.bytes.get(self.at) {
                 Some(b'"') => {
                     self.at += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     self.at += 1;

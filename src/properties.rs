@@ -25,16 +25,16 @@ pub fn stringify(value: &Value) -> String {
     }
 }
 
-/// `from_object` for a value that is not needed afterwards: its keys and
-/// strings are moved, not copied.
+/// `from_object` for a value that is not needed afterwards: its strings
+/// are moved, not copied.
 pub fn into_entries(value: Value) -> Vec<(String, String)> {
     match value {
         Value::Object(entries) => entries
             .into_iter()
             .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
             .map(|(k, v)| match v {
-                Value::String(s) => (k, s),
-                other => (k, stringify(&other)),
+                Value::String(s) => (k.to_string(), s),
+                other => (k.to_string(), stringify(&other)),
             })
             .collect(),
         _ => Vec::new(),

@@ -44,7 +44,7 @@ impl RuleTable {
         let entities = match mapping {
             Value::Object(entries) => entries
                 .iter()
-                .map(|(entity, actions)| (entity.clone(), actions_slot(actions)))
+                .map(|(entity, actions)| (entity.to_string(), actions_slot(actions)))
                 .collect(),
             _ => Vec::new(),
         };
@@ -107,7 +107,7 @@ fn actions_slot(value: &Value) -> Slot {
         Value::Object(actions) => Slot::Actions(
             actions
                 .iter()
-                .map(|(action, rules)| (action.clone(), rules_slot(rules)))
+                .map(|(action, rules)| (action.to_string(), rules_slot(rules)))
                 .collect(),
         ),
         v if v.is_truthy() => rules_slot(v),

@@ -244,7 +244,7 @@ pub fn compile_checked(value: &Value, field: &str) -> Result<Mapping, ConfigErro
 /// the known name it most resembles.
 pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(), ConfigError> {
     for (key, value) in entries {
-        if value.is_undefined() || known.contains(&key.as_str()) {
+        if value.is_undefined() || known.contains(&&**key) {
             continue;
         }
         let closest = known
@@ -278,7 +278,7 @@ fn default_properties(props: &Object) -> Result<Vec<(String, String)>, ConfigErr
         match value {
             Value::Undefined | Value::Null => {}
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                out.push((name.clone(), crate::properties::stringify(value)))
+                out.push((name.to_string(), crate::properties::stringify(value)))
             }
             other => return Err(ConfigError::new(
                 field,

@@ -4,9 +4,13 @@
 //! in insertion order, which neither `serde_json::Value` (without extra
 //! features) nor Rust maps give us, so events and mappings live in this type.
 
+/// Object keys: shared, so copying a key (the core rebuilds events from
+/// their projection's keys) costs no allocation.
+pub type Key = std::rc::Rc<str>;
+
 /// Object entries in insertion order. Events have few keys per level, so a
 /// vector beats a hash map on both memory and lookup time.
-pub type Object = Vec<(String, Value)>;
+pub type Object = Vec<(Key, Value)>;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
@@ -166,7 +170,11 @@ impl Value {
 
 pub fn lookup<'a>(object: &'a Object, key: &str) -> Option<&'a Value> {
     // The last duplicate wins, as with JSON.parse.
-    object.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    object
+        .iter()
+        .rev()
+        .find(|(k, _)| &**k == key)
+        .map(|(_, v)| v)
 }
 
 impl From<&str> for Value {

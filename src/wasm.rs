@@ -448,7 +448,7 @@ pub fn get_mapping_event(
 /// boundary crossing for a whole rule's values.
 #[wasm_bindgen]
 pub struct MappingSet {
-    names: Vec<String>,
+    names: Vec<crate::value::Key>,
     mappings: Vec<mapping::Mapping>,
     callbacks: Array,
 }

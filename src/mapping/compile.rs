@@ -131,7 +131,7 @@ fn compile_config(entries: &Object) -> Item {
 
 /// `Object.entries(value)` in JavaScript: an object's entries, a string's
 /// UTF-16 units and an array's items by index; nothing for anything else.
-fn object_entries(value: &Value) -> Vec<(String, Value)> {
+fn object_entries(value: &Value) -> Object {
     match value {
         Value::Object(entries) => entries.clone(),
         Value::String(s) => s
@@ -139,13 +139,13 @@ fn object_entries(value: &Value) -> Vec<(String, Value)> {
             .enumerate()
             .map(|(i, unit)| {
                 let unit = String::from_utf16_lossy(&[unit]);
-                (i.to_string(), Value::String(unit))
+                (i.to_string().into(), Value::String(unit))
             })
             .collect(),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, v)| (i.to_string(), v.clone()))
+            .map(|(i, v)| (i.to_string().into(), v.clone()))
             .collect(),
         _ => Vec::new(),
     }

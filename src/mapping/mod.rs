@@ -21,7 +21,7 @@ pub use projection::Projection;
 pub use resolve::{resolve, resolve_partial, resolve_with, NeedsWholeEvent};
 pub use validate::validate;
 
-use crate::value::{Object, Value};
+use crate::value::{Key, Object, Value};
 
 /// What `getMappingValue` receives as its mapping: a single value, or a
 /// top-level array whose entries are tried in turn until one is not
@@ -72,7 +72,7 @@ struct Callbacks {
 enum Shape {
     Plain,
     Loop(Scope, Mapping),
-    Map(Vec<(String, Mapping)>),
+    Map(Vec<(Key, Mapping)>),
     Set(Vec<Chain>),
 }
 

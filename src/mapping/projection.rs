@@ -3,11 +3,12 @@
 //! `loop` walks what the loop reads of each item; anything else whole.
 
 use super::{Chain, Item, Mapping, Path, Scope, Shape};
+use crate::value::Key;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
     all: bool,
-    fields: Vec<(String, Projection)>,
+    fields: Vec<(Key, Projection)>,
     /// For an array read only by loops: what to keep of each item.
     each: Option<Box<Projection>>,
 }
@@ -30,10 +31,10 @@ impl Projection {
     }
 
     fn field(&mut self, key: &str) -> &mut Projection {
-        let index = match self.fields.iter().position(|(k, _)| k == key) {
+        let index = match self.fields.iter().position(|(k, _)| &**k == key) {
             Some(index) => index,
             None => {
-                self.fields.push((key.to_string(), Projection::default()));
+                self.fields.push((key.into(), Projection::default()));
                 self.fields.len() - 1
             }
         };
@@ -87,7 +88,7 @@ impl Projection {
     }
 
     /// The projected keys in order, each with what is read below it.
-    pub fn fields(&self) -> &[(String, Projection)] {
+    pub fn fields(&self) -> &[(Key, Projection)] {
         &self.fields
     }
 

@@ -58,7 +58,7 @@ struct Run<'a> {
     whole: Cell<bool>,
 }
 
-static EMPTY: Object = Vec::new();
+const EMPTY: &Object = &Vec::new();
 
 impl<'a> Run<'a> {
     fn new(root: &'a Value, host: &'a dyn Host) -> Run<'a> {
@@ -84,7 +84,7 @@ impl<'a> Run<'a> {
         let own = match value.get("consent") {
             Some(Value::Object(c)) => Some(c),
             // A truthy non-object consent grants nothing.
-            Some(v) if v.is_truthy() => Some(&EMPTY),
+            Some(v) if v.is_truthy() => Some(EMPTY),
             _ => None,
         };
         let consent = own.or(consent);

@@ -49,7 +49,7 @@ fn validate_item(value: &Value, field: &str) -> Result<(), ConfigError> {
         Value::String(_) => Ok(()),
         Value::Object(entries) => {
             for (key, v) in entries {
-                if !CONFIG_KEYS.contains(&key.as_str()) {
+                if !CONFIG_KEYS.contains(&&**key) {
                     return Err(ConfigError::new(
                         format!("{field}.{key}"),
                         "is not a mapping value option",
