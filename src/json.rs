@@ -40,13 +40,13 @@ pub fn push_str(out: &mut String, s: &str) {
 }
 
 /// Appends a JSON object of string values, in order.
-pub fn push_string_map(out: &mut String, entries: &[(String, String)]) {
+pub fn push_string_map<K: AsRef<str>>(out: &mut String, entries: &[(K, String)]) {
     out.push('{');
     for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_key(out, key);
+        push_key(out, key.as_ref());
         push_str(out, value);
     }
     out.push('}');

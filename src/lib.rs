@@ -1,7 +1,7 @@
 //! walkerOS → HubSpot: the Rust core of `walkeros-destination-hubspot`.
 //!
 //! Pure modules (no JavaScript): [`value`], [`mapping`], [`settings`],
-//! [`rule`], [`names`], [`properties`], [`time`], [`plan`], [`dedup`],
+//! [`rule`], [`names`], [`properties`], [`js_number`], [`time`], [`plan`], [`dedup`],
 //! [`queue`], [`http`] and [`destination`]. The JavaScript-facing ones are
 //! [`fetch`] (HTTP through `fetch`) and [`wasm`] (the wasm-bindgen surface).
 
@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod destination;
 pub mod error;
 pub mod http;
+pub mod js_number;
 pub mod json;
 pub mod json_parse;
 pub mod limiter;

@@ -31,7 +31,7 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContactUpsert {
     pub email: String,
-    pub properties: Vec<(String, String)>,
+    pub properties: Vec<properties::Property>,
 }
 
 /// One custom behavioral event occurrence.
@@ -45,7 +45,7 @@ pub struct EventInput {
     /// occurrence with a given uuid.
     pub uuid: Option<String>,
     pub occurred_at: Option<String>,
-    pub properties: Vec<(String, String)>,
+    pub properties: Vec<properties::Property>,
 }
 
 impl EventInput {
@@ -238,7 +238,7 @@ fn identity(value: Value) -> Option<String> {
         // Most identities need no trimming: the resolved string is kept.
         Value::String(s) if s.len() == s.trim().len() => (!s.is_empty()).then_some(s),
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) if n.is_finite() => Some(properties::js_number(n)),
+        Value::Number(n) if n.is_finite() => Some(crate::js_number::to_string(n)),
         _ => None,
     }
 }

@@ -2,7 +2,11 @@
 
 use crate::error::Notice;
 use crate::names;
-use crate::value::Value;
+use crate::value::{Key, Value};
+
+/// A HubSpot property: its name (shared with the mapping that named it)
+/// and its value as a string.
+pub type Property = (Key, String);
 
 /// A property value as a string: strings as they are (never re-read as
 /// numbers, so "+49…" and "007" survive), numbers as JavaScript prints them,
@@ -10,7 +14,7 @@ use crate::value::Value;
 pub fn stringify(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Number(n) => js_number(*n),
+        Value::Number(n) => crate::js_number::to_string(*n),
         Value::Bool(b) => b.to_string(),
         Value::Array(items) => items
             .iter()
@@ -27,14 +31,14 @@ pub fn stringify(value: &Value) -> String {
 
 /// `from_object` for a value that is not needed afterwards: its strings
 /// are moved, not copied.
-pub fn into_entries(value: Value) -> Vec<(String, String)> {
+pub fn into_entries(value: Value) -> Vec<Property> {
     match value {
         Value::Object(entries) => entries
             .into_iter()
             .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
             .map(|(k, v)| match v {
-                Value::String(s) => (k.to_string(), s),
-                other => (k.to_string(), stringify(&other)),
+                Value::String(s) => (k, s),
+                other => (k, stringify(&other)),
             })
             .collect(),
         _ => Vec::new(),
@@ -43,7 +47,7 @@ pub fn into_entries(value: Value) -> Vec<(String, String)> {
 
 /// The entries of a resolved `properties` object as strings; null and
 /// undefined values are dropped.
-pub fn from_object(value: &Value) -> Vec<(String, String)> {
+pub fn from_object(value: &Value) -> Vec<Property> {
     match value {
         Value::Object(_) => into_entries(value.clone()),
         _ => Vec::new(),
@@ -52,7 +56,7 @@ pub fn from_object(value: &Value) -> Vec<(String, String)> {
 
 /// Adds `entries` to `props`, a later value replacing an earlier one in
 /// place, as `{ ...props, ...entries }` does in JavaScript.
-pub fn merge(props: &mut Vec<(String, String)>, entries: Vec<(String, String)>) {
+pub fn merge(props: &mut Vec<Property>, entries: Vec<Property>) {
     for (key, value) in entries {
         match props.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
@@ -68,19 +72,19 @@ pub const MAX_PROPERTIES: usize = 50;
 /// two that normalise alike kept) then `defaults` not already there, at most
 /// 50, in that order. Each change is a warning naming the event.
 pub fn within_limits(
-    mapped: Vec<(String, String)>,
-    defaults: &[(String, String)],
+    mapped: Vec<Property>,
+    defaults: &[Property],
     event: &str,
     notices: &mut Vec<Notice>,
-) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(mapped.len() + defaults.len());
+) -> Vec<Property> {
+    let mut out: Vec<Property> = Vec::with_capacity(mapped.len() + defaults.len());
     for (key, value) in mapped {
         // Most keys are valid names already: those are moved, not copied.
         let (name, renamed_from) = if names::is_valid_name(&key) {
             (key, None)
         } else {
             match names::property_name(&key) {
-                Some(name) => (name, Some(key)),
+                Some(name) => (name.into(), Some(key)),
                 None => {
                     notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
                     continue;
@@ -103,62 +107,8 @@ pub fn within_limits(
         }
     }
     if out.len() > MAX_PROPERTIES {
-        let dropped: Vec<String> = out.drain(MAX_PROPERTIES..).map(|(k, _)| k).collect();
+        let dropped: Vec<Key> = out.drain(MAX_PROPERTIES..).map(|(k, _)| k).collect();
         notices.push(Notice::warn(event, format!("{} properties dropped from event {event:?} (HubSpot takes at most {MAX_PROPERTIES}; mapped ones are kept first): {}", dropped.len(), dropped.join(", "))));
     }
     out
-}
-
-/// `String(n)` in JavaScript (Number::toString with radix 10).
-pub fn js_number(n: f64) -> String {
-    if n.is_nan() {
-        return "NaN".into();
-    }
-    if n == 0.0 {
-        return "0".into();
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    // Where JavaScript prints no exponent, Rust's `{}` prints the same
-    // shortest round-trip digits the same way (integers below 2^53 without
-    // the float machinery at all).
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        return (n as i64).to_string();
-    }
-    if (1e-6..1e21).contains(&n.abs()) {
-        return n.to_string();
-    }
-    let sign = if n < 0.0 { "-" } else { "" };
-    // Rust's `{:e}` gives the shortest digits that round-trip, as ECMAScript
-    // requires; only the layout differs.
-    let sci = format!("{:e}", n.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let point = exp.parse::<i32>().unwrap_or(0) + 1;
-    let body = if k <= point && point <= 21 {
-        format!("{digits}{}", "0".repeat((point - k) as usize))
-    } else if 0 < point && point <= 21 {
-        format!(
-            "{}.{}",
-            &digits[..point as usize],
-            &digits[point as usize..]
-        )
-    } else if -6 < point && point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else {
-        let e = point - 1;
-        let e = if e >= 0 {
-            format!("+{e}")
-        } else {
-            e.to_string()
-        };
-        if k == 1 {
-            format!("{digits}e{e}")
-        } else {
-            format!("{}.{}e{e}", &digits[..1], &digits[1..])
-        }
-    };
-    format!("{sign}{body}")
 }

@@ -25,7 +25,7 @@ pub struct Settings {
     pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
-    pub default_properties: Vec<(String, String)>,
+    pub default_properties: Vec<crate::properties::Property>,
     pub batch: bool,
     pub batch_size: usize,
     /// Milliseconds between timed flushes in batch mode; 0 for none.
@@ -264,7 +264,7 @@ pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(
     Ok(())
 }
 
-fn default_properties(props: &Object) -> Result<Vec<(String, String)>, ConfigError> {
+fn default_properties(props: &Object) -> Result<Vec<crate::properties::Property>, ConfigError> {
     let mut out = Vec::with_capacity(props.len());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
@@ -278,7 +278,7 @@ fn default_properties(props: &Object) -> Result<Vec<(String, String)>, ConfigErr
         match value {
             Value::Undefined | Value::Null => {}
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                out.push((name.to_string(), crate::properties::stringify(value)))
+                out.push((name.clone(), crate::properties::stringify(value)))
             }
             other => return Err(ConfigError::new(
                 field,

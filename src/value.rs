@@ -77,7 +77,7 @@ impl Value {
         match self {
             Value::Undefined | Value::Null | Value::Opaque => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) if n.is_finite() => out.push_str(&crate::properties::js_number(*n)),
+            Value::Number(n) if n.is_finite() => crate::js_number::push(out, *n),
             Value::Number(_) => out.push_str("null"),
             Value::String(s) => crate::json::push_str(out, s),
             Value::Array(items) => {

@@ -1,9 +1,10 @@
 //! What an event becomes: identity, names, properties, times.
 
+use walkeros_destination_hubspot::js_number;
 use walkeros_destination_hubspot::mapping::NoCallbacks;
 use walkeros_destination_hubspot::names::{event_name_part, is_valid_name, is_valid_prefix};
 use walkeros_destination_hubspot::plan::Plan;
-use walkeros_destination_hubspot::properties::{js_number, stringify};
+use walkeros_destination_hubspot::properties::stringify;
 use walkeros_destination_hubspot::rule::Rule;
 use walkeros_destination_hubspot::settings::Settings;
 use walkeros_destination_hubspot::time::iso8601;
@@ -106,10 +107,7 @@ fn rule_event_name_identify_properties_and_silent() {
     let p = plan(&s, &e, Some(&r), &Value::Undefined);
     let upsert = p.upsert.clone().unwrap();
     assert_eq!(upsert.email, "d@x.y");
-    assert_eq!(
-        upsert.properties,
-        [("firstname".to_string(), "Jo".to_string())]
-    );
+    assert_eq!(upsert.properties, [("firstname".into(), "Jo".to_string())]);
     let send = p.send.unwrap();
     assert_eq!(
         send.event_name, "pe42_purchase",
@@ -118,7 +116,7 @@ fn rule_event_name_identify_properties_and_silent() {
     let props: Vec<(&str, &str)> = send
         .properties
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (&**k, v.as_str()))
         .collect();
     assert_eq!(
         props,
@@ -179,8 +177,8 @@ fn mapped_data_adds_properties_below_the_properties_mapping() {
     assert_eq!(
         p.send.unwrap().properties,
         [
-            ("a".to_string(), "mapped".to_string()),
-            ("b".to_string(), "2".to_string())
+            ("a".into(), "mapped".to_string()),
+            ("b".into(), "2".to_string())
         ]
     );
 }
@@ -249,8 +247,32 @@ fn property_values_stay_what_they_are() {
         (0.0000015, "0.0000015"),
         (5e-7, "5e-7"),
         (73.76, "73.76"),
+        (5.22, "5.22"),
+        (0.05, "0.05"),
+        (-0.05, "-0.05"),
+        (1.5e-6, "0.0000015"),
+        (123456.789, "123456.789"),
+        (0.1, "0.1"),
+        (1.0 / 3.0, "0.3333333333333333"),
+        (2.0 / 3.0, "0.6666666666666666"),
+        (std::f64::consts::PI, "3.141592653589793"),
+        (0.09999999999999999, "0.09999999999999999"),
+        (899999999999999.9, "899999999999999.9"),
+        (4503599627370495.5, "4503599627370495.5"),
+        (f64::NAN, "NaN"),
+        (f64::NEG_INFINITY, "-Infinity"),
+        (f64::MAX, "1.7976931348623157e+308"),
+        (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+        (5e-324, "5e-324"),
+        // Two shortest candidates equally close: the even one, as V8 does.
+        (87412109143560.0 + 0.125, "87412109143560.12"),
+        (1e15 + 0.25, "1000000000000000.2"),
+        (1e15 + 0.75, "1000000000000000.8"),
+        (1125899906842624.0 + 0.25, "1125899906842624.2"),
+        (1.2345678901234567e-6, "0.0000012345678901234567"),
+        (3e-7, "3e-7"),
     ] {
-        assert_eq!(js_number(n), s, "{n}");
+        assert_eq!(js_number::to_string(n), s, "{n}");
     }
 }
 
@@ -382,8 +404,8 @@ fn property_names_are_normalised_and_collisions_reported() {
     assert_eq!(
         props,
         [
-            ("order_id".to_string(), "1".to_string()),
-            ("p_1st".to_string(), "1".to_string())
+            ("order_id".into(), "1".to_string()),
+            ("p_1st".into(), "1".to_string())
         ]
     );
     let messages: Vec<&str> = p.notices.iter().map(|n| n.message.as_str()).collect();
@@ -428,7 +450,7 @@ fn at_most_50_properties_mapped_first() {
     let props = p.send.unwrap().properties;
     assert_eq!(props.len(), 50);
     assert!(props[..45].iter().all(|(k, _)| k.starts_with('m')));
-    assert_eq!(props[49].0, "d4");
+    assert_eq!(&*props[49].0, "d4");
     assert!(p
         .notices
         .iter()

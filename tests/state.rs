@@ -8,7 +8,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 fn upsert(email: &str, name: &str) -> ContactUpsert {
     ContactUpsert {
         email: email.to_string(),
-        properties: vec![("firstname".to_string(), name.to_string())],
+        properties: vec![("firstname".into(), name.to_string())],
     }
 }
 

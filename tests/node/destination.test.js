@@ -337,3 +337,40 @@ test('the package exports the destination every way', async () => {
   assert.equal(esm.default, destinationHubspot);
   assert.equal(esm.destinationHubspot, destinationHubspot);
 });
+
+test('numbers reach HubSpot as String(n) writes them', async () => {
+  // Seeded: prices and rates (few decimals, the fast path), results of
+  // arithmetic, random bit patterns (any magnitude) and integers.
+  let seed = 20261124;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const view = new DataView(new ArrayBuffer(8));
+  const kinds = [
+    () => Math.round(random() * 10 ** (1 + Math.floor(random() * 14))) / 10 ** Math.floor(random() * 9),
+    () => (random() * 1000) * (random() * 1000) / (1 + Math.floor(random() * 100)),
+    () => {
+      view.setUint32(0, Math.floor(random() * 2 ** 32));
+      view.setUint32(4, Math.floor(random() * 2 ** 32));
+      const n = view.getFloat64(0);
+      return Number.isFinite(n) ? n : 0.5;
+    },
+    () => Math.floor(random() * 2 ** 53) * (random() < 0.5 ? -1 : 1),
+    () => -Math.round(random() * 1e8) / 1e4,
+  ];
+  const numbers = Array.from({ length: 2000 }, (_, i) => kinds[i % kinds.length]());
+  const t = await setup({
+    settings: { batch: true, batchSize: 500 },
+    config: { mapping: { n: { sample: { settings: { properties: { map: { a: 'data.a', b: 'data.b', c: 'data.c', d: 'data.d' } } } } } } },
+  });
+  for (let i = 0; i < numbers.length; i += 4) {
+    const [a, b, c, d] = numbers.slice(i, i + 4);
+    await t.elb({ name: 'n sample', user, data: { a, b, c, d } });
+  }
+  await t.shutdown();
+  const sent = t.sandbox.events.flatMap((e) => ['a', 'b', 'c', 'd'].map((k) => e.properties[k]));
+  assert.equal(sent.length, numbers.length);
+  const wrong = numbers.map((n, i) => [String(n), sent[i]]).filter(([want, got]) => want !== got);
+  assert.deepEqual(wrong.slice(0, 5), []);
+});
