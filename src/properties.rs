@@ -57,6 +57,11 @@ pub fn from_object(value: &Value) -> Vec<Property> {
 /// Adds `entries` to `props`, a later value replacing an earlier one in
 /// place, as `{ ...props, ...entries }` does in JavaScript.
 pub fn merge(props: &mut Vec<Property>, entries: Vec<Property>) {
+    if props.is_empty() {
+        // The usual case (no mapped `data`): nothing to replace.
+        *props = entries;
+        return;
+    }
     for (key, value) in entries {
         match props.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,

@@ -305,7 +305,24 @@ fn json_strings_escaped_as_serde_json_does() {
         "\u{0}\u{1f}\u{8}\u{c}\u{7f}",
         "ümlaut € 🙂",
         "\u{2028}",
-    ] {
+        "spaces and ! and # and ~ and \u{7f} over more than eight bytes: ééé €€ 🙂🙂",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(
+        // Each character that needs an escape at each place of a string
+        // longer than the eight bytes scanned at a time.
+        ["\"", "\\", "\n", "\u{1f}", "\u{0}", "\u{10}"]
+            .iter()
+            .flat_map(|special| {
+                (0..20).map(move |at| {
+                    let mut s = "ab cd~é€fghijklmn".to_string();
+                    s.insert_str(s.char_indices().nth(at % 15).unwrap().0, special);
+                    s
+                })
+            }),
+    ) {
+        let s = s.as_str();
         let mut out = String::from("x");
         push_str(&mut out, s);
         assert_eq!(

@@ -87,7 +87,17 @@ impl<'a> Run<'a> {
             Some(v) if v.is_truthy() => Some(EMPTY),
             _ => None,
         };
-        let consent = own.or(consent);
+        self.resolve_with_consent(value, mapping, own.or(consent))
+    }
+
+    /// `resolve` once `value`'s own consent is looked up: a map's fields
+    /// resolve against the same value, so they skip the lookup.
+    fn resolve_with_consent(
+        &self,
+        value: &Value,
+        mapping: &Mapping,
+        consent: Option<&Object>,
+    ) -> Value {
         for chain in &mapping.alternatives {
             if let Ok(result) = self.process(value, chain, consent) {
                 if !result.is_undefined() {
@@ -191,7 +201,7 @@ impl<'a> Run<'a> {
             Shape::Map(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(name, m)| (name.clone(), self.resolve(value, m, consent)))
+                    .map(|(name, m)| (name.clone(), self.resolve_with_consent(value, m, consent)))
                     .filter(|(_, v)| !v.is_undefined())
                     .collect(),
             ),
