@@ -186,10 +186,12 @@ function member(value, key) {
 
 /**
  * The writer of an event's entry for the core (see src/slots.rs) under the
- * core's `slots` order (undefined: the whole event): `write(event, data)`
- * returns the JSON text of `[shape, data?, ...values]`, the values being
- * what `project` keeps of the event, leaf by leaf in the order's order. One
- * JSON.stringify of a flat array per event, and no key is written.
+ * core's `slots` order (undefined: the whole event): `write(event, data,
+ * numbers)` returns the JSON text of `[shape, data?, ...values]`, the values
+ * being what `project` keeps of the event, leaf by leaf in the order's
+ * order, and appends its finite numbers to `numbers` instead (the core takes
+ * them as float64). One JSON.stringify of a flat array per event, and no key
+ * is written.
  */
 function slotWriter(order) {
   const root = order === undefined ? 1 : order;
@@ -205,23 +207,29 @@ function slotWriter(order) {
   const compiled = compile(root);
   const hasOwn = Object.prototype.hasOwnProperty;
   // Appends what is kept of `value` (present, as the member `key`) to
-  // `values`; returns its shape.
-  function put(value, node, key, values) {
+  // `values` (finite numbers to `numbers`); returns its shape.
+  function put(value, node, key, values, numbers) {
     switch (typeof value) {
-      case 'string':
       case 'number':
+        if (Number.isFinite(value)) {
+          numbers.push(value);
+          return 'n';
+        }
+        values.push(value);
+        return 'v';
+      case 'string':
       case 'boolean':
         values.push(value);
         return 'v';
       case 'object':
         if (node === null || value === null) break;
-        if (Array.isArray(value)) return put(project(value, node.form), null, key, values);
+        if (Array.isArray(value)) return put(project(value, node.form), null, key, values, numbers);
         {
           const { names, below } = node;
           let shape = 'o';
           for (let i = 0; i < names.length; i++) {
             const name = names[i];
-            shape += hasOwn.call(value, name) ? put(value[name], below[i], name, values) : 'a';
+            shape += hasOwn.call(value, name) ? put(value[name], below[i], name, values, numbers) : 'a';
           }
           return shape;
         }
@@ -232,7 +240,7 @@ function slotWriter(order) {
     values.push(kept);
     return 'v';
   }
-  return (event, data) => {
+  return (event, data, numbers) => {
     const values = [''];
     let shape = '-';
     const mapped = member(data, '');
@@ -240,10 +248,13 @@ function slotWriter(order) {
       shape = 'd';
       values.push(mapped);
     }
-    values[0] = shape + put(event, compiled, '', values);
+    const start = numbers.length;
     try {
+      values[0] = shape + put(event, compiled, '', values, numbers);
       return JSON.stringify(values);
     } catch (error) {
+      // The entry is not handed over: neither are its numbers.
+      numbers.length = start;
       if (mapped !== undefined) toJson(mapped, 'mapped data');
       throw fail('event', error);
     }

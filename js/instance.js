@@ -54,10 +54,13 @@ class Instance {
     this.collector = undefined;
     // Batch mode: events serialised at push and handed to the core together,
     // a batch at a time (one boundary crossing instead of one per event):
-    // each one's entry, rule handle and event object.
+    // each one's entry, rule handle and event object, and the numbers of
+    // all of them with where each one's numbers start.
     this.held = [];
     this.heldRules = [];
     this.heldRoots = [];
+    this.heldNumbers = [];
+    this.heldStarts = [];
     this.holdLimit = this.batch ? this.core.batchSize() : 0;
     // Batch mode: flush loops running in the background, and the number of
     // events not accepted yet from which a push waits for them.
@@ -109,15 +112,18 @@ class Instance {
     this.logger = logger;
     this.collector = collector;
     const ruleId = this.ruleId(rule);
-    // Serialised now, so later changes to the event's objects do not matter.
-    const entry = this.writerFor(ruleId)(event, data);
     const handle = ruleId === undefined ? -1 : ruleId;
     if (this.batch) {
+      // Serialised now, so later changes to the event's objects do not
+      // matter.
+      const start = this.heldNumbers.length;
+      const entry = this.writerFor(ruleId)(event, data, this.heldNumbers);
       // Held until a batch is full or the next flush, when the core plans
       // them all at once and the batch goes out in the background. A push
       // waits only once HubSpot falls behind (high water), which slows a
       // faster producer down instead of letting maxQueue drop events.
       this.held.push(entry);
+      this.heldStarts.push(start);
       this.heldRules.push(handle);
       this.heldRoots.push(event);
       if (this.held.length >= this.holdLimit && this.handOver()) this.send();
@@ -127,7 +133,9 @@ class Instance {
     // Single mode plans at once and delivers in the background, several
     // events side by side, so a push never waits on HubSpot (stop() waits
     // for all of it).
-    this.queueEntries([entry], Int32Array.of(handle), [event]);
+    const numbers = [];
+    const entry = this.writerFor(ruleId)(event, data, numbers);
+    this.queueEntries([entry], numbers, Int32Array.of(handle), [event]);
     this.drain();
     return undefined;
   }
@@ -136,12 +144,14 @@ class Instance {
    * due. */
   handOver() {
     if (this.held.length === 0) return false;
-    const { held, heldRules, heldRoots } = this;
+    const { held, heldRules, heldRoots, heldNumbers, heldStarts } = this;
     this.held = [];
     this.heldRules = [];
     this.heldRoots = [];
+    this.heldNumbers = [];
+    this.heldStarts = [];
     try {
-      return this.queueEntries(held, Int32Array.from(heldRules), heldRoots);
+      return this.queueEntries(held, heldNumbers, Int32Array.from(heldRules), heldRoots);
     } catch {
       // The core could not read the whole text (an event nested deeper than
       // it reads, say): nothing was planned, so one at a time, and only the
@@ -149,7 +159,8 @@ class Instance {
       let due = false;
       for (let i = 0; i < held.length; i++) {
         try {
-          due = this.queueEntries([held[i]], Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
+          const numbers = heldNumbers.slice(heldStarts[i], i + 1 < held.length ? heldStarts[i + 1] : heldNumbers.length);
+          due = this.queueEntries([held[i]], numbers, Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
         } catch (error) {
           const event = heldRoots[i] && typeof heldRoots[i].name === 'string' ? heldRoots[i].name : '';
           const reason = String(error.message).replace(/^HubSpot destination: /, '');
@@ -162,8 +173,8 @@ class Instance {
 
   /** Plans and queues entries (one call for all of them); true when a
    * flush is due. */
-  queueEntries(entries, rules, roots) {
-    return this.core.queueEvents(Buffer.from(`[${entries.join(',')}]`), rules, this.logger, roots, this.collector);
+  queueEntries(entries, numbers, rules, roots) {
+    return this.core.queueEvents(Buffer.from(`[${entries.join(',')}]`), Float64Array.from(numbers), rules, this.logger, roots, this.collector);
   }
 
   /** Events not accepted by HubSpot yet, held ones included. */

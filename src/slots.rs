@@ -6,8 +6,11 @@
 //!
 //! An entry is `[shape, ...values]`. The shape has one character per step:
 //! first the collector's mapped data (`d`: it is the first value; `-`: there
-//! is none), then the event: `a` absent, `v` a value (the next one), `o` an
-//! object whose projected fields follow in order, each the same way.
+//! is none), then the event: `a` absent, `v` a value (the next one), `n` a
+//! finite number (the next of the numbers handed over beside the entries, as
+//! float64: writing and reading their digits cost more than the rest of an
+//! entry), `o` an object whose projected fields follow in order, each the
+//! same way.
 
 use crate::mapping::Projection;
 use crate::value::Value;
@@ -17,6 +20,7 @@ use crate::value::Value;
 pub fn read_entry(
     entry: Value,
     projection: Option<&Projection>,
+    numbers: &mut dyn Iterator<Item = f64>,
 ) -> Result<(Value, Value), &'static str> {
     let Value::Array(items) = entry else {
         return Err("an entry must be an array");
@@ -29,6 +33,7 @@ pub fn read_entry(
         shape: shape.as_bytes(),
         at: 0,
         values: items,
+        numbers,
     };
     let data = match reader.step()? {
         b'd' => reader.value()?,
@@ -46,6 +51,7 @@ struct Reader<'a> {
     shape: &'a [u8],
     at: usize,
     values: std::vec::IntoIter<Value>,
+    numbers: &'a mut dyn Iterator<Item = f64>,
 }
 
 impl Reader<'_> {
@@ -68,6 +74,13 @@ impl Reader<'_> {
         match self.step()? {
             b'a' => Ok(Value::Undefined),
             b'v' => self.value(),
+            // + 0.0 turns -0 into 0, as JSON would have.
+            b'n' => Ok(Value::Number(
+                self.numbers
+                    .next()
+                    .ok_or("an entry has fewer numbers than its shape")?
+                    + 0.0,
+            )),
             b'o' => {
                 let projection = projection
                     .filter(|p| !p.is_all())

@@ -96,13 +96,15 @@ impl HubspotCore {
 
     /// Plans and queues events in one call (in batch mode, the ones the
     /// shell held): `entries` is UTF-8 JSON of an array of entries as
-    /// `slots` reads them, made from `slots(rule)`, `rules` their rule
-    /// handles (-1 for none), `roots` the event objects themselves. True
+    /// `slots` reads them, made from `slots(rule)`, `numbers` the numbers
+    /// their `n` steps take, in order, `rules` their rule handles (-1 for
+    /// none), `roots` the event objects themselves. True
     /// when a flush is due.
     #[wasm_bindgen(js_name = queueEvents)]
     pub fn queue_events(
         &self,
         entries: &[u8],
+        numbers: &[f64],
         rules: Vec<i32>,
         logger: JsValue,
         roots: Array,
@@ -115,6 +117,7 @@ impl HubspotCore {
         let Value::Array(items) = parse(entries, "event")? else {
             return Err(JsError::new("HubSpot destination: events must be an array").into());
         };
+        let mut numbers = numbers.iter().copied();
         let entries = {
             let core = self.core.borrow();
             items
@@ -122,12 +125,19 @@ impl HubspotCore {
                 .zip(rules)
                 .map(|(item, rule)| {
                     let rule = usize::try_from(rule).ok();
-                    let (event, data) = slots::read_entry(item, core.projection_of(rule))
-                        .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
+                    let (event, data) =
+                        slots::read_entry(item, core.projection_of(rule), &mut numbers)
+                            .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
                     Ok((event, rule, data))
                 })
                 .collect::<Result<Vec<destination::Entry>, JsError>>()?
         };
+        if numbers.next().is_some() {
+            return Err(JsError::new(
+                "HubSpot destination: more numbers than the entries' shapes take",
+            )
+            .into());
+        }
         let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
         let whole = |i: usize| whole_event(&roots.get(i as u32));
         let (report, due) = destination::queue_all(&self.core, entries, host, whole);

@@ -42,7 +42,7 @@ fn an_entry_becomes_the_cut_down_event_and_its_data() {
     let projection = core.projection_of(Some(0));
     // name, id absent, timestamp, consent; user absent; data: total, id absent.
     let entry = json(r#"["dovavvaova",{"x":1},"order complete",1700000000000,{},12.5]"#);
-    let (event, data) = read_entry(entry, projection).unwrap();
+    let (event, data) = read_entry(entry, projection, &mut std::iter::empty()).unwrap();
     assert_eq!(data, json(r#"{"x":1}"#));
     assert_eq!(
         event,
@@ -52,7 +52,7 @@ fn an_entry_becomes_the_cut_down_event_and_its_data() {
     );
     // A part that is not an object comes whole.
     let entry = json(r#"["-ovaaavv","page view","no user",[1,2]]"#);
-    let (event, data) = read_entry(entry, projection).unwrap();
+    let (event, data) = read_entry(entry, projection, &mut std::iter::empty()).unwrap();
     assert!(data.is_undefined());
     assert_eq!(
         event,
@@ -60,7 +60,7 @@ fn an_entry_becomes_the_cut_down_event_and_its_data() {
     );
     // Without a projection the entry holds the whole event.
     let entry = json(r#"["-v",{"name":"page view","deep":{"a":[1]}}]"#);
-    let (event, _) = read_entry(entry, None).unwrap();
+    let (event, _) = read_entry(entry, None, &mut std::iter::empty()).unwrap();
     assert_eq!(event, json(r#"{"name":"page view","deep":{"a":[1]}}"#));
 }
 
@@ -78,10 +78,41 @@ fn an_entry_that_does_not_fit_its_projection_is_refused() {
         (r#"["-vv",1,2]"#, "an entry's shape and values do not match"),
         (r#"["-oq"]"#, "an entry's shape has an unknown step"),
     ] {
-        assert_eq!(read_entry(json(entry), projection), Err(message), "{entry}");
+        assert_eq!(
+            read_entry(json(entry), projection, &mut std::iter::empty()),
+            Err(message),
+            "{entry}"
+        );
     }
     assert_eq!(
-        read_entry(json(r#"["-o"]"#), None),
+        read_entry(json(r#"["-o"]"#), None, &mut std::iter::empty()),
         Err("an entry's shape has an object where its projection has none")
+    );
+}
+
+#[wasm_bindgen_test]
+fn numbers_come_beside_the_entry_in_order() {
+    let core = core();
+    let projection = core.projection_of(Some(0));
+    let mut numbers = [1700000000000.0, -0.0, 5.22, 99.0].into_iter();
+    // timestamp and data.total are numbers; data.id too in the second.
+    let (event, _) =
+        read_entry(json(r#"["-ovanvaona","a b",{}]"#), projection, &mut numbers).unwrap();
+    assert_eq!(
+        event,
+        json(r#"{"name":"a b","timestamp":1700000000000,"consent":{},"data":{"total":0}}"#)
+    );
+    assert!(
+        matches!(event.get("data").and_then(|d| d.get("total")), Some(Value::Number(n)) if n.is_sign_positive()),
+        "-0 becomes 0, as it would in JSON"
+    );
+    let (event, _) = read_entry(json(r#"["-ovaaaaonn","c d"]"#), projection, &mut numbers).unwrap();
+    assert_eq!(
+        event,
+        json(r#"{"name":"c d","data":{"total":5.22,"id":99}}"#)
+    );
+    assert_eq!(
+        read_entry(json(r#"["-ovaaaaonn","e f"]"#), projection, &mut numbers),
+        Err("an entry has fewer numbers than its shape")
     );
 }
