@@ -9,6 +9,7 @@ use std::future::Future;
 
 use crate::backoff::Backoff;
 use crate::dedup::Dedup;
+use crate::direct::Direct;
 use crate::error::{ConfigError, Notice};
 use crate::http::{self, Outcome, Request};
 use crate::limiter::{Limiter, RateHeaders};
@@ -46,6 +47,8 @@ pub struct Core {
     /// What planning reads of an event without a rule, and under each rule
     /// (`projection`), worked out once.
     projections: Vec<Option<Projection>>,
+    /// Beside each projection: how to read events straight from it.
+    directs: Vec<Option<Direct>>,
     dedup: Dedup,
     /// Events waiting for delivery: the batch queue, and in single mode
     /// the events whose first try failed.
@@ -98,6 +101,7 @@ impl Core {
             settings,
             rules: Vec::new(),
             projections: Vec::new(),
+            directs: Vec::new(),
             queue: Queue::default(),
             upserts: Vec::new(),
             crm_paused_until: 0.0,
@@ -108,7 +112,7 @@ impl Core {
             overflowing: false,
             auth_reported: false,
         };
-        core.projections.push(core.projection(None));
+        core.compile_reading(None);
         core
     }
 
@@ -118,7 +122,7 @@ impl Core {
         let rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
         self.rules.push(rule);
         let id = self.rules.len() - 1;
-        self.projections.push(self.projection(Some(id)));
+        self.compile_reading(Some(id));
         Ok(id)
     }
 
@@ -126,6 +130,34 @@ impl Core {
     pub fn projection_of(&self, rule: Option<usize>) -> Option<&Projection> {
         let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
         self.projections.get(index)?.as_ref()
+    }
+
+    /// How events under `rule` are read straight from their entries'
+    /// values, where its mappings allow (see `direct`).
+    pub fn direct_of(&self, rule: Option<usize>) -> Option<&Direct> {
+        let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
+        self.directs.get(index)?.as_ref()
+    }
+
+    /// Plans an event read by `direct_of(rule)`.
+    pub fn plan_leaves(&self, leaves: &[Value], rule: Option<usize>) -> Plan {
+        let direct = self.direct_of(rule);
+        let rule = rule.and_then(|id| self.rules.get(id));
+        match direct {
+            Some(direct) => direct.plan(&self.settings, leaves, rule, &Value::Undefined),
+            None => Plan::default(),
+        }
+    }
+
+    /// Works out, once per rule, what planning reads of its events and
+    /// whether it can read them straight from their values.
+    fn compile_reading(&mut self, rule: Option<usize>) {
+        let projection = self.projection(rule);
+        let direct = projection.as_ref().and_then(|p| {
+            Direct::compile(&self.settings, rule.and_then(|id| self.rules.get(id)), p)
+        });
+        self.projections.push(projection);
+        self.directs.push(direct);
     }
 
     pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value, host: &dyn Host) -> Plan {
@@ -299,6 +331,11 @@ pub fn queue_event(
             plan = core.borrow().plan(&whole, rule, data, host);
         }
     }
+    queue_plan(core, plan)
+}
+
+/// Counts and queues what a plan sends.
+fn queue_plan(core: &RefCell<Core>, plan: Plan) -> (Report, bool) {
     let mut core = core.borrow_mut();
     core.count(&plan);
     let mut report = Report {
@@ -321,7 +358,15 @@ pub fn queue_event(
 /// One event as the shell hands it over: the event (perhaps only what
 /// `Core::projection` names), its rule handle, and the collector's mapped
 /// data (undefined when there is none).
-pub type Entry = (Value, Option<usize>, Value);
+pub type Entry = (Event, Option<usize>, Value);
+
+/// An event as the shell hands it over.
+pub enum Event {
+    /// The event (perhaps only what `Core::projection` names).
+    Tree(Value),
+    /// Its values by node number, for a rule `Core::direct_of` reads so.
+    Leaves(Vec<Value>),
+}
 
 /// `queue_event` for the events the shell hands over in one call (one in
 /// single mode, a batch's worth in batch mode): `host(i)` calls entry `i`'s
@@ -336,9 +381,15 @@ pub fn queue_all<H: Host>(
     let mut report = Report::default();
     let mut due = false;
     for (index, (event, rule, data)) in entries.into_iter().enumerate() {
-        let (one, one_due) = queue_event(core, &event, rule, &data, &host(index), &|| {
-            whole_event(index)
-        });
+        let (one, one_due) = match event {
+            Event::Tree(event) => queue_event(core, &event, rule, &data, &host(index), &|| {
+                whole_event(index)
+            }),
+            Event::Leaves(leaves) => {
+                let plan = core.borrow().plan_leaves(&leaves, rule);
+                queue_plan(core, plan)
+            }
+        };
         report.notices.extend(one.notices);
         report.dropped.extend(one.dropped);
         due |= one_due;

@@ -8,6 +8,7 @@
 pub mod backoff;
 pub mod dedup;
 pub mod destination;
+pub mod direct;
 pub mod error;
 pub mod http;
 pub mod js_number;

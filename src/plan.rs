@@ -81,6 +81,24 @@ impl EventInput {
     }
 }
 
+/// Which mapping planning resolves (an event read from its entry's values
+/// resolves each from its own place).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Which {
+    Email,
+    ObjectId,
+    Utk,
+    Identify,
+    Properties,
+}
+
+/// What planning reads of the event itself.
+pub struct Fields<'a> {
+    pub name: Option<&'a Value>,
+    pub id: Option<&'a Value>,
+    pub timestamp: Option<&'a Value>,
+}
+
 /// Plans one event. `rule` is the matched mapping rule, `data` the collector's
 /// mapped `data` for it (undefined when there is none).
 pub fn plan(
@@ -91,25 +109,32 @@ pub fn plan(
     host: &dyn Host,
 ) -> Plan {
     let whole = Cell::new(false);
-    let resolve = |mapping: &Mapping| {
+    let resolve = |_: Which, mapping: &Mapping| {
         resolve_partial(event, mapping, None, host).unwrap_or_else(|_| {
             whole.set(true);
             Value::Undefined
         })
     };
-    let mut plan = plan_with(settings, event, rule, data, &resolve);
+    let fields = Fields {
+        name: event.get("name"),
+        id: event.get("id"),
+        timestamp: event.get("timestamp"),
+    };
+    let mut plan = plan_with(settings, &fields, rule, data, &resolve);
     plan.needs_whole_event = whole.get();
     plan
 }
 
-fn plan_with(
+/// `plan` for an event given as its `fields` and a `resolve` that gives the
+/// value of each mapping planning asks for.
+pub fn plan_with(
     settings: &Settings,
-    event: &Value,
+    fields: &Fields,
     rule: Option<&Rule>,
     data: &Value,
-    resolve: &dyn Fn(&Mapping) -> Value,
+    resolve: &dyn Fn(Which, &Mapping) -> Value,
 ) -> Plan {
-    let name = match event.get("name") {
+    let name = match fields.name {
         Some(Value::String(name)) => name.clone(),
         _ => String::new(),
     };
@@ -133,18 +158,23 @@ fn plan_with(
     }
 
     if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
-        plan.upsert = contact_upsert(&resolve(identify), &name, &mut plan.notices);
+        plan.upsert = contact_upsert(
+            &resolve(Which::Identify, identify),
+            &name,
+            &mut plan.notices,
+        );
     }
     if rule.silent {
         plan.skipped = Some("silent");
         return plan;
     }
 
-    let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(m)));
+    let identity_of =
+        |which, m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(which, m)));
     let (email, object_id, utk) = (
-        identity_of(&settings.email),
-        identity_of(&settings.object_id),
-        identity_of(&settings.utk),
+        identity_of(Which::Email, &settings.email),
+        identity_of(Which::ObjectId, &settings.object_id),
+        identity_of(Which::Utk, &settings.utk),
     );
     if email.is_none() && object_id.is_none() && utk.is_none() {
         plan.notices.push(Notice::warn(
@@ -186,7 +216,7 @@ fn plan_with(
     // the rule's `properties`.
     let mut mapped = properties::from_object(data);
     if let Some(mapping) = &rule.properties {
-        match resolve(mapping) {
+        match resolve(Which::Properties, mapping) {
             resolved @ Value::Object(_) => {
                 properties::merge(&mut mapped, properties::into_entries(resolved))
             }
@@ -204,7 +234,7 @@ fn plan_with(
         &mut plan.notices,
     );
 
-    let timestamp = event.get("timestamp").filter(|t| !t.is_undefined());
+    let timestamp = fields.timestamp.filter(|t| !t.is_undefined());
     let occurred_at = timestamp.and_then(|t| match t {
         Value::Number(ms) => time::iso8601(*ms),
         _ => None,
@@ -215,7 +245,7 @@ fn plan_with(
             format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(timestamp)),
         ));
     }
-    let uuid = match event.get("id") {
+    let uuid = match fields.id {
         Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, &name)),
         _ => None,
     };

@@ -8,7 +8,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::destination::{self, Core, Report};
+use crate::destination::{self, Core, Event, Report};
 use crate::error::Notice;
 use crate::fetch::FetchTransport;
 use crate::js_host::JsHost;
@@ -125,10 +125,21 @@ impl HubspotCore {
                 .zip(rules)
                 .map(|(item, rule)| {
                     let rule = usize::try_from(rule).ok();
-                    let (event, data) =
-                        slots::read_entry(item, core.projection_of(rule), &mut numbers)
-                            .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
-                    Ok((event, rule, data))
+                    let projection = core.projection_of(rule);
+                    let item = match (core.direct_of(rule), projection) {
+                        (Some(direct), Some(projection)) => {
+                            match direct.leaves(item, projection, &mut numbers) {
+                                Ok(leaves) => {
+                                    return Ok((Event::Leaves(leaves), rule, Value::Undefined))
+                                }
+                                Err(item) => item,
+                            }
+                        }
+                        _ => item,
+                    };
+                    let (event, data) = slots::read_entry(item, projection, &mut numbers)
+                        .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
+                    Ok((Event::Tree(event), rule, data))
                 })
                 .collect::<Result<Vec<destination::Entry>, JsError>>()?
         };
@@ -179,7 +190,11 @@ impl HubspotCore {
                 .enumerate()
                 .map(|(i, event)| {
                     let rule = rules.get(i).and_then(|r| usize::try_from(*r).ok());
-                    (event, rule, data.get(i).cloned().unwrap_or_default())
+                    (
+                        Event::Tree(event),
+                        rule,
+                        data.get(i).cloned().unwrap_or_default(),
+                    )
                 })
                 .collect();
             let host = |i: usize| JsHost {

@@ -225,15 +225,14 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
         .answer(200, UPSERTED)
         .answer(400, r#"{"message":"bad"}"#)
         .answer(400, r#"{"message":"bad","correlationId":"c-9"}"#);
-    let entries = vec![
-        (event("a@x.y", "A"), None, Value::Undefined),
-        (event("A@x.y", "Ann"), None, Value::Undefined),
-        (
-            Value::parse(r#"{"name":"page view","user":{}}"#).unwrap(),
-            None,
-            Value::Undefined,
-        ),
-    ];
+    let entries = [
+        event("a@x.y", "A"),
+        event("A@x.y", "Ann"),
+        Value::parse(r#"{"name":"page view","user":{}}"#).unwrap(),
+    ]
+    .into_iter()
+    .map(|e| (destination::Event::Tree(e), None, Value::Undefined))
+    .collect();
     let r = destination::push_batch(&core, &t, entries, |_| NoCallbacks).await;
     // The batch of two fails with 400; its halves go alone: the first is
     // the bad one, the second is accepted.

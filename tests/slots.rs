@@ -116,3 +116,57 @@ fn numbers_come_beside_the_entry_in_order() {
         Err("an entry has fewer numbers than its shape")
     );
 }
+
+#[wasm_bindgen_test]
+fn plain_paths_are_read_from_their_place_in_the_entry() {
+    use walkeros_destination_hubspot::mapping::Path;
+    let core = core();
+    let projection = core.projection_of(Some(0)).unwrap();
+    // name 0, id 1, timestamp 2, consent 3, user 4 (email 5), data 6
+    // (total 7, id 8).
+    assert_eq!(projection.node_count(), 9);
+    assert_eq!(projection.leaf_number(&Path::new("user.email")), Some(5));
+    assert_eq!(projection.leaf_number(&Path::new("data.id")), Some(8));
+    assert_eq!(
+        projection.leaf_number(&Path::new("data")),
+        None,
+        "not whole"
+    );
+    assert_eq!(projection.leaf_number(&Path::new("consent.x")), None);
+    let direct = core.direct_of(Some(0)).expect("plain paths only");
+    let leaves = direct
+        .leaves(
+            json(r#"["-ovvnvovonv","a b","i",{},"u@x.y","d-1"]"#),
+            projection,
+            &mut [1.0, 2.5].into_iter(),
+        )
+        .unwrap();
+    assert_eq!(
+        leaves,
+        [
+            json(r#""a b""#),
+            json(r#""i""#),
+            Value::Number(1.0),
+            json("{}"),
+            Value::Undefined,
+            json(r#""u@x.y""#),
+            Value::Undefined,
+            Value::Number(2.5),
+            json(r#""d-1""#),
+        ]
+    );
+    // An array where a path goes through, mapped data, or a bad entry: the
+    // general way reads it (and says what is wrong with a bad one).
+    for entry in [
+        r#"["-ovvnvovv","a b","i",{},"u@x.y",[1]]"#,
+        r#"["dovvnvovonv",{},"a b","i",{},"u@x.y","d-1"]"#,
+        r#"["-ovvnvovon","a b","i",{},"u@x.y"]"#,
+    ] {
+        assert!(
+            direct
+                .leaves(json(entry), projection, &mut [1.0, 2.5].into_iter())
+                .is_err(),
+            "{entry}"
+        );
+    }
+}

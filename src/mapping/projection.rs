@@ -2,8 +2,8 @@
 //! those: of a plain object the keys a path goes through, of an array that a
 //! `loop` walks what the loop reads of each item; anything else whole.
 
-use super::{Chain, Item, Mapping, Path, Scope, Shape};
-use crate::value::Key;
+use super::{Chain, Config, Item, Mapping, Path, Scope, Shape};
+use crate::value::{Key, Value};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
@@ -90,6 +90,42 @@ impl Projection {
     /// The projected keys in order, each with what is read below it.
     pub fn fields(&self) -> &[(Key, Projection)] {
         &self.fields
+    }
+
+    /// How many nodes lie below this one: an entry's shape walks them depth
+    /// first, fields in order, and that order numbers them from 0.
+    pub fn node_count(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(_, below)| 1 + below.node_count())
+            .sum()
+    }
+
+    /// The number of the node `path` ends at, where that node is taken
+    /// whole and every node on the way is an object read field by field (so
+    /// an entry holds the value at `path` as one of its values).
+    pub fn leaf_number(&self, path: &Path) -> Option<usize> {
+        let mut node = self;
+        let mut first = 0;
+        let mut number = None;
+        for segment in path.segments() {
+            if node.all || node.each.is_some() {
+                return None;
+            }
+            let mut at = first;
+            let mut found = None;
+            for (key, below) in &node.fields {
+                if **key == **segment {
+                    found = Some(below);
+                    break;
+                }
+                at += 1 + below.node_count();
+            }
+            node = found?;
+            number = Some(at);
+            first = at + 1;
+        }
+        number.filter(|_| node.all)
     }
 
     /// The shell's form, which keeps the order of the keys (a JSON
@@ -183,6 +219,37 @@ impl Mapping {
                 }
             })
         })
+    }
+
+    /// The path of a mapping that is one plain path (`"data.total"`),
+    /// resolved as `cast_to_property(getByPath(value, path))`.
+    pub fn plain_path(&self) -> Option<&Path> {
+        self.single_path().filter(|path| path.is_plain())
+    }
+
+    /// The fields of a mapping that is `{ map: { name: "path", ... } }` with
+    /// nothing else, each field one plain path.
+    pub fn plain_map(&self) -> Option<&[(Key, Mapping)]> {
+        let [chain] = self.alternatives.as_slice() else {
+            return None;
+        };
+        let [Item::Config(config)] = chain.items.as_slice() else {
+            return None;
+        };
+        let Config {
+            key: None,
+            value: Value::Undefined,
+            consent: None,
+            shape: Shape::Map(fields),
+            callbacks: None,
+        } = config.as_ref()
+        else {
+            return None;
+        };
+        fields
+            .iter()
+            .all(|(_, field)| field.plain_path().is_some())
+            .then_some(fields.as_slice())
     }
 
     fn single_path(&self) -> Option<&Path> {

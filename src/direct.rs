@@ -1,0 +1,232 @@
+//! Events planned straight from their entries' values. Under a rule whose
+//! mappings are all plain paths (`"user.email"`, `{ map: { total:
+//! "data.total" } }`), the value at each path is one of the entry's values,
+//! so the event need not be rebuilt as a tree nor its paths looked up: each
+//! value lands in its place by number (`Projection::leaf_number`) and
+//! planning reads it from there. Planning itself is the same
+//! (`plan::plan_with`). Other rules, entries with the collector's mapped
+//! data, and entries with an array where a path goes through take the
+//! general way (`slots::read_entry`, then `plan::plan`).
+
+use crate::mapping::{cast_to_property, Mapping, Path, Projection};
+use crate::plan::{self, Fields, Plan, Which};
+use crate::rule::Rule;
+use crate::settings::Settings;
+use crate::value::{Key, Value};
+
+/// Where planning finds what it reads under one rule: node numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Direct {
+    nodes: usize,
+    name: usize,
+    id: usize,
+    timestamp: usize,
+    email: Option<usize>,
+    object_id: Option<usize>,
+    utk: Option<usize>,
+    properties: Option<Vec<(Key, usize)>>,
+}
+
+impl Direct {
+    /// `None` where a mapping is more than plain paths.
+    pub fn compile(
+        settings: &Settings,
+        rule: Option<&Rule>,
+        projection: &Projection,
+    ) -> Option<Direct> {
+        if settings.identify.is_some() || rule.is_some_and(|r| r.identify.is_some()) {
+            return None;
+        }
+        let leaf = |m: &Mapping| m.plain_path().and_then(|p| projection.leaf_number(p));
+        let optional = |m: &Option<Mapping>| match m {
+            None => Some(None),
+            Some(m) => leaf(m).map(Some),
+        };
+        let top = |key: &str| projection.leaf_number(&Path::new(key));
+        let properties = match rule.and_then(|r| r.properties.as_ref()) {
+            None => None,
+            Some(m) => Some(
+                m.plain_map()?
+                    .iter()
+                    .map(|(key, m)| Some((key.clone(), leaf(m)?)))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        };
+        Some(Direct {
+            nodes: projection.node_count(),
+            name: top("name")?,
+            id: top("id")?,
+            timestamp: top("timestamp")?,
+            email: optional(&settings.email)?,
+            object_id: optional(&settings.object_id)?,
+            utk: optional(&settings.utk)?,
+            properties,
+        })
+    }
+
+    /// The values of an entry (`[shape, ...values]`, see `slots`) by node
+    /// number, taking its numbers from `numbers`; the entry back where it is
+    /// not one this reads (mapped data, an array where a path goes through,
+    /// or anything `slots::read_entry` would refuse, which then says why).
+    pub fn leaves(
+        &self,
+        entry: Value,
+        projection: &Projection,
+        numbers: &mut dyn Iterator<Item = f64>,
+    ) -> Result<Vec<Value>, Value> {
+        let fits = match &entry {
+            Value::Array(items) => match items.split_first() {
+                Some((Value::String(shape), values)) => {
+                    let mut check = Check {
+                        shape: shape.as_bytes(),
+                        at: 0,
+                        values,
+                        numbers: 0,
+                    };
+                    check.entry(projection)
+                        && numbers.size_hint().0 >= check.numbers
+                        && check.at == check.shape.len()
+                        && check.values.is_empty()
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !fits {
+            return Err(entry);
+        }
+        let Value::Array(items) = entry else {
+            unreachable!("checked above");
+        };
+        let mut items = items.into_iter();
+        let Some(Value::String(shape)) = items.next() else {
+            unreachable!("checked above");
+        };
+        let mut leaves = vec![Value::Undefined; self.nodes];
+        let mut fill = Fill {
+            shape: &shape.as_bytes()[2..],
+            values: items,
+            numbers,
+            leaves: &mut leaves,
+            next: 0,
+        };
+        fill.fields(projection);
+        Ok(leaves)
+    }
+
+    /// Plans the event whose values `leaves` holds.
+    pub fn plan(
+        &self,
+        settings: &Settings,
+        leaves: &[Value],
+        rule: Option<&Rule>,
+        data: &Value,
+    ) -> Plan {
+        let at = |number: usize| Some(&leaves[number]).filter(|v| !v.is_undefined());
+        let fields = Fields {
+            name: at(self.name),
+            id: at(self.id),
+            timestamp: at(self.timestamp),
+        };
+        let path = |number: Option<usize>| {
+            number.map_or(Value::Undefined, |n| cast_to_property(leaves[n].clone()))
+        };
+        let resolve = |which: Which, _: &Mapping| match which {
+            Which::Email => path(self.email),
+            Which::ObjectId => path(self.object_id),
+            Which::Utk => path(self.utk),
+            // `compile` takes no rule with identify.
+            Which::Identify => Value::Undefined,
+            Which::Properties => Value::Object(
+                self.properties
+                    .iter()
+                    .flatten()
+                    .map(|(key, n)| (key.clone(), path(Some(*n))))
+                    .filter(|(_, v)| !v.is_undefined())
+                    .collect(),
+            ),
+        };
+        plan::plan_with(settings, &fields, rule, data, &resolve)
+    }
+}
+
+/// Whether an entry is one `Direct` reads: no mapped data, the event an
+/// object, and no array where the projection goes further.
+struct Check<'a> {
+    shape: &'a [u8],
+    at: usize,
+    values: &'a [Value],
+    numbers: usize,
+}
+
+impl Check<'_> {
+    fn entry(&mut self, projection: &Projection) -> bool {
+        if !self.shape.starts_with(b"-o") || projection.is_all() {
+            return false;
+        }
+        self.at = 2;
+        self.fields(projection)
+    }
+
+    fn fields(&mut self, projection: &Projection) -> bool {
+        projection.fields().iter().all(|(_, below)| {
+            let Some(&step) = self.shape.get(self.at) else {
+                return false;
+            };
+            self.at += 1;
+            match step {
+                b'a' => true,
+                b'n' => {
+                    self.numbers += 1;
+                    true
+                }
+                b'v' => match self.values.split_first() {
+                    // An array below which paths go: JavaScript would read
+                    // its indexes and length; the general way does that.
+                    Some((Value::Array(_), _)) if !below.is_all() => false,
+                    Some((_, rest)) => {
+                        self.values = rest;
+                        true
+                    }
+                    None => false,
+                },
+                b'o' => !below.is_all() && self.fields(below),
+                _ => false,
+            }
+        })
+    }
+}
+
+/// Moves a checked entry's values into their places.
+struct Fill<'a> {
+    shape: &'a [u8],
+    values: std::vec::IntoIter<Value>,
+    numbers: &'a mut dyn Iterator<Item = f64>,
+    leaves: &'a mut [Value],
+    next: usize,
+}
+
+impl Fill<'_> {
+    fn fields(&mut self, projection: &Projection) {
+        for (_, below) in projection.fields() {
+            let number = self.next;
+            self.next += 1;
+            let (step, rest) = self.shape.split_first().expect("checked");
+            self.shape = rest;
+            match step {
+                b'v' => self.leaves[number] = self.values.next().expect("checked"),
+                // + 0.0 turns -0 into 0, as `slots` does.
+                b'n' => {
+                    self.leaves[number] = Value::Number(self.numbers.next().expect("checked") + 0.0)
+                }
+                b'o' => {
+                    self.fields(below);
+                    continue;
+                }
+                _ => {}
+            }
+            // Nothing below an absent or non-object value is there.
+            self.next += below.node_count();
+        }
+    }
+}

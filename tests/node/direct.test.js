@@ -1,0 +1,104 @@
+'use strict';
+
+// Rules whose mappings are plain paths are planned straight from an entry's
+// values (src/direct.rs); others rebuild the event and resolve its mappings
+// (src/slots.rs, src/mapping). `{ key: "data.id" }` means the same as
+// "data.id" but takes the general way, so the same events under both forms
+// of one rule must give the same requests, log lines and counters.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const destination = require('../../pkg');
+
+function run(settings, rule, events) {
+  const bodies = [];
+  const logs = [];
+  const fetch = async (url, init) => {
+    bodies.push([url.replace(/^.*\/(events|crm)/, '$1'), JSON.parse(init.body)]);
+    return { status: url.includes('/batch/upsert') ? 200 : 204, headers: { get: () => null }, text: async () => '{"results":[]}' };
+  };
+  const logger = {};
+  for (const level of ['error', 'warn', 'info', 'debug']) logger[level] = (message) => logs.push(`${level}: ${message}`);
+  const config = {
+    settings: { accessToken: 'pat-test', eventNamePrefix: 'pe1_', ...settings },
+    mapping: { order: { complete: rule } },
+  };
+  const env = { fetch };
+  return (async () => {
+    destination.init({ config, env, logger });
+    for (const event of events) {
+      const pushed = destination.push(event, { config, rule, data: undefined, env, logger, collector: {} });
+      if (pushed) await pushed;
+    }
+    const stats = destination.stats(config);
+    await destination.destroy({ config, logger });
+    return { bodies, logs, stats };
+  })();
+}
+
+// Every field a plain path reads, with values of every kind, sometimes
+// missing or of the wrong type.
+function events(count, seed) {
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const pick = (options) => options[Math.floor(random() * options.length)];
+  const MISSING = Symbol('missing');
+  const leaf = () => pick(['ord-1', 'q"uote\\ \u0001 é 🙂', '', 'x'.repeat(30), 0, -0, 5.22, 1e21, 123456789, NaN, Infinity, true, false, null, ['a', 1, true], ['a', null], { k: 'v', n: 1.5 }, { k: null }, [], {}, MISSING]);
+  const object = (build) => pick([build, build, build, build, () => 'text', () => [1, 2], () => null, () => 7, () => MISSING])();
+  const set = (target, key, value) => {
+    if (value !== MISSING) target[key] = value;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const event = {};
+    set(event, 'name', pick(['order complete', 'order complete', 'order complete', 'Order Complete!', '', 42, MISSING, '9 lives']));
+    set(event, 'id', pick([`id-${i}`, `id-${i}`, '', 17, MISSING]));
+    set(event, 'timestamp', pick([1700000000000 + i, 1700000000000 + i, 'yesterday', 1e20, -1, NaN, MISSING]));
+    set(event, 'user', object(() => {
+      const user = {};
+      set(user, 'email', pick([`u${i % 7}@example.com`, `u${i % 7}@example.com`, ' padded@example.com ', '', '   ', 42, null, ['a'], MISSING]));
+      set(user, 'id', pick(['123', 123, '', null, MISSING]));
+      set(user, 'other', leaf());
+      return user;
+    }));
+    set(event, 'data', object(() => {
+      const data = {};
+      for (const key of ['id', 'total', 'currency', 'shipping', 'taxes', 'unmapped']) set(data, key, leaf());
+      return data;
+    }));
+    set(event, 'consent', pick([{}, { marketing: true }, MISSING]));
+    return event;
+  });
+}
+
+const plain = {
+  settings: {
+    eventName: 'purchase',
+    properties: { map: { order_id: 'data.id', revenue: 'data.total', currency: 'data.currency', shipping: 'data.shipping', taxes: 'data.taxes' } },
+  },
+};
+// The same rule, each path as a value config: the general way.
+const keyed = {
+  settings: {
+    eventName: 'purchase',
+    properties: { map: Object.fromEntries(Object.entries(plain.settings.properties.map).map(([name, path]) => [name, { key: path }])) },
+  },
+};
+
+for (const [title, settings, rule] of [
+  ['batch mode', { batch: true, batchSize: 50 }, [plain, keyed]],
+  ['single mode, objectId and utk from plain paths too', { objectId: 'user.id', utk: 'data.currency' }, [plain, keyed]],
+  ['no eventName (from the event name) and defaultProperties', { batch: true, defaultProperties: { tier: 'gold', currency: 'USD' } }, [{ settings: { properties: plain.settings.properties } }, { settings: { properties: keyed.settings.properties } }]],
+  ['no properties mapping', { batch: true }, [{ settings: { eventName: 'purchase' } }, { settings: { eventName: 'purchase', properties: { key: 'not.there' } } }]],
+]) {
+  test(`plain paths read from the entry give what the general way gives: ${title}`, async () => {
+    const sample = events(600, 20261124);
+    const direct = await run(settings, rule[0], sample);
+    const general = await run(settings, rule[1], sample);
+    assert.ok(direct.bodies.length > 0, 'something is sent');
+    assert.deepEqual(direct.bodies, general.bodies);
+    assert.deepEqual(direct.logs, general.logs);
+    assert.deepEqual(direct.stats, general.stats);
+  });
+}
