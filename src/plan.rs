@@ -1,9 +1,11 @@
 //! What one walkerOS event becomes in HubSpot: a contact upsert, an event
 //! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
 
+use std::borrow::Cow;
+use std::cell::Cell;
+
 use crate::error::Notice;
 use crate::json;
-use std::cell::Cell;
 
 use crate::mapping::{resolve_partial, Host, Mapping};
 use crate::names;
@@ -15,8 +17,6 @@ use crate::value::Value;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
-    /// The walkerOS event name, for messages.
-    pub event: String,
     pub upsert: Option<ContactUpsert>,
     pub send: Option<EventInput>,
     pub notices: Vec<Notice>,
@@ -135,13 +135,10 @@ pub fn plan_with(
     resolve: &dyn Fn(Which, &Mapping) -> Value,
 ) -> Plan {
     let name = match fields.name {
-        Some(Value::String(name)) => name.clone(),
-        _ => String::new(),
+        Some(Value::String(name)) => name.as_str(),
+        _ => "",
     };
-    let mut plan = Plan {
-        event: name.clone(),
-        ..Plan::default()
-    };
+    let mut plan = Plan::default();
     let default_rule = Rule::default();
     let rule = rule.unwrap_or(&default_rule);
     if rule.ignore {
@@ -158,11 +155,7 @@ pub fn plan_with(
     }
 
     if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
-        plan.upsert = contact_upsert(
-            &resolve(Which::Identify, identify),
-            &name,
-            &mut plan.notices,
-        );
+        plan.upsert = contact_upsert(&resolve(Which::Identify, identify), name, &mut plan.notices);
     }
     if rule.silent {
         plan.skipped = Some("silent");
@@ -178,7 +171,7 @@ pub fn plan_with(
     );
     if email.is_none() && object_id.is_none() && utk.is_none() {
         plan.notices.push(Notice::warn(
-            &name,
+            name,
             format!(
                 "event {name:?} skipped: no contact identity (none of settings.email{}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact",
                 if settings.email.is_some() { "" } else { " (switched off)" },
@@ -188,21 +181,21 @@ pub fn plan_with(
         return plan;
     }
 
-    let part = match &rule.event_name {
-        Some(part) => part.clone(),
-        None => match names::event_name(&name) {
+    let part: Cow<str> = match &rule.event_name {
+        Some(part) => Cow::Borrowed(part),
+        None => match names::event_name(name) {
             Ok((part, changed)) => {
                 if changed {
                     plan.notices.push(Notice::warn(
-                        &name,
+                        name,
                         format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN),
                     ));
                 }
-                part
+                Cow::Owned(part)
             }
             Err(part) => {
                 plan.notices.push(Notice::warn(
-                    &name,
+                    name,
                     format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
                 ));
                 plan.skipped = Some("invalid_name");
@@ -222,7 +215,7 @@ pub fn plan_with(
             }
             Value::Undefined => {}
             other => plan.notices.push(Notice::warn(
-                &name,
+                name,
                 format!("settings.properties resolved to {} instead of an object; no mapped properties sent", other.kind()),
             )),
         }
@@ -230,7 +223,7 @@ pub fn plan_with(
     let props = properties::within_limits(
         mapped,
         &settings.default_properties,
-        &name,
+        name,
         &mut plan.notices,
     );
 
@@ -241,12 +234,12 @@ pub fn plan_with(
     });
     if let (Some(timestamp), None) = (timestamp, &occurred_at) {
         plan.notices.push(Notice::warn(
-            &name,
+            name,
             format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(timestamp)),
         ));
     }
     let uuid = match fields.id {
-        Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, &name)),
+        Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, name)),
         _ => None,
     };
     plan.send = Some(EventInput {

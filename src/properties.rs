@@ -82,6 +82,14 @@ pub fn within_limits(
     event: &str,
     notices: &mut Vec<Notice>,
 ) -> Vec<Property> {
+    // The usual case: every name valid (so distinct: `merge` replaced
+    // repeats), no defaults, not too many. Nothing to change.
+    if defaults.is_empty()
+        && mapped.len() <= MAX_PROPERTIES
+        && mapped.iter().all(|(key, _)| names::is_valid_name(key))
+    {
+        return mapped;
+    }
     let mut out: Vec<Property> = Vec::with_capacity(mapped.len() + defaults.len());
     for (key, value) in mapped {
         // Most keys are valid names already: those are moved, not copied.
