@@ -38,9 +38,10 @@ function request(url, init = {}) {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const client = clientFor(target.protocol);
-    const body = init.body === undefined ? undefined : Buffer.from(init.body);
+    // Bytes from the core, written as they are; a string is encoded.
+    const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
     const headers = { ...init.headers };
-    if (body) headers['content-length'] = body.length;
+    if (body) headers['content-length'] = body.byteLength;
     const req = client.module.request(
       target,
       { method: init.method || 'GET', headers, agent: client.agent, signal: init.signal },

@@ -53,7 +53,13 @@ impl FetchTransport {
         let init = Object::new();
         Reflect::set(&init, &"method".into(), &request.method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        // Bytes: the shell's client writes them as they are, instead of
+        // decoding the text here and encoding it again there.
+        Reflect::set(
+            &init,
+            &"body".into(),
+            &js_sys::Uint8Array::from(request.body.as_bytes()),
+        )?;
         if let Some(signal) = self.timeout_signal() {
             Reflect::set(&init, &"signal".into(), &signal)?;
         }
