@@ -184,14 +184,123 @@ function member(value, key) {
   }
 }
 
+// Tags of src/slots.rs `decode`: a value, and a shape's steps.
+const TAG_STRING = 0x73; // s
+const TAG_TRUE = 0x74; // t
+const TAG_FALSE = 0x66; // f
+const TAG_NULL = 0x7a; // z
+const TAG_JSON = 0x6a; // j
+const STEP_DATA = 0x64; // d
+const STEP_NO_DATA = 0x2d; // -
+const STEP_ABSENT = 0x61; // a
+const STEP_VALUE = 0x76; // v
+const STEP_NUMBER = 0x6e; // n
+const STEP_OBJECT = 0x6f; // o
+
+// Past this, a buffer is let go of once its entries are handed over, so one
+// huge event does not keep its memory for good.
+const KEEP_BYTES = 1 << 20;
+
+function putU32(bytes, at, n) {
+  bytes[at] = n;
+  bytes[at + 1] = n >>> 8;
+  bytes[at + 2] = n >>> 16;
+  bytes[at + 3] = n >>> 24;
+}
+
 /**
- * The writer of an event's entry for the core (see src/slots.rs) under the
- * core's `slots` order (undefined: the whole event): `write(event, data,
- * numbers)` returns the JSON text of `[shape, data?, ...values]`, the values
- * being what `project` keeps of the event, leaf by leaf in the order's
- * order, and appends its finite numbers to `numbers` instead (the core takes
- * them as float64). One JSON.stringify of a flat array per event, and no key
- * is written.
+ * Entries for the core as src/slots.rs `decode` reads them, written into
+ * one buffer that is used again after each hand-over, and the finite
+ * numbers beside them (float64). Strings go in as their UTF-8, unescaped.
+ */
+class Entries {
+  constructor() {
+    this.bytes = Buffer.allocUnsafe(4096);
+    this.length = 0;
+    this.numbers = new Float64Array(256);
+    this.count = 0;
+  }
+
+  reserve(n) {
+    if (this.length + n <= this.bytes.length) return;
+    const bytes = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + n));
+    this.bytes.copy(bytes, 0, 0, this.length);
+    this.bytes = bytes;
+  }
+
+  number(value) {
+    if (this.count === this.numbers.length) {
+      const numbers = new Float64Array(2 * this.count);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
+    }
+    this.numbers[this.count++] = value;
+  }
+
+  tag(tag) {
+    this.reserve(1);
+    this.bytes[this.length++] = tag;
+  }
+
+  /** `tag`, then `text` as UTF-8 after its length. */
+  text(tag, text) {
+    const n = text.length;
+    // A UTF-16 unit takes at most 3 bytes.
+    this.reserve(5 + 3 * n);
+    const { bytes } = this;
+    const head = this.length;
+    let end = head + 5;
+    // ASCII byte by byte (the usual event), anything else by Buffer.
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        end = head + 5 + bytes.write(text, head + 5);
+        break;
+      }
+      bytes[end++] = c;
+    }
+    bytes[head] = tag;
+    putU32(bytes, head + 1, end - head - 5);
+    this.length = end;
+  }
+
+  /** A value as JSON would hold it (not undefined, a function or a
+   * symbol: those are left out before). */
+  value(value) {
+    switch (typeof value) {
+      case 'string':
+        this.text(TAG_STRING, value);
+        return;
+      case 'boolean':
+        this.tag(value ? TAG_TRUE : TAG_FALSE);
+        return;
+      default:
+        if (value === null) this.tag(TAG_NULL);
+        // A toJSON may give undefined: JSON holds that as null in an array.
+        else this.text(TAG_JSON, JSON.stringify(value) ?? 'null');
+    }
+  }
+
+  /** The bytes and numbers written, as views (valid until `clear`). */
+  view() {
+    return [this.bytes.subarray(0, this.length), this.numbers.subarray(0, this.count)];
+  }
+
+  clear() {
+    this.length = 0;
+    this.count = 0;
+    if (this.bytes.length > KEEP_BYTES) this.bytes = Buffer.allocUnsafe(4096);
+    if (this.numbers.length > KEEP_BYTES / 8) this.numbers = new Float64Array(256);
+  }
+}
+
+/**
+ * The writer of an event's entry for the core under the core's `slots`
+ * order (undefined: the whole event): `write(event, data, entries)` appends
+ * to `entries` the values `project` keeps of the event, leaf by leaf in the
+ * order's order, its finite numbers beside them, and the shape that says
+ * what was there (src/slots.rs). No key is written, and no JSON.stringify
+ * is needed but for values taken whole.
  */
 function slotWriter(order) {
   const root = order === undefined ? 1 : order;
@@ -204,61 +313,87 @@ function slotWriter(order) {
       below: entries.map(([, below]) => compile(below)),
     };
   }
+  // Steps at most: the data's and one per node of the order.
+  function size(node) {
+    return node === 1 ? 1 : node[0].reduce((n, [, below]) => n + size(below), 1);
+  }
   const compiled = compile(root);
+  const steps = new Uint8Array(1 + size(root));
+  let step = 0;
   const hasOwn = Object.prototype.hasOwnProperty;
-  // Appends what is kept of `value` (present, as the member `key`) to
-  // `values` (finite numbers to `numbers`); returns its shape.
-  function put(value, node, key, values, numbers) {
+  // Writes what is kept of `value` (present, as the member `key`).
+  function put(value, node, key, out) {
     switch (typeof value) {
       case 'number':
         if (Number.isFinite(value)) {
-          numbers.push(value);
-          return 'n';
+          out.number(value);
+          steps[step++] = STEP_NUMBER;
+          return;
         }
-        values.push(value);
-        return 'v';
+        break;
       case 'string':
+        out.text(TAG_STRING, value);
+        steps[step++] = STEP_VALUE;
+        return;
       case 'boolean':
-        values.push(value);
-        return 'v';
+        out.tag(value ? TAG_TRUE : TAG_FALSE);
+        steps[step++] = STEP_VALUE;
+        return;
       case 'object':
         if (node === null || value === null) break;
-        if (Array.isArray(value)) return put(project(value, node.form), null, key, values, numbers);
+        if (Array.isArray(value)) {
+          put(project(value, node.form), null, key, out);
+          return;
+        }
         {
           const { names, below } = node;
-          let shape = 'o';
+          steps[step++] = STEP_OBJECT;
           for (let i = 0; i < names.length; i++) {
             const name = names[i];
-            shape += hasOwn.call(value, name) ? put(value[name], below[i], name, values, numbers) : 'a';
+            if (hasOwn.call(value, name)) put(value[name], below[i], name, out);
+            else steps[step++] = STEP_ABSENT;
           }
-          return shape;
+          return;
         }
       default:
     }
     const kept = member(value, key);
-    if (kept === undefined) return 'a';
-    values.push(kept);
-    return 'v';
-  }
-  return (event, data, numbers) => {
-    const values = [''];
-    let shape = '-';
-    const mapped = member(data, '');
-    if (mapped !== undefined) {
-      shape = 'd';
-      values.push(mapped);
+    if (kept === undefined) {
+      steps[step++] = STEP_ABSENT;
+      return;
     }
-    const start = numbers.length;
+    out.value(kept);
+    steps[step++] = STEP_VALUE;
+  }
+  return (event, data, out) => {
+    const start = out.length;
+    const numbers = out.count;
+    const mapped = member(data, '');
     try {
-      values[0] = shape + put(event, compiled, '', values, numbers);
-      return JSON.stringify(values);
+      out.reserve(4);
+      out.length += 4;
+      step = 0;
+      if (mapped === undefined) {
+        steps[step++] = STEP_NO_DATA;
+      } else {
+        steps[step++] = STEP_DATA;
+        out.value(mapped);
+      }
+      put(event, compiled, '', out);
     } catch (error) {
-      // The entry is not handed over: neither are its numbers.
-      numbers.length = start;
+      // Nothing of the entry is handed over.
+      out.length = start;
+      out.count = numbers;
       if (mapped !== undefined) toJson(mapped, 'mapped data');
       throw fail('event', error);
     }
+    putU32(out.bytes, start, out.length - start - 4);
+    out.reserve(4 + step);
+    const { bytes } = out;
+    putU32(bytes, out.length, step);
+    for (let i = 0, at = out.length + 4; i < step; i++) bytes[at + i] = steps[i];
+    out.length += 4 + step;
   };
 }
 
-module.exports = { toJson, taggedJson, project, projector, slotWriter, objectForm };
+module.exports = { toJson, taggedJson, project, projector, slotWriter, objectForm, Entries };

@@ -4,7 +4,7 @@
 // rules, what it reads of events, and its flush timer.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, slotWriter } = require('./config.js');
+const { taggedJson, slotWriter, Entries } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { request } = require('./http.js');
 
@@ -56,19 +56,25 @@ class Instance {
     this.draining = 0;
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): the writer of an event's entry for
-    // the core (what it reads of the event, see slotWriter).
+    // the core (what it reads of the event, see slotWriter), and whether the
+    // core may read the event object itself.
     this.writers = new Map();
     this.logger = undefined;
     this.collector = undefined;
-    // Batch mode: events serialised at push and handed to the core together,
-    // a batch at a time (one boundary crossing instead of one per event):
-    // each one's entry, rule handle and event object, and the numbers of
-    // all of them with where each one's numbers start.
-    this.held = [];
+    // Events written at push (in batch mode, held and handed to the core
+    // together, a batch at a time: one boundary crossing instead of one per
+    // event): their entries, and each one's rule handle, name, event object
+    // (only where the core may read it: a held event kept alive costs
+    // garbage collection time) and where its bytes and numbers start. A
+    // spare buffer is swapped in while the core has the other.
+    this.entries = new Entries();
+    this.spare = undefined;
     this.heldRules = [];
+    this.heldNames = [];
     this.heldRoots = [];
-    this.heldNumbers = [];
     this.heldStarts = [];
+    // True while an entry is written (a toJSON might push).
+    this.writing = false;
     this.holdLimit = this.batch ? this.core.batchSize() : 0;
     // Batch mode: flush loops running in the background, and the number of
     // events not accepted yet from which a push waits for them.
@@ -100,94 +106,130 @@ class Instance {
     return id;
   }
 
-  /** The writer of an event's entry under this rule. */
+  /** `{ write, readsEvent }`: the writer of an event's entry under this
+   * rule, and whether the core may read the event object itself. */
   writerFor(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
-    let write = this.writers.get(slot);
-    if (write === undefined) {
+    let writer = this.writers.get(slot);
+    if (writer === undefined) {
       const order = this.core.slots(ruleId);
-      write = slotWriter(order === undefined ? undefined : JSON.parse(order));
-      this.writers.set(slot, write);
+      writer = {
+        write: slotWriter(order === undefined ? undefined : JSON.parse(order)),
+        readsEvent: this.core.readsEvent(ruleId),
+      };
+      this.writers.set(slot, writer);
     }
-    return write;
+    return writer;
   }
 
   /** Queues an event; returns a promise only when a flush is due. */
   push(event, rule, data, logger, collector) {
     // A mapping function pushing into this destination while its event is
-    // planned: queue the push once that plan is done.
-    if (this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
+    // planned (or a toJSON while one is written): queue the push once that
+    // is done.
+    if (this.writing || this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
     this.logger = logger;
     this.collector = collector;
     const ruleId = this.ruleId(rule);
     const handle = ruleId === undefined ? -1 : ruleId;
+    // Written now, so later changes to the event's objects do not matter.
+    const { entries } = this;
+    const bytes = entries.length;
+    const numbers = entries.count;
+    const writer = this.writerFor(ruleId);
+    this.writing = true;
+    try {
+      writer.write(event, data, entries);
+    } finally {
+      this.writing = false;
+    }
     if (this.batch) {
-      // Serialised now, so later changes to the event's objects do not
-      // matter.
-      const start = this.heldNumbers.length;
-      const entry = this.writerFor(ruleId)(event, data, this.heldNumbers);
       // Held until a batch is full or the next flush, when the core plans
       // them all at once and the batch goes out in the background. A push
       // waits only once HubSpot falls behind (high water), which slows a
       // faster producer down instead of letting maxQueue drop events.
-      this.held.push(entry);
-      this.heldStarts.push(start);
+      this.heldStarts.push(bytes, numbers);
       this.heldRules.push(handle);
-      this.heldRoots.push(event);
-      if (this.held.length >= this.holdLimit && this.handOver()) this.send();
+      this.heldNames.push(event == null ? undefined : event.name);
+      this.heldRoots.push(writer.readsEvent ? event : undefined);
+      if (this.heldRules.length >= this.holdLimit && this.handOver()) this.send();
       if (this.queued() >= this.highWater) return this.settled();
       return undefined;
     }
     // Single mode plans at once and delivers in the background, several
     // events side by side, so a push never waits on HubSpot (stop() waits
     // for all of it).
-    const numbers = [];
-    const entry = this.writerFor(ruleId)(event, data, numbers);
-    this.queueEntries([entry], numbers, Int32Array.of(handle), [event]);
+    const written = this.takeEntries();
+    try {
+      this.queueEntries(written.view(), Int32Array.of(handle), [event]);
+    } finally {
+      this.giveBack(written);
+    }
     this.drain();
     return undefined;
+  }
+
+  /** The written entries, a fresh buffer taking their place. */
+  takeEntries() {
+    const taken = this.entries;
+    this.entries = this.spare || new Entries();
+    this.spare = undefined;
+    return taken;
+  }
+
+  /** A buffer from `takeEntries`, once the core has read it. */
+  giveBack(entries) {
+    entries.clear();
+    this.spare = entries;
   }
 
   /** Batch mode: hands the held events to the core; true when a flush is
    * due. */
   handOver() {
-    if (this.held.length === 0) return false;
-    const { held, heldRules, heldRoots, heldNumbers, heldStarts } = this;
-    this.held = [];
+    if (this.heldRules.length === 0) return false;
+    const { heldRules, heldNames, heldRoots, heldStarts } = this;
+    const entries = this.takeEntries();
     this.heldRules = [];
+    this.heldNames = [];
     this.heldRoots = [];
-    this.heldNumbers = [];
     this.heldStarts = [];
     try {
-      return this.queueEntries(held, heldNumbers, Int32Array.from(heldRules), heldRoots);
+      return this.queueEntries(entries.view(), Int32Array.from(heldRules), heldRoots);
     } catch {
-      // The core could not read the whole text (an event nested deeper than
-      // it reads, say): nothing was planned, so one at a time, and only the
+      // The core could not read them all (an event nested deeper than it
+      // reads, say): nothing was planned, so one at a time, and only the
       // event at fault is lost, with its reason.
+      const [bytes, numbers] = entries.view();
       let due = false;
-      for (let i = 0; i < held.length; i++) {
+      for (let i = 0; i < heldRules.length; i++) {
+        const last = i + 1 === heldRules.length;
+        const one = [
+          bytes.subarray(heldStarts[2 * i], last ? bytes.length : heldStarts[2 * i + 2]),
+          numbers.subarray(heldStarts[2 * i + 1], last ? numbers.length : heldStarts[2 * i + 3]),
+        ];
         try {
-          const numbers = heldNumbers.slice(heldStarts[i], i + 1 < held.length ? heldStarts[i + 1] : heldNumbers.length);
-          due = this.queueEntries([held[i]], numbers, Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
+          due = this.queueEntries(one, Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
         } catch (error) {
-          const event = heldRoots[i] && typeof heldRoots[i].name === 'string' ? heldRoots[i].name : '';
+          const event = typeof heldNames[i] === 'string' ? heldNames[i] : '';
           const reason = String(error.message).replace(/^HubSpot destination: /, '');
           if (this.logger) this.logger.error(`HubSpot: event ${JSON.stringify(event)} dropped: ${reason}`, { event });
         }
       }
       return due;
+    } finally {
+      this.giveBack(entries);
     }
   }
 
-  /** Plans and queues entries (one call for all of them); true when a
-   * flush is due. */
-  queueEntries(entries, numbers, rules, roots) {
-    return this.core.queueEvents(Buffer.from(`[${entries.join(',')}]`), Float64Array.from(numbers), rules, this.logger, roots, this.collector);
+  /** Plans and queues entries (`[bytes, numbers]`, one call for all of
+   * them); true when a flush is due. */
+  queueEntries([bytes, numbers], rules, roots) {
+    return this.core.queueEvents(bytes, numbers, rules, this.logger, roots, this.collector);
   }
 
   /** Events not accepted by HubSpot yet, held ones included. */
   queued() {
-    return this.held.length + this.core.queued();
+    return this.heldRules.length + this.core.queued();
   }
 
   /** Batch mode: sends the full batches in the background, a few requests
@@ -271,7 +313,7 @@ class Instance {
 
   stats() {
     const stats = JSON.parse(this.core.stats());
-    stats.queued += this.held.length;
+    stats.queued += this.heldRules.length;
     return stats;
   }
 }

@@ -1,8 +1,7 @@
 //! Events as the shell hands them over: not as JSON objects but as the
 //! values the core reads of them (its projection, in the projection's
-//! order), flat, after a shape that says field by field what was there. The
-//! shell then writes one small array per event with a single
-//! `JSON.stringify`, and no key is written or read.
+//! order), flat, after a shape that says field by field what was there. No
+//! key is written or read.
 //!
 //! An entry is `[shape, ...values]`. The shape has one character per step:
 //! first the collector's mapped data (`d`: it is the first value; `-`: there
@@ -11,9 +10,93 @@
 //! float64: writing and reading their digits cost more than the rest of an
 //! entry), `o` an object whose projected fields follow in order, each the
 //! same way.
+//!
+//! The shell writes entries as bytes (`decode`), not as JSON text: a string
+//! is its UTF-8 as it is, so neither side escapes or unescapes it, and the
+//! shell needs no `JSON.stringify` for the usual event.
 
 use crate::mapping::Projection;
 use crate::value::Value;
+
+/// The entries of a hand-over, each as `[shape, ...values]`. An entry is
+/// the byte length of its values (u32, little-endian), its values, then its
+/// shape (u32 length, ASCII). A value is a tag and what follows it: `s` a
+/// string (u32 length, UTF-8), `t` true, `f` false, `z` null, `j` anything
+/// else as JSON text (u32 length).
+pub fn decode(bytes: &[u8]) -> Result<Vec<Value>, String> {
+    let mut bytes = Bytes { bytes, at: 0 };
+    let mut entries = Vec::new();
+    while !bytes.is_empty() {
+        let length = bytes.length()?;
+        let start = bytes.at;
+        bytes.take(length)?;
+        // Over the same bytes, so what it reports is where in all of them.
+        let mut values = Bytes {
+            bytes: &bytes.bytes[..bytes.at],
+            at: start,
+        };
+        let shape = bytes.text()?;
+        let mut items = Vec::with_capacity(shape.len() + 1);
+        items.push(Value::String(shape.to_owned()));
+        while !values.is_empty() {
+            items.push(values.value()?);
+        }
+        entries.push(Value::Array(items));
+    }
+    Ok(entries)
+}
+
+/// A reader of `decode`'s bytes.
+struct Bytes<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn is_empty(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    fn take(&mut self, length: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(length)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| format!("entries end early at byte {}", self.at))?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn length(&mut self) -> Result<usize, String> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
+    }
+
+    fn text(&mut self) -> Result<&'a str, String> {
+        let length = self.length()?;
+        let at = self.at;
+        std::str::from_utf8(self.take(length)?)
+            .map_err(|_| format!("a string at byte {at} of the entries is not UTF-8"))
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        let at = self.at;
+        match self.take(1)?[0] {
+            b's' => Ok(Value::String(self.text()?.to_owned())),
+            b't' => Ok(Value::Bool(true)),
+            b'f' => Ok(Value::Bool(false)),
+            b'z' => Ok(Value::Null),
+            b'j' => crate::json_parse::parse(self.text()?).map_err(|e| {
+                format!(
+                    "{} (in the value at byte {at} of the entries, at its byte {})",
+                    e.message, e.offset
+                )
+            }),
+            _ => Err(format!("an unknown value tag at byte {at} of the entries")),
+        }
+    }
+}
 
 /// The event and its mapped data from an entry, the event cut down to
 /// `projection` (`None`: the entry holds the whole event).

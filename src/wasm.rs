@@ -66,6 +66,19 @@ impl HubspotCore {
             .map(|p| p.to_order_json())
     }
 
+    /// Whether planning under `rule` may read the event object itself (a
+    /// mapping function's argument, or all of it where a mapping reaches
+    /// past what `slots` hands over). Rules read straight from the entry
+    /// (`Core::direct_of`) never do, so the shell need not keep their
+    /// events alive until they are planned.
+    #[wasm_bindgen(js_name = readsEvent)]
+    pub fn reads_event(&self, rule: Option<u32>) -> bool {
+        self.core
+            .borrow()
+            .direct_of(rule.map(|r| r as usize))
+            .is_none()
+    }
+
     fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
         JsHost {
             callbacks: self.callbacks.clone(),
@@ -95,11 +108,10 @@ impl HubspotCore {
     }
 
     /// Plans and queues events in one call (in batch mode, the ones the
-    /// shell held): `entries` is UTF-8 JSON of an array of entries as
-    /// `slots` reads them, made from `slots(rule)`, `numbers` the numbers
-    /// their `n` steps take, in order, `rules` their rule handles (-1 for
-    /// none), `roots` the event objects themselves. True
-    /// when a flush is due.
+    /// shell held): `entries` are the entries' bytes (`slots::decode`),
+    /// made from `slots(rule)`, `numbers` the numbers their `n` steps take,
+    /// in order, `rules` their rule handles (-1 for none), `roots` the event
+    /// objects themselves. True when a flush is due.
     #[wasm_bindgen(js_name = queueEvents)]
     pub fn queue_events(
         &self,
@@ -110,13 +122,12 @@ impl HubspotCore {
         roots: Array,
         collector: JsValue,
     ) -> Result<bool, JsValue> {
-        // Bytes, not a string: wasm-bindgen copies a string in a JavaScript
-        // loop, a character at a time, which cost more than reading it.
-        let entries = std::str::from_utf8(entries)
-            .map_err(|_| JsError::new("HubSpot destination: events are not UTF-8"))?;
-        let Value::Array(items) = parse(entries, "event")? else {
-            return Err(JsError::new("HubSpot destination: events must be an array").into());
-        };
+        let items = slots::decode(entries).map_err(|e| {
+            let what = if rules.len() == 1 { "event" } else { "events" };
+            JsError::new(&format!(
+                "HubSpot destination: the {what} could not be read: {e}"
+            ))
+        })?;
         let mut numbers = numbers.iter().copied();
         let entries = {
             let core = self.core.borrow();

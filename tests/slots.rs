@@ -3,7 +3,7 @@
 
 use walkeros_destination_hubspot::destination::Core;
 use walkeros_destination_hubspot::settings::Settings;
-use walkeros_destination_hubspot::slots::read_entry;
+use walkeros_destination_hubspot::slots::{decode, read_entry};
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -167,6 +167,73 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
                 .leaves(json(entry), projection, &mut [1.0, 2.5].into_iter())
                 .is_err(),
             "{entry}"
+        );
+    }
+}
+
+/// One entry as the shell writes it: its values' bytes after their length,
+/// then its shape after its own.
+fn entry_bytes(shape: &str, values: &[u8]) -> Vec<u8> {
+    let mut out = (values.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(values);
+    out.extend_from_slice(&(shape.len() as u32).to_le_bytes());
+    out.extend_from_slice(shape.as_bytes());
+    out
+}
+
+fn record(tag: u8, text: &str) -> Vec<u8> {
+    let mut out = vec![tag];
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
+#[wasm_bindgen_test]
+fn entries_are_read_from_their_bytes() {
+    let mut values = record(b's', "a \"b\" é 😀");
+    values.extend_from_slice(b"tfz");
+    values.extend(record(b'j', r#"{"x":[1,"y"]}"#));
+    values.extend(record(b's', ""));
+    let mut bytes = entry_bytes("-ovvvvvv", &values);
+    bytes.extend(entry_bytes("-a", &[]));
+    assert_eq!(
+        decode(&bytes).unwrap(),
+        [
+            json(r#"["-ovvvvvv","a \"b\" é 😀",true,false,null,{"x":[1,"y"]},""]"#),
+            json(r#"["-a"]"#),
+        ]
+    );
+    assert_eq!(decode(&[]).unwrap(), Vec::<Value>::new());
+}
+
+#[wasm_bindgen_test]
+fn bytes_that_are_not_entries_are_refused_with_where() {
+    let good = entry_bytes("-ov", &record(b's', "x"));
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            good[..good.len() - 1].to_vec(),
+            "entries end early at byte 14",
+        ),
+        (good[..3].to_vec(), "entries end early at byte 0"),
+        (entry_bytes("-v", b"q"), "an unknown value tag at byte 4"),
+        (
+            entry_bytes("-v", &record(b's', "x")[..3]),
+            "entries end early at byte 5",
+        ),
+        (
+            entry_bytes("-v", &[b's', 1, 0, 0, 0, 0xff]),
+            "a string at byte 9 of the entries is not UTF-8",
+        ),
+        (
+            entry_bytes("-v", &record(b'j', "{")),
+            "expected a key (in the value at byte 4 of the entries, at its byte 1)",
+        ),
+    ];
+    for (bytes, message) in cases {
+        let error = decode(&bytes).unwrap_err();
+        assert!(
+            error.starts_with(message),
+            "{error:?} should say {message:?}"
         );
     }
 }

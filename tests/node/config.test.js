@@ -31,10 +31,43 @@ test('the projector writes exactly what JSON.stringify writes of the projected e
   assert.throws(() => write({ a: 10n }), /BigInt/);
 });
 
+// The entries written into an Entries buffer, each as [shape, ...values],
+// and the numbers beside them, read as src/slots.rs `decode` reads them.
+function decode(entries) {
+  const [bytes, numbers] = entries.view();
+  let at = 0;
+  const u32 = () => {
+    const n = bytes.readUInt32LE(at);
+    at += 4;
+    return n;
+  };
+  const text = () => {
+    const n = u32();
+    at += n;
+    return bytes.toString('utf8', at - n, at);
+  };
+  const out = [];
+  while (at < bytes.length) {
+    const end = u32() + at;
+    const values = [];
+    while (at < end) {
+      const tag = String.fromCharCode(bytes[at++]);
+      if (tag === 's') values.push(text());
+      else if (tag === 'j') values.push(JSON.parse(text()));
+      else values.push({ t: true, f: false, z: null }[tag]);
+    }
+    assert.equal(at, end, 'values end where their length says');
+    out.push([text(), ...values]);
+  }
+  return { entries: out, numbers: [...numbers] };
+}
+
 // Rebuilds the cut-down event from an entry, as src/slots.rs does (the Rust
 // side has its own tests of the same format).
-function readEntry(text, order, numbers = []) {
-  const [shape, ...values] = JSON.parse(text);
+function readEntry(written, order) {
+  const { entries, numbers } = decode(written);
+  assert.equal(entries.length, 1, 'one entry');
+  const [shape, ...values] = entries[0];
   let at = 0;
   const step = () => shape[at++];
   const data = step() === 'd' ? values.shift() : undefined;
@@ -67,7 +100,7 @@ function readEntry(text, order, numbers = []) {
 }
 
 test('an entry holds exactly what project keeps of the event, and the mapped data', () => {
-  const { slotWriter, objectForm } = require('../../pkg/dist/config.js');
+  const { slotWriter, objectForm, Entries } = require('../../pkg/dist/config.js');
   const order = [[['a', 1], ['b', 1], ['c', [[['d', 1]], null]], ['__proto__', 1], ['l', [[], [[['x', 1]], null]]]], null];
   const write = slotWriter(order);
   const values = [
@@ -86,18 +119,35 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
   ];
   for (const value of values) {
     for (const data of [undefined, { mapped: true }, 'text']) {
-      const numbers = [];
-      const { event, data: read } = readEntry(write(value, data, numbers), order, numbers);
-      assert.equal(JSON.stringify(event), JSON.stringify(project(value, objectForm(order))), String(JSON.stringify(value)));
+      const written = new Entries();
+      write(value, data, written);
+      const { event, data: read } = readEntry(written, order);
+      // A lone surrogate (which JSON.stringify escapes) goes in as U+FFFD,
+      // as the core reads one in JSON text.
+      const projected = JSON.stringify(project(value, objectForm(order))).replace(/\\ud[89a-f][0-9a-f]{2}/g, '\ufffd');
+      assert.equal(JSON.stringify(event), projected, String(JSON.stringify(value)));
       assert.deepEqual(read, data);
     }
   }
   const whole = slotWriter(undefined);
   const event = { name: 'page view', deep: { a: [1, { b: 2 }] } };
-  assert.deepEqual(readEntry(whole(event, undefined, []), undefined).event, event);
-  // An entry that cannot be written leaves no numbers behind.
-  const numbers = [7];
-  assert.throws(() => write({ a: 1, b: 10n }, undefined, numbers), /the event could not be serialized: .*BigInt/);
-  assert.throws(() => write({ a: 1 }, { big: 10n }, numbers), /the mapped data could not be serialized: .*BigInt/);
-  assert.deepEqual(numbers, [7]);
+  const written = new Entries();
+  whole(event, undefined, written);
+  assert.deepEqual(readEntry(written, undefined).event, event);
+  // An entry that cannot be written leaves nothing behind; entries written
+  // one after another (past the buffer's first size) read back in turn.
+  const many = new Entries();
+  const events = [];
+  for (let i = 0; i < 300; i++) {
+    const one = { a: `é${'x'.repeat(i * 7)}`, b: i, c: { d: i % 2 === 0 } };
+    events.push(one);
+    write(one, undefined, many);
+    const before = many.view().map((part) => part.length);
+    assert.throws(() => write({ a: 1, b: 10n }, undefined, many), /the event could not be serialized: .*BigInt/);
+    assert.throws(() => write({ a: 1 }, { big: 10n }, many), /the mapped data could not be serialized: .*BigInt/);
+    assert.deepEqual(many.view().map((part) => part.length), before);
+  }
+  const { entries, numbers } = decode(many);
+  assert.deepEqual(entries, events.map((one) => ['-ovnovaa', one.a, one.c.d]));
+  assert.deepEqual(numbers, events.map((_, i) => i));
 });
