@@ -5,7 +5,6 @@
 // what it reports goes to the collector's logger and `env.onDrop`.
 
 const { Instance } = require('./instance.js');
-const { explain } = require('./explain.js');
 const { toJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
@@ -20,6 +19,12 @@ function instanceFor(config, env) {
     instances.set(config, instance);
   }
   return instance;
+}
+
+/** The dry run (see explain.js), loaded on first use: a destination that
+ * only delivers need not load it at start. */
+function explain(...args) {
+  return require('./explain.js').explain(...args);
 }
 
 function add(total, counts) {

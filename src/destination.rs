@@ -140,7 +140,7 @@ impl Core {
     }
 
     /// Plans an event read by `direct_of(rule)`.
-    pub fn plan_leaves(&self, leaves: &[Value], rule: Option<usize>) -> Plan {
+    pub fn plan_leaves(&self, leaves: Vec<Value>, rule: Option<usize>) -> Plan {
         let direct = self.direct_of(rule);
         let rule = rule.and_then(|id| self.rules.get(id));
         match direct {
@@ -386,7 +386,7 @@ pub fn queue_all<H: Host>(
                 whole_event(index)
             }),
             Event::Leaves(leaves) => {
-                let plan = core.borrow().plan_leaves(&leaves, rule);
+                let plan = core.borrow().plan_leaves(leaves, rule);
                 queue_plan(core, plan)
             }
         };

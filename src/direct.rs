@@ -8,6 +8,8 @@
 //! data, and entries with an array where a path goes through take the
 //! general way (`slots::read_entry`, then `plan::plan`).
 
+use std::cell::Cell;
+
 use crate::mapping::{cast_to_property, Mapping, Path, Projection};
 use crate::plan::{self, Fields, Plan, Which};
 use crate::rule::Rule;
@@ -25,6 +27,9 @@ pub struct Direct {
     object_id: Option<usize>,
     utk: Option<usize>,
     properties: Option<Vec<(Key, usize)>>,
+    /// Per node, whether more than one of the above reads it: a value read
+    /// once is moved into the plan, not copied.
+    shared: Vec<bool>,
 }
 
 impl Direct {
@@ -52,7 +57,7 @@ impl Direct {
                     .collect::<Option<Vec<_>>>()?,
             ),
         };
-        Some(Direct {
+        let mut direct = Direct {
             nodes: projection.node_count(),
             name: top("name")?,
             id: top("id")?,
@@ -61,7 +66,22 @@ impl Direct {
             object_id: optional(&settings.object_id)?,
             utk: optional(&settings.utk)?,
             properties,
-        })
+            shared: Vec::new(),
+        };
+        let mut readers = vec![0u8; direct.nodes];
+        let read = [direct.name, direct.id, direct.timestamp]
+            .into_iter()
+            .chain(
+                [direct.email, direct.object_id, direct.utk]
+                    .into_iter()
+                    .flatten(),
+            )
+            .chain(direct.properties.iter().flatten().map(|(_, n)| *n));
+        for number in read {
+            readers[number] = readers[number].saturating_add(1);
+        }
+        direct.shared = readers.into_iter().map(|n| n > 1).collect();
+        Some(direct)
     }
 
     /// The values of an entry (`[shape, ...values]`, see `slots`) by node
@@ -118,33 +138,44 @@ impl Direct {
     pub fn plan(
         &self,
         settings: &Settings,
-        leaves: &[Value],
+        mut leaves: Vec<Value>,
         rule: Option<&Rule>,
         data: &Value,
     ) -> Plan {
+        // What the mappings resolve to, first, while the values they alone
+        // read can be moved out.
+        let mut path = |number: Option<usize>| match number {
+            None => Value::Undefined,
+            Some(n) if self.shared[n] => cast_to_property(leaves[n].clone()),
+            Some(n) => cast_to_property(std::mem::take(&mut leaves[n])),
+        };
+        let email = Cell::new(path(self.email));
+        let object_id = Cell::new(path(self.object_id));
+        let utk = Cell::new(path(self.utk));
+        let properties = Cell::new(match &self.properties {
+            None => Value::Undefined,
+            Some(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, n)| (key.clone(), path(Some(*n))))
+                    .filter(|(_, v)| !v.is_undefined())
+                    .collect(),
+            ),
+        });
+        // `plan_with` asks for each at most once.
+        let resolve = |which: Which, _: &Mapping| match which {
+            Which::Email => email.take(),
+            Which::ObjectId => object_id.take(),
+            Which::Utk => utk.take(),
+            // `compile` takes no rule with identify.
+            Which::Identify => Value::Undefined,
+            Which::Properties => properties.take(),
+        };
         let at = |number: usize| Some(&leaves[number]).filter(|v| !v.is_undefined());
         let fields = Fields {
             name: at(self.name),
             id: at(self.id),
             timestamp: at(self.timestamp),
-        };
-        let path = |number: Option<usize>| {
-            number.map_or(Value::Undefined, |n| cast_to_property(leaves[n].clone()))
-        };
-        let resolve = |which: Which, _: &Mapping| match which {
-            Which::Email => path(self.email),
-            Which::ObjectId => path(self.object_id),
-            Which::Utk => path(self.utk),
-            // `compile` takes no rule with identify.
-            Which::Identify => Value::Undefined,
-            Which::Properties => Value::Object(
-                self.properties
-                    .iter()
-                    .flatten()
-                    .map(|(key, n)| (key.clone(), path(Some(*n))))
-                    .filter(|(_, v)| !v.is_undefined())
-                    .collect(),
-            ),
         };
         plan::plan_with(settings, &fields, rule, data, &resolve)
     }

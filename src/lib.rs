@@ -3,7 +3,8 @@
 //! Pure modules (no JavaScript): [`value`], [`mapping`], [`settings`],
 //! [`rule`], [`names`], [`properties`], [`js_number`], [`time`], [`plan`], [`dedup`],
 //! [`queue`], [`http`] and [`destination`]. The JavaScript-facing ones are
-//! [`fetch`] (HTTP through `fetch`) and [`wasm`] (the wasm-bindgen surface).
+//! [`fetch`] (HTTP through `fetch`) and [`wasm`] (the wasm-bindgen surface);
+//! [`small_alloc`] is the wasm build's allocator.
 
 pub mod backoff;
 pub mod dedup;
@@ -25,6 +26,7 @@ pub mod rules;
 pub mod schema;
 pub mod settings;
 pub mod slots;
+pub mod small_alloc;
 pub mod stats;
 pub mod time;
 pub mod uuid;
@@ -38,3 +40,7 @@ pub mod js_host;
 pub mod js_value;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: small_alloc::SmallAlloc = small_alloc::SmallAlloc::new();

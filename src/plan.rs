@@ -126,7 +126,7 @@ pub fn plan(
 }
 
 /// `plan` for an event given as its `fields` and a `resolve` that gives the
-/// value of each mapping planning asks for.
+/// value of each mapping planning asks for (each at most once).
 pub fn plan_with(
     settings: &Settings,
     fields: &Fields,
