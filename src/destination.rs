@@ -169,7 +169,7 @@ impl Core {
     /// may read anything. The shell serialises only that.
     pub fn projection(&self, rule: Option<usize>) -> Option<Projection> {
         let mut projection = Projection::default();
-        for always in ["name", "id", "timestamp", "consent"] {
+        for always in ["name", "id", "timestamp"] {
             projection.include(always);
         }
         let s = &self.settings;
@@ -179,10 +179,17 @@ impl Core {
             .chain(rule.map(|r| &r.identify))
             .chain(rule.map(|r| &r.properties))
             .flatten();
+        // The event's consent only where a mapping asks for some: for most
+        // rules there is no need to hand it over.
+        let mut consent = false;
         for mapping in mappings {
             if !mapping.project(&mut projection) {
                 return None;
             }
+            consent |= mapping.reads_consent();
+        }
+        if consent {
+            projection.include("consent");
         }
         Some(projection)
     }

@@ -28,7 +28,7 @@ fn the_order_form_keeps_the_projection_and_its_order() {
     let order = core.projection_of(Some(0)).unwrap().to_order_json();
     assert_eq!(
         order,
-        r#"[[["name",1],["id",1],["timestamp",1],["consent",1],["user",[[["email",1]],null]],["data",[[["total",1],["id",1]],null]]],null]"#
+        r#"[[["name",1],["id",1],["timestamp",1],["user",[[["email",1]],null]],["data",[[["total",1],["id",1]],null]]],null]"#
     );
     assert!(
         core.projection_of(Some(7)).is_none(),
@@ -37,21 +37,34 @@ fn the_order_form_keeps_the_projection_and_its_order() {
 }
 
 #[wasm_bindgen_test]
+fn the_consent_is_handed_over_only_where_a_mapping_asks_for_some() {
+    let mut core = core();
+    for rule in [
+        r#"{"settings":{"properties":{"map":{"x":{"key":"data.x","consent":{"marketing":true}}}}}}"#,
+        r#"{"settings":{"properties":{"map":{"items":{"key":"nested","loop":["this",{"key":"data.id","consent":{"analytics":true}}]}}}}}"#,
+    ] {
+        let id = core.add_rule(&json(rule), "mapping.x.y").unwrap();
+        let order = core.projection_of(Some(id)).unwrap().to_order_json();
+        assert!(order.contains(r#"["consent",1]"#), "{rule}: {order}");
+    }
+    let order = core.projection_of(Some(0)).unwrap().to_order_json();
+    assert!(!order.contains("consent"), "{order}");
+}
+
+#[wasm_bindgen_test]
 fn an_entry_becomes_the_cut_down_event_and_its_data() {
     let core = core();
     let projection = core.projection_of(Some(0));
-    // name, id absent, timestamp, consent; user absent; data: total, id absent.
-    let entry = json(r#"["dovavvaova",{"x":1},"order complete",1700000000000,{},12.5]"#);
+    // name, id absent, timestamp; user absent; data: total, id absent.
+    let entry = json(r#"["dovavaova",{"x":1},"order complete",1700000000000,12.5]"#);
     let (event, data) = read_entry(entry, projection, &mut std::iter::empty()).unwrap();
     assert_eq!(data, json(r#"{"x":1}"#));
     assert_eq!(
         event,
-        json(
-            r#"{"name":"order complete","timestamp":1700000000000,"consent":{},"data":{"total":12.5}}"#
-        )
+        json(r#"{"name":"order complete","timestamp":1700000000000,"data":{"total":12.5}}"#)
     );
     // A part that is not an object comes whole.
-    let entry = json(r#"["-ovaaavv","page view","no user",[1,2]]"#);
+    let entry = json(r#"["-ovaavv","page view","no user",[1,2]]"#);
     let (event, data) = read_entry(entry, projection, &mut std::iter::empty()).unwrap();
     assert!(data.is_undefined());
     assert_eq!(
@@ -96,23 +109,22 @@ fn numbers_come_beside_the_entry_in_order() {
     let projection = core.projection_of(Some(0));
     let mut numbers = [1700000000000.0, -0.0, 5.22, 99.0].into_iter();
     // timestamp and data.total are numbers; data.id too in the second.
-    let (event, _) =
-        read_entry(json(r#"["-ovanvaona","a b",{}]"#), projection, &mut numbers).unwrap();
+    let (event, _) = read_entry(json(r#"["-ovanaona","a b"]"#), projection, &mut numbers).unwrap();
     assert_eq!(
         event,
-        json(r#"{"name":"a b","timestamp":1700000000000,"consent":{},"data":{"total":0}}"#)
+        json(r#"{"name":"a b","timestamp":1700000000000,"data":{"total":0}}"#)
     );
     assert!(
         matches!(event.get("data").and_then(|d| d.get("total")), Some(Value::Number(n)) if n.is_sign_positive()),
         "-0 becomes 0, as it would in JSON"
     );
-    let (event, _) = read_entry(json(r#"["-ovaaaaonn","c d"]"#), projection, &mut numbers).unwrap();
+    let (event, _) = read_entry(json(r#"["-ovaaaonn","c d"]"#), projection, &mut numbers).unwrap();
     assert_eq!(
         event,
         json(r#"{"name":"c d","data":{"total":5.22,"id":99}}"#)
     );
     assert_eq!(
-        read_entry(json(r#"["-ovaaaaonn","e f"]"#), projection, &mut numbers),
+        read_entry(json(r#"["-ovaaaonn","e f"]"#), projection, &mut numbers),
         Err("an entry has fewer numbers than its shape")
     );
 }
@@ -122,11 +134,10 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
     use walkeros_destination_hubspot::mapping::Path;
     let core = core();
     let projection = core.projection_of(Some(0)).unwrap();
-    // name 0, id 1, timestamp 2, consent 3, user 4 (email 5), data 6
-    // (total 7, id 8).
-    assert_eq!(projection.node_count(), 9);
-    assert_eq!(projection.leaf_number(&Path::new("user.email")), Some(5));
-    assert_eq!(projection.leaf_number(&Path::new("data.id")), Some(8));
+    // name 0, id 1, timestamp 2, user 3 (email 4), data 5 (total 6, id 7).
+    assert_eq!(projection.node_count(), 8);
+    assert_eq!(projection.leaf_number(&Path::new("user.email")), Some(4));
+    assert_eq!(projection.leaf_number(&Path::new("data.id")), Some(7));
     assert_eq!(
         projection.leaf_number(&Path::new("data")),
         None,
@@ -136,7 +147,7 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
     let direct = core.direct_of(Some(0)).expect("plain paths only");
     let leaves = direct
         .leaves(
-            json(r#"["-ovvnvovonv","a b","i",{},"u@x.y","d-1"]"#),
+            json(r#"["-ovvnovonv","a b","i","u@x.y","d-1"]"#),
             projection,
             &mut [1.0, 2.5].into_iter(),
         )
@@ -147,7 +158,6 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
             json(r#""a b""#),
             json(r#""i""#),
             Value::Number(1.0),
-            json("{}"),
             Value::Undefined,
             json(r#""u@x.y""#),
             Value::Undefined,
@@ -158,9 +168,9 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
     // An array where a path goes through, mapped data, or a bad entry: the
     // general way reads it (and says what is wrong with a bad one).
     for entry in [
-        r#"["-ovvnvovv","a b","i",{},"u@x.y",[1]]"#,
-        r#"["dovvnvovonv",{},"a b","i",{},"u@x.y","d-1"]"#,
-        r#"["-ovvnvovon","a b","i",{},"u@x.y"]"#,
+        r#"["-ovvnovv","a b","i","u@x.y",[1]]"#,
+        r#"["dovvnovonv",{},"a b","i","u@x.y","d-1"]"#,
+        r#"["-ovvnovon","a b","i","u@x.y"]"#,
     ] {
         assert!(
             direct

@@ -221,6 +221,12 @@ impl Mapping {
         })
     }
 
+    /// Whether resolving may read an event's `consent`: a value that
+    /// requires consent, or a function (which is given it).
+    pub fn reads_consent(&self) -> bool {
+        self.alternatives.iter().any(Chain::reads_consent)
+    }
+
     /// The path of a mapping that is one plain path (`"data.total"`),
     /// resolved as `cast_to_property(getByPath(value, path))`.
     pub fn plain_path(&self) -> Option<&Path> {
@@ -264,6 +270,25 @@ impl Mapping {
 }
 
 impl Chain {
+    fn reads_consent(&self) -> bool {
+        self.items.iter().any(|item| match item {
+            Item::Path(_) | Item::Nothing | Item::Fails => false,
+            Item::Config(c) => {
+                c.consent.is_some()
+                    || c.callbacks.is_some()
+                    || match &c.shape {
+                        Shape::Plain => false,
+                        Shape::Loop(Scope::This, inner) => inner.reads_consent(),
+                        Shape::Loop(Scope::Value(scope), inner) => {
+                            scope.reads_consent() || inner.reads_consent()
+                        }
+                        Shape::Map(entries) => entries.iter().any(|(_, m)| m.reads_consent()),
+                        Shape::Set(chains) => chains.iter().any(Chain::reads_consent),
+                    }
+            }
+        })
+    }
+
     fn project(&self, into: &mut Projection) -> bool {
         self.items.iter().all(|item| match item {
             Item::Path(p) => {

@@ -102,3 +102,21 @@ for (const [title, settings, rule] of [
     assert.deepEqual(direct.stats, general.stats);
   });
 }
+
+// The consent is handed over only under rules with a mapping that asks for
+// some (src/destination.rs, projection): such a mapping still sees it.
+for (const settings of [{ batch: true }, {}]) {
+  test(`a property that needs consent is sent only when the event grants it (${settings.batch ? 'batch' : 'single'} mode)`, async () => {
+    const rule = {
+      settings: { eventName: 'purchase', properties: { map: { order_id: 'data.id', promo: { key: 'data.promo', consent: { marketing: true } } } } },
+    };
+    const base = { name: 'order complete', user: { email: 'a@example.com' }, data: { id: 'o1', promo: 'spring' } };
+    const sample = [{ ...base, id: 'e1', consent: { marketing: true } }, { ...base, id: 'e2', consent: { marketing: false } }, { ...base, id: 'e3' }];
+    const { bodies } = await run(settings, rule, sample);
+    const inputs = bodies.flatMap(([, body]) => body.inputs || [body]);
+    assert.deepEqual(
+      inputs.map((input) => input.properties),
+      [{ order_id: 'o1', promo: 'spring' }, { order_id: 'o1' }, { order_id: 'o1' }],
+    );
+  });
+}
