@@ -340,21 +340,13 @@ function slotWriter(order) {
         steps[step++] = STEP_VALUE;
         return;
       case 'object':
-        if (node === null || value === null) break;
-        if (Array.isArray(value)) {
+        // Plain objects under a node are walked by `walk`: here, an array
+        // the order goes into.
+        if (node !== null && Array.isArray(value)) {
           put(project(value, node.form), null, key, out);
           return;
         }
-        {
-          const { names, below } = node;
-          steps[step++] = STEP_OBJECT;
-          for (let i = 0; i < names.length; i++) {
-            const name = names[i];
-            if (hasOwn.call(value, name)) put(value[name], below[i], name, out);
-            else steps[step++] = STEP_ABSENT;
-          }
-          return;
-        }
+        break;
       default:
     }
     const kept = member(value, key);
@@ -365,6 +357,35 @@ function slotWriter(order) {
     out.value(kept);
     steps[step++] = STEP_VALUE;
   }
+  // The walk through the order's objects, written out as code once per
+  // rule: each field is read by its name written in the code, which V8
+  // reads as fast as `event.name`, instead of by a key that changes from
+  // read to read (a quarter of the writing time).
+  const nodes = [];
+  let fields = 0;
+  function code(node, value, key) {
+    const literal = JSON.stringify(key);
+    if (node === null) return `put(${value}, null, ${literal}, out);`;
+    const id = nodes.push(node) - 1;
+    let body = '';
+    node.names.forEach((name, i) => {
+      const field = `v${++fields}`;
+      const at = JSON.stringify(name);
+      body += `if (hasOwn.call(${value}, ${at})) { const ${field} = ${value}[${at}]; ${code(node.below[i], field, name)} } else absent();\n`;
+    });
+    return `if (typeof ${value} === 'object' && ${value} !== null && !Array.isArray(${value})) {\nobject();\n${body}} else put(${value}, nodes[${id}], ${literal}, out);\n`;
+  }
+  const walk = new Function('put', 'hasOwn', 'nodes', 'object', 'absent', `return (v0, out) => {\n${code(compiled, 'v0', '')}};`)(
+    put,
+    hasOwn,
+    nodes,
+    () => {
+      steps[step++] = STEP_OBJECT;
+    },
+    () => {
+      steps[step++] = STEP_ABSENT;
+    },
+  );
   return (event, data, out) => {
     const start = out.length;
     const numbers = out.count;
@@ -379,7 +400,7 @@ function slotWriter(order) {
         steps[step++] = STEP_DATA;
         out.value(mapped);
       }
-      put(event, compiled, '', out);
+      walk(event, out);
     } catch (error) {
       // Nothing of the entry is handed over.
       out.length = start;
