@@ -101,7 +101,9 @@ function readEntry(written, order) {
 
 test('an entry holds exactly what project keeps of the event, and the mapped data', () => {
   const { slotWriter, objectForm, Entries } = require('../../pkg/dist/config.js');
-  const order = [[['a', 1], ['b', 1], ['c', [[['d', 1]], null]], ['__proto__', 1], ['l', [[], [[['x', 1]], null]]]], null];
+  // Keys of every kind, as the writer's generated code must spell them.
+  const odd = 'k"\\\n\u2028${x}`';
+  const order = [[['a', 1], ['b', 1], ['c', [[['d', 1]], null]], ['__proto__', 1], ['l', [[], [[['x', 1]], null]]], [odd, [[[odd, 1]], null]]], null];
   const write = slotWriter(order);
   const values = [
     { a: 'x"y', b: '\\', c: { d: '\u0001\n', e: 'left out' } },
@@ -113,6 +115,7 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
     JSON.parse('{"__proto__":"data","a":"z"}'),
     { l: [{ x: 1, y: 2 }, { x: 3 }], a: new String('boxed'), b: Object(5) },
     { l: [{ x: 1 }, 'not an object'] },
+    { [odd]: { [odd]: 'odd key', other: 1 }, a: 'x' },
     {},
     'a string event',
     null,
@@ -148,6 +151,6 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
     assert.deepEqual(many.view().map((part) => part.length), before);
   }
   const { entries, numbers } = decode(many);
-  assert.deepEqual(entries, events.map((one) => ['-ovnovaa', one.a, one.c.d]));
+  assert.deepEqual(entries, events.map((one) => ['-ovnovaaa', one.a, one.c.d]));
   assert.deepEqual(numbers, events.map((_, i) => i));
 });
