@@ -57,20 +57,19 @@ impl EventInput {
             .map(|(k, v)| k.len() + v.len() + 6)
             .sum();
         let mut out = String::with_capacity(160 + self.event_name.len() + props);
-        out.push('{');
-        json::push_key(&mut out, "eventName");
+        // The keys written as they are: they need no escaping.
+        out.push_str("{\"eventName\":");
         json::push_str(&mut out, &self.event_name);
         let optional = [
-            ("email", &self.email),
-            ("objectId", &self.object_id),
-            ("utk", &self.utk),
-            ("uuid", &self.uuid),
-            ("occurredAt", &self.occurred_at),
+            (",\"email\":", &self.email),
+            (",\"objectId\":", &self.object_id),
+            (",\"utk\":", &self.utk),
+            (",\"uuid\":", &self.uuid),
+            (",\"occurredAt\":", &self.occurred_at),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
-                out.push(',');
-                json::push_key(&mut out, key);
+                out.push_str(key);
                 json::push_str(&mut out, value);
             }
         }

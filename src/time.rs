@@ -17,34 +17,43 @@ pub fn iso8601(ms: f64) -> Option<String> {
         in_day / 1000 % 60,
         in_day % 1000,
     );
-    let mut out = String::with_capacity(27);
+    // Into a fixed buffer, then one copy: once per event.
+    let mut out = [0u8; 27];
+    let mut at = 0;
     if (0..=9999).contains(&year) {
-        push_digits(&mut out, year as u64, 4);
+        put_digits(&mut out, &mut at, year as u64, 4);
     } else {
-        out.push(if year < 0 { '-' } else { '+' });
-        push_digits(&mut out, year.unsigned_abs(), 6);
+        // Signed six-digit years, as Date#toISOString writes them.
+        out[0] = if year < 0 { b'-' } else { b'+' };
+        at = 1;
+        put_digits(&mut out, &mut at, year.unsigned_abs(), 6);
     }
     for (separator, value, width) in [
-        ('-', i64::from(month), 2),
-        ('-', i64::from(day), 2),
-        ('T', h, 2),
-        (':', m, 2),
-        (':', s, 2),
-        ('.', milli, 3),
+        (b'-', i64::from(month), 2),
+        (b'-', i64::from(day), 2),
+        (b'T', h, 2),
+        (b':', m, 2),
+        (b':', s, 2),
+        (b'.', milli, 3),
     ] {
-        out.push(separator);
-        push_digits(&mut out, value as u64, width);
+        out[at] = separator;
+        at += 1;
+        put_digits(&mut out, &mut at, value as u64, width);
     }
-    out.push('Z');
-    Some(out)
+    out[at] = b'Z';
+    at += 1;
+    Some(String::from_utf8(out[..at].to_vec()).expect("digits and separators"))
 }
 
-/// `value` in decimal, zero-padded to `width` digits (it has no more).
-fn push_digits(out: &mut String, value: u64, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10u64.pow(place) % 10) as u8;
-        out.push(char::from(b'0' + digit));
+/// `value` in decimal at `out[*at..]`, zero-padded to `width` digits (it
+/// has no more).
+fn put_digits(out: &mut [u8], at: &mut usize, value: u64, width: usize) {
+    let mut rest = value;
+    for place in (*at..*at + width).rev() {
+        out[place] = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
+    *at += width;
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian

@@ -28,15 +28,18 @@ pub fn event_uuid(id: &str, name: &str) -> String {
 
 fn format_uuid(b: &[u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
+    // Into a fixed buffer, then one copy: once per event.
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0x0f)] as char);
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 0x0f)];
+        at += 2;
     }
-    out
+    String::from_utf8(out.to_vec()).expect("hex digits and dashes")
 }
 
 /// SHA-1 (FIPS 180-4) of `message`. Used only to derive ids, never for

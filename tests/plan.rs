@@ -353,6 +353,14 @@ fn iso_times() {
         iso8601(253402300800000.0).as_deref(),
         Some("+010000-01-01T00:00:00.000Z")
     );
+    assert_eq!(
+        iso8601(8.64e15).as_deref(),
+        Some("+275760-09-13T00:00:00.000Z")
+    );
+    assert_eq!(
+        iso8601(-8.64e15).as_deref(),
+        Some("-271821-04-20T00:00:00.000Z")
+    );
     assert_eq!(iso8601(f64::NAN), None);
     assert_eq!(iso8601(9e15), None);
 }
