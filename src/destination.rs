@@ -465,7 +465,13 @@ pub async fn flush_held(
             }
             events_ready
         };
-        send_upserts(core, transport, "", report).await;
+        if !core.borrow().upserts.is_empty() {
+            // Boxed as a trait object, so its states are not compiled into
+            // this loop's (see `retry_later`).
+            let upserts: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> =
+                Box::pin(send_upserts(core, transport, "", report));
+            upserts.await;
+        }
         if !batch {
             return;
         }
@@ -507,7 +513,7 @@ async fn send_isolating(
         let sent = send(transport, &request, http::classify).await;
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
-        match sent.outcome {
+        match &sent.outcome {
             Outcome::Accepted => {
                 core.stats.sent += inputs.len() as u64;
                 core.backoff.reset();
@@ -522,22 +528,8 @@ async fn send_isolating(
                 ));
             }
             Outcome::Retryable(reason) => {
-                if let Some(policy) = &sent.policy {
-                    core.stats.rate_limit(policy);
-                }
-                core.stats.retried += inputs.len() as u64;
-                // Everything not yet accepted goes back in its order.
-                let mut back: Vec<String> = pending.into_iter().rev().flatten().collect();
-                back.splice(0..0, inputs);
-                let count = back.len();
-                core.queue.restore(back);
-                let delay = core.backoff.next_delay(sent.retry_after_ms);
-                core.events_held_until = transport.now_ms() + f64::from(delay);
-                report.retry_after(delay);
-                report.notices.push(Notice::warn(
-                    "",
-                    format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
-                ));
+                let now = transport.now_ms();
+                core.retry_later(inputs, pending, &sent, reason, now, report);
                 return false;
             }
             Outcome::Permanent(_) if sent.status == 400 && inputs.len() > 1 => {
@@ -546,25 +538,69 @@ async fn send_isolating(
                 pending.push(second);
                 pending.push(first);
             }
-            Outcome::Permanent(reason) => {
-                core.report_auth(sent.status, report);
-                let count = inputs.len();
-                // Rare, so the names are read back from the inputs here
-                // instead of being carried with every queued event.
-                let names = event_names(&inputs);
-                let event = if count == 1 { names.as_str() } else { "" };
-                core.drop_inputs(inputs, drop_code(sent.status), &reason, report);
-                report.notices.push(Notice::error(
-                    event,
-                    format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
-                ));
-            }
+            Outcome::Permanent(reason) => core.drop_rejected(inputs, sent.status, reason, report),
         }
     }
     true
 }
 
+// The rare outcomes of a send, out of line: the hot delivery loop (compiled
+// again by V8 once it runs often) stays small.
 impl Core {
+    /// A batch HubSpot did not take for now: it and everything not sent yet
+    /// go back to the front of the queue, in order, until the backoff
+    /// delay has passed.
+    #[cold]
+    #[inline(never)]
+    fn retry_later(
+        &mut self,
+        inputs: Vec<String>,
+        pending: Vec<Vec<String>>,
+        sent: &Sent,
+        reason: &str,
+        now: f64,
+        report: &mut Report,
+    ) {
+        if let Some(policy) = &sent.policy {
+            self.stats.rate_limit(policy);
+        }
+        self.stats.retried += inputs.len() as u64;
+        let mut back: Vec<String> = pending.into_iter().rev().flatten().collect();
+        back.splice(0..0, inputs);
+        let count = back.len();
+        self.queue.restore(back);
+        let delay = self.backoff.next_delay(sent.retry_after_ms);
+        self.events_held_until = now + f64::from(delay);
+        report.retry_after(delay);
+        report.notices.push(Notice::warn(
+            "",
+            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
+        ));
+    }
+
+    /// Inputs HubSpot rejected for good: dropped, with the reason.
+    #[cold]
+    #[inline(never)]
+    fn drop_rejected(
+        &mut self,
+        inputs: Vec<String>,
+        status: u16,
+        reason: &str,
+        report: &mut Report,
+    ) {
+        self.report_auth(status, report);
+        let count = inputs.len();
+        // Rare, so the names are read back from the inputs here instead of
+        // being carried with every queued event.
+        let names = event_names(&inputs);
+        let event = if count == 1 { names.as_str() } else { "" };
+        self.drop_inputs(inputs, drop_code(status), reason, report);
+        report.notices.push(Notice::error(
+            event,
+            format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
+        ));
+    }
+
     /// A 401 is reported once: every request after it would say the same.
     fn report_auth(&mut self, status: u16, report: &mut Report) {
         if status == 401 && !self.auth_reported {

@@ -75,6 +75,10 @@ fn push_signed_fixed(out: &mut String, n: f64, m: f64, digits: u32) {
 /// ECMAScript takes the even one): the fewest fraction digits `d` for which
 /// an integer `m` makes `m / 10^d` read back as `n`, the closest such `m`,
 /// and on a tie the even one. False for other numbers.
+// Out of line, as `push_shortest`: rare, and `push` (inlined where every
+// property is written) stays small for V8 to optimise.
+#[cold]
+#[inline(never)]
 fn push_short_decimal(out: &mut String, n: f64) -> bool {
     let abs = n.abs();
     if !(1e-6..MAX_SAFE).contains(&abs) {
@@ -178,6 +182,8 @@ fn push_integer(out: &mut String, n: i64) {
 /// differs). Rust rounds an exact tie between two shortest candidates half
 /// up, which cannot happen for an integer and needs a number below 1e-6 with
 /// an exact binary value halfway between two of them.
+#[cold]
+#[inline(never)]
 fn push_shortest(out: &mut String, n: f64) {
     if (1e-6..1e21).contains(&n.abs()) {
         // Rust's `{}` lays these out as JavaScript does.

@@ -49,6 +49,7 @@ pub fn event_name_part(event_name: &str) -> (String, bool) {
 /// The name part for a walkerOS event name, normalised, and whether that
 /// changed more than case and white space; `Err` with the attempt when no
 /// valid name comes out (it must start with a letter).
+#[inline(never)]
 pub fn event_name(event_name: &str) -> Result<(String, bool), String> {
     let (mut part, mut changed) = event_name_part(event_name);
     if part.len() > MAX_NAME_LEN {

@@ -265,6 +265,7 @@ fn identity(value: Value) -> Option<String> {
     }
 }
 
+#[inline(never)]
 fn contact_upsert(
     resolved: &Value,
     name: &str,

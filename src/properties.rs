@@ -90,6 +90,18 @@ pub fn within_limits(
     {
         return mapped;
     }
+    renamed_and_limited(mapped, defaults, event, notices)
+}
+
+/// `within_limits` where something may change: out of line, so the usual
+/// case stays small where it is inlined.
+#[inline(never)]
+fn renamed_and_limited(
+    mapped: Vec<Property>,
+    defaults: &[Property],
+    event: &str,
+    notices: &mut Vec<Notice>,
+) -> Vec<Property> {
     let mut out: Vec<Property> = Vec::with_capacity(mapped.len() + defaults.len());
     for (key, value) in mapped {
         // Most keys are valid names already: those are moved, not copied.

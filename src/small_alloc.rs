@@ -1,12 +1,14 @@
-//! The allocator of the wasm build: small blocks (most of what planning
-//! allocates: short strings, small vectors) come from free lists by size
-//! class, carved from larger chunks; the rest goes to the system allocator.
-//! Planning an event allocates and frees a dozen small blocks, and popping
-//! or pushing a free list costs a fraction of a general allocator's search.
+//! The allocator of the wasm build: blocks up to 512 bytes (nearly all
+//! that planning allocates: strings, small vectors, an event's request
+//! body) come from free lists by size class, carved from larger chunks; the
+//! rest goes to the system allocator. Planning an event allocates and frees
+//! a dozen such blocks, and popping or pushing a free list costs a fraction
+//! of a general allocator's search (whose code V8 would also optimise again
+//! once it runs often).
 //!
-//! Freed small blocks are kept for reuse, never returned: memory of small
-//! blocks stays at its peak (for a hand-over of a full batch, a few hundred
-//! KB), which the next batch reuses.
+//! Freed blocks are kept for reuse, never returned: their memory stays at
+//! its peak (for the batches in flight, well under a megabyte), which the
+//! next batches reuse.
 //!
 //! WebAssembly here has one thread, so the state needs no lock.
 
@@ -17,7 +19,7 @@ use std::ptr;
 /// Blocks are multiples of this, and aligned to it.
 const GRAIN: usize = 16;
 /// Sizes up to this come from the free lists.
-const MAX_SMALL: usize = 128;
+const MAX_SMALL: usize = 512;
 const CLASSES: usize = MAX_SMALL / GRAIN;
 /// What is taken from the system at a time for carving.
 const CHUNK: usize = 64 * 1024;

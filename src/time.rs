@@ -2,6 +2,7 @@
 
 /// `2023-11-14T22:13:20.100Z` for a Unix time in milliseconds, or `None` for
 /// a time JavaScript's Date cannot represent.
+#[inline(never)]
 pub fn iso8601(ms: f64) -> Option<String> {
     // Date's range: ±8.64e15 ms around the epoch.
     if !ms.is_finite() || ms.abs() > 8.64e15 {

@@ -10,6 +10,7 @@ const NAMESPACE: [u8; 16] = [
 ];
 
 /// The `uuid` of the event with walkerOS id `id` and name `name`.
+#[inline(never)]
 pub fn event_uuid(id: &str, name: &str) -> String {
     // The name is part of the key: HubSpot deduplicates per event type, and
     // a rule that renames an event makes a different occurrence.

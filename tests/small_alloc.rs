@@ -23,7 +23,7 @@ fn blocks_of_every_size_keep_their_contents_while_others_come_and_go() {
     // Sizes across every class and past them, several alignments; every
     // third block freed as we go, so freed blocks are handed out again.
     for round in 0..3000usize {
-        let size = 1 + (round * 37) % 300;
+        let size = 1 + (round * 37) % 700;
         let align = [1, 2, 4, 8, 16, 32][round % 6];
         let layout = Layout::from_size_align(size, align).unwrap();
         let block = unsafe { alloc.alloc(layout) };
@@ -52,7 +52,7 @@ fn a_block_grows_and_shrinks_across_classes_keeping_its_start() {
     let mut layout = Layout::from_size_align(3, 1).unwrap();
     let mut block = unsafe { alloc.alloc(layout) };
     fill(block, 3, 7);
-    for new_size in [10, 16, 17, 100, 128, 129, 5000, 200, 64, 2] {
+    for new_size in [10, 16, 17, 100, 128, 129, 512, 513, 5000, 200, 64, 2] {
         block = unsafe { alloc.realloc(block, layout, new_size) };
         let kept = layout.size().min(new_size).min(3);
         assert!(holds(block, kept, 7), "{} → {new_size}", layout.size());
