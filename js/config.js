@@ -375,17 +375,37 @@ function slotWriter(order) {
     });
     return `if (typeof ${value} === 'object' && ${value} !== null && !Array.isArray(${value})) {\nobject();\n${body}} else put(${value}, nodes[${id}], ${literal}, out);\n`;
   }
-  const walk = new Function('put', 'hasOwn', 'nodes', 'object', 'absent', `return (v0, out) => {\n${code(compiled, 'v0', '')}};`)(
-    put,
-    hasOwn,
-    nodes,
-    () => {
-      steps[step++] = STEP_OBJECT;
-    },
-    () => {
-      steps[step++] = STEP_ABSENT;
-    },
-  );
+  const object = () => {
+    steps[step++] = STEP_OBJECT;
+  };
+  const absent = () => {
+    steps[step++] = STEP_ABSENT;
+  };
+  // The same walk without generated code, where Node runs with
+  // --disallow-code-generation-from-strings.
+  function walkNode(value, node, key, out) {
+    if (node === null || typeof value !== 'object' || value === null || Array.isArray(value)) {
+      put(value, node, key, out);
+      return;
+    }
+    object();
+    node.names.forEach((name, i) => {
+      if (hasOwn.call(value, name)) walkNode(value[name], node.below[i], name, out);
+      else absent();
+    });
+  }
+  let walk;
+  try {
+    walk = new Function('put', 'hasOwn', 'nodes', 'object', 'absent', `return (v0, out) => {\n${code(compiled, 'v0', '')}};`)(
+      put,
+      hasOwn,
+      nodes,
+      object,
+      absent,
+    );
+  } catch {
+    walk = (event, out) => walkNode(event, compiled, '', out);
+  }
   return (event, data, out) => {
     const start = out.length;
     const numbers = out.count;

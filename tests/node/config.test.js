@@ -154,3 +154,24 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
   assert.deepEqual(entries, events.map((one) => ['-ovnovaaa', one.a, one.c.d]));
   assert.deepEqual(numbers, events.map((_, i) => i));
 });
+
+test('without code generation from strings, the writer walks the order itself and writes the same', () => {
+  const { execFileSync } = require('node:child_process');
+  // Each process writes a few events' entries and prints their bytes.
+  const script = `
+    const { slotWriter, Entries } = require(${JSON.stringify(require.resolve('../../pkg/dist/config.js'))});
+    const write = slotWriter([[['name', 1], ['user', [[['email', 1], ['x"\\\\n', 1]], null]], ['data', [[['total', 1]], null]]], null]);
+    const out = new Entries();
+    for (const event of [
+      { name: 'a b', user: { email: 'e@x.y', 'x"\\\\n': [1, 'é'] }, data: { total: 5.5 } },
+      { name: 'c', user: 'not an object', data: [1, 2] },
+      { user: null },
+    ]) write(event, undefined, out);
+    const [bytes, numbers] = out.view();
+    process.stdout.write(JSON.stringify([Buffer.from(bytes).toString('base64'), [...numbers]]));
+  `;
+  const generated = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  const walked = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8' });
+  assert.ok(JSON.parse(generated)[0].length > 40, 'something is written');
+  assert.equal(walked, generated);
+});
