@@ -120,3 +120,41 @@ for (const settings of [{ batch: true }, {}]) {
     );
   });
 }
+
+// Batch mode holds an event object until its batch is planned only under
+// rules whose mapping functions may read it (src/wasm.rs, readsEvent).
+test('batch mode: a mapping function gets the event itself; plain paths need no object', async () => {
+  const seen = [];
+  const rules = {
+    order: {
+      complete: {
+        settings: {
+          eventName: 'purchase',
+          properties: { map: { total: { fn: (event) => (seen.push(event.id), `${event.data.total}!`) }, order_id: 'data.id' } },
+        },
+      },
+    },
+    page: { view: { settings: { eventName: 'page_view', properties: { map: { path: 'data.path' } } } } },
+  };
+  const bodies = [];
+  const fetch = async (url, init) => {
+    bodies.push(JSON.parse(init.body));
+    return { status: 204, headers: { get: () => null }, text: async () => '' };
+  };
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  const config = { settings: { accessToken: 'pat-test', eventNamePrefix: 'pe1_', batch: true, batchSize: 4 }, mapping: rules };
+  destination.init({ config, env: { fetch }, logger });
+  for (let i = 0; i < 8; i++) {
+    const [entity, action] = i % 2 ? ['page', 'view'] : ['order', 'complete'];
+    const event = { name: `${entity} ${action}`, id: `e${i}`, user: { email: 'a@example.com' }, data: { total: i, id: `o${i}`, path: `/p${i}` } };
+    const pushed = destination.push(event, { config, rule: rules[entity][action], data: undefined, env: { fetch }, logger, collector: {} });
+    if (pushed) await pushed;
+  }
+  await destination.destroy({ config, logger });
+  const inputs = bodies.flatMap((body) => body.inputs);
+  assert.deepEqual(
+    inputs.map((input) => input.properties),
+    [0, 1, 2, 3, 4, 5, 6, 7].map((i) => (i % 2 ? { path: `/p${i}` } : { total: `${i}!`, order_id: `o${i}` })),
+  );
+  assert.deepEqual(seen, ['e0', 'e2', 'e4', 'e6']);
+});
