@@ -42,29 +42,37 @@ pub fn push_str(out: &mut String, s: &str) {
 /// Whether any byte is a quote, a backslash or a control character, eight
 /// bytes at a time (this scan runs over every string of every event).
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero exactly where this has its high bit set
-    // (`x - ONES` borrows only through zero bytes, and `!x` clears bytes
-    // that had their high bit).
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
     let mut chunks = bytes.chunks_exact(8);
+    let mut found = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // Below 0x20: clearing the bits 0x1f leaves zero; then quote, backslash.
-        if has_zero(x & !(ONES * 0x1f))
-            || has_zero(x ^ (ONES * u64::from(b'"')))
-            || has_zero(x ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
+        found |= escapes_in(u64::from_le_bytes(word));
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // The last few bytes padded with a letter, which needs no escape: one
+    // more word instead of a byte-by-byte loop.
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [b'a'; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        found |= escapes_in(u64::from_le_bytes(word));
+    }
+    found != 0
+}
+
+/// Non-zero when a byte of `x` is a quote, a backslash or below 0x20.
+fn escapes_in(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `y` is zero exactly where this has its high bit set (`y -
+    // ONES` borrows only through zero bytes, and `!y` clears bytes that had
+    // their high bit). Where a byte's high bit is set, `x` was not ASCII.
+    let zero = |y: u64| y.wrapping_sub(ONES) & !y;
+    // Below 0x20: clearing the bits 0x1f leaves zero; then quote, backslash.
+    (zero(x & !(ONES * 0x1f))
+        | zero(x ^ (ONES * u64::from(b'"')))
+        | zero(x ^ (ONES * u64::from(b'\\'))))
+        & HIGH
 }
 
 /// Appends a JSON object of string values, in order.

@@ -138,18 +138,22 @@ pub fn plan_with(
         _ => "",
     };
     let mut plan = Plan::default();
-    let default_rule = Rule::default();
-    let rule = rule.unwrap_or(&default_rule);
+    // A rule with nothing set for events no rule matched, made only then.
+    let no_rule;
+    let rule = match rule {
+        Some(rule) => rule,
+        None => {
+            no_rule = Rule::default();
+            &no_rule
+        }
+    };
     if rule.ignore {
         plan.skipped = Some("ignored");
         return plan;
     }
     if name.is_empty() {
         plan.skipped = Some("no_name");
-        plan.notices.push(Notice::warn(
-            "",
-            "event skipped: it has no name (walkerOS events are named \"entity action\")",
-        ));
+        plan.notices.push(notice::no_name());
         return plan;
     }
 
@@ -169,13 +173,8 @@ pub fn plan_with(
         identity_of(Which::Utk, &settings.utk),
     );
     if email.is_none() && object_id.is_none() && utk.is_none() {
-        plan.notices.push(Notice::warn(
-            name,
-            format!(
-                "event {name:?} skipped: no contact identity (none of settings.email{}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact",
-                if settings.email.is_some() { "" } else { " (switched off)" },
-            ),
-        ));
+        plan.notices
+            .push(notice::no_identity(name, settings.email.is_some()));
         plan.skipped = Some("no_identity");
         return plan;
     }
@@ -185,18 +184,12 @@ pub fn plan_with(
         None => match names::event_name(name) {
             Ok((part, changed)) => {
                 if changed {
-                    plan.notices.push(Notice::warn(
-                        name,
-                        format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN),
-                    ));
+                    plan.notices.push(notice::renamed(name, &part));
                 }
                 Cow::Owned(part)
             }
             Err(part) => {
-                plan.notices.push(Notice::warn(
-                    name,
-                    format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
-                ));
+                plan.notices.push(notice::invalid_name(name, &part));
                 plan.skipped = Some("invalid_name");
                 return plan;
             }
@@ -213,10 +206,9 @@ pub fn plan_with(
                 properties::merge(&mut mapped, properties::into_entries(resolved))
             }
             Value::Undefined => {}
-            other => plan.notices.push(Notice::warn(
-                name,
-                format!("settings.properties resolved to {} instead of an object; no mapped properties sent", other.kind()),
-            )),
+            other => plan
+                .notices
+                .push(notice::properties_not_object(name, &other)),
         }
     }
     let props = properties::within_limits(
@@ -232,10 +224,7 @@ pub fn plan_with(
         _ => None,
     });
     if let (Some(timestamp), None) = (timestamp, &occurred_at) {
-        plan.notices.push(Notice::warn(
-            name,
-            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", crate::error::show(timestamp)),
-        ));
+        plan.notices.push(notice::bad_timestamp(name, timestamp));
     }
     let uuid = match fields.id {
         Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, name)),
@@ -290,4 +279,69 @@ fn contact_upsert(
         _ => Vec::new(),
     };
     Some(ContactUpsert { email, properties })
+}
+
+/// The notices planning writes: rare, so out of line and cold, which keeps
+/// `plan_with` (run for every event) small for V8 to optimise.
+mod notice {
+    use crate::error::{show, Notice};
+    use crate::names;
+    use crate::value::Value;
+
+    #[cold]
+    #[inline(never)]
+    pub fn no_name() -> Notice {
+        Notice::warn(
+            "",
+            "event skipped: it has no name (walkerOS events are named \"entity action\")",
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn no_identity(name: &str, email_on: bool) -> Notice {
+        Notice::warn(
+            name,
+            format!(
+                "event {name:?} skipped: no contact identity (none of settings.email{}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact",
+                if email_on { "" } else { " (switched off)" },
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn renamed(name: &str, part: &str) -> Notice {
+        Notice::warn(
+            name,
+            format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn invalid_name(name: &str, part: &str) -> Notice {
+        Notice::warn(
+            name,
+            format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn properties_not_object(name: &str, resolved: &Value) -> Notice {
+        Notice::warn(
+            name,
+            format!("settings.properties resolved to {} instead of an object; no mapped properties sent", resolved.kind()),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub fn bad_timestamp(name: &str, timestamp: &Value) -> Notice {
+        Notice::warn(
+            name,
+            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", show(timestamp)),
+        )
+    }
 }

@@ -14,12 +14,17 @@ const NAMESPACE: [u8; 16] = [
 pub fn event_uuid(id: &str, name: &str) -> String {
     // The name is part of the key: HubSpot deduplicates per event type, and
     // a rule that renames an event makes a different occurrence.
-    let mut hasher = Sha1::new();
-    hasher.update(&NAMESPACE);
-    hasher.update(id.as_bytes());
-    hasher.update(&[0]);
-    hasher.update(name.as_bytes());
-    let hash = hasher.finish();
+    let hash = match one_block(&[&NAMESPACE, id.as_bytes(), &[0], name.as_bytes()]) {
+        Some(hash) => hash,
+        None => {
+            let mut hasher = Sha1::new();
+            hasher.update(&NAMESPACE);
+            hasher.update(id.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(name.as_bytes());
+            hasher.finish()
+        }
+    };
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
@@ -43,6 +48,26 @@ fn format_uuid(b: &[u8; 16]) -> String {
     String::from_utf8(out.to_vec()).expect("hex digits and dashes")
 }
 
+/// SHA-1 of `parts` joined, where they fit one block with its padding (the
+/// usual event id and name): the block is filled once, without
+/// `Sha1::update`'s bookkeeping per part.
+fn one_block(parts: &[&[u8]]) -> Option<[u8; 20]> {
+    let mut block = [0u8; 64];
+    let mut at = 0;
+    for part in parts {
+        block.get_mut(at..at + part.len())?.copy_from_slice(part);
+        at += part.len();
+    }
+    if at > 55 {
+        return None;
+    }
+    block[at] = 0x80;
+    block[56..].copy_from_slice(&(at as u64 * 8).to_be_bytes());
+    let mut state = INITIAL;
+    compress(&mut state, &block);
+    Some(digest(&state))
+}
+
 /// SHA-1 (FIPS 180-4) of `message`. Used only to derive ids, never for
 /// security.
 pub fn sha1(message: &[u8]) -> [u8; 20] {
@@ -63,7 +88,7 @@ struct Sha1 {
 impl Sha1 {
     fn new() -> Sha1 {
         Sha1 {
-            state: [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0],
+            state: INITIAL,
             block: [0; 64],
             filled: 0,
             length: 0,
@@ -92,12 +117,18 @@ impl Sha1 {
         }
         self.update(&[0; 64][..56 - self.filled]);
         self.update(&bits.to_be_bytes());
-        let mut out = [0u8; 20];
-        for (i, word) in self.state.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
-        }
-        out
+        digest(&self.state)
     }
+}
+
+const INITIAL: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+
+fn digest(state: &[u32; 5]) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    for (i, word) in state.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 fn compress(state: &mut [u32; 5], block: &[u8; 64]) {

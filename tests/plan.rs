@@ -394,6 +394,33 @@ fn sha1_and_event_uuids() {
         matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
         "RFC variant: {a}"
     );
+    // The same ids as Python's uuid.uuid5(namespace, id + "\0" + name),
+    // for keys that fit one SHA-1 block (up to 55 bytes), just do not, and
+    // take several.
+    for (id, name, expected) in [
+        (
+            "a82ec543acd1847d",
+            "page view",
+            "6f1b7a9a-dcb1-56fa-81f3-4b2937033ebb",
+        ),
+        (
+            &"x".repeat(29),
+            "page view",
+            "b6b12c66-7741-5c24-819f-1e24ed808eb5",
+        ),
+        (
+            &"x".repeat(30),
+            "page view",
+            "0f27412a-f4e5-5bb0-8cfa-6f02a9ceccbf",
+        ),
+        (
+            &"é".repeat(40),
+            "order complete",
+            "bec4451a-d3b5-57bb-9b54-68d96c8160b9",
+        ),
+    ] {
+        assert_eq!(event_uuid(id, name), expected, "{id} {name}");
+    }
 }
 
 #[wasm_bindgen_test]
