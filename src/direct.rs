@@ -2,18 +2,21 @@
 //! mappings are all plain paths (`"user.email"`, `{ map: { total:
 //! "data.total" } }`), the value at each path is one of the entry's values,
 //! so the event need not be rebuilt as a tree nor its paths looked up: each
-//! value lands in its place by number (`Projection::leaf_number`) and
-//! planning reads it from there. Planning itself is the same
+//! value is read from the entry's bytes straight into its place by number
+//! (`Projection::leaf_number`) and planning reads it from there. Planning itself is the same
 //! (`plan::plan_with`). Other rules, entries with the collector's mapped
 //! data, and entries with an array where a path goes through take the
 //! general way (`slots::read_entry`, then `plan::plan`).
 
 use std::cell::Cell;
+use std::iter::Copied;
+use std::slice;
 
 use crate::mapping::{cast_to_property, Mapping, Path, Projection};
 use crate::plan::{self, Fields, Plan, Which};
 use crate::rule::Rule;
 use crate::settings::Settings;
+use crate::slots::{Entry, Values};
 use crate::value::{Key, Value};
 
 /// Where planning finds what it reads under one rule: node numbers.
@@ -84,54 +87,49 @@ impl Direct {
         Some(direct)
     }
 
-    /// The values of an entry (`[shape, ...values]`, see `slots`) by node
-    /// number, taking its numbers from `numbers`; the entry back where it is
-    /// not one this reads (mapped data, an array where a path goes through,
-    /// or anything `slots::read_entry` would refuse, which then says why).
+    /// The values of an entry (see `slots`) by node number, read straight
+    /// from its bytes, its numbers taken from `numbers`; `None` (and
+    /// `numbers` as they were) where the entry is not one this reads: mapped
+    /// data, an array where a path goes through, or anything the general
+    /// way (`slots::read_entry`) would refuse, which then says why.
     pub fn leaves(
         &self,
-        entry: Value,
+        entry: &Entry,
         projection: &Projection,
-        numbers: &mut dyn Iterator<Item = f64>,
-    ) -> Result<Vec<Value>, Value> {
-        let fits = match &entry {
-            Value::Array(items) => match items.split_first() {
-                Some((Value::String(shape), values)) => {
-                    let mut check = Check {
-                        shape: shape.as_bytes(),
-                        at: 0,
-                        values,
-                        numbers: 0,
-                    };
-                    check.entry(projection)
-                        && numbers.size_hint().0 >= check.numbers
-                        && check.at == check.shape.len()
-                        && check.values.is_empty()
-                }
-                _ => false,
-            },
-            _ => false,
-        };
-        if !fits {
-            return Err(entry);
+        numbers: &mut Copied<slice::Iter<f64>>,
+    ) -> Option<Vec<Value>> {
+        let shape = entry.shape();
+        if !shape.starts_with(b"-o") || projection.is_all() {
+            return None;
         }
-        let Value::Array(items) = entry else {
-            unreachable!("checked above");
+        let mut check = Check {
+            shape,
+            at: 2,
+            values: entry.values(),
+            numbers: 0,
         };
-        let mut items = items.into_iter();
-        let Some(Value::String(shape)) = items.next() else {
-            unreachable!("checked above");
-        };
+        let fits = check.fields(projection)
+            && check.at == shape.len()
+            && check.values.is_empty()
+            && numbers.len() >= check.numbers;
+        if !fits {
+            return None;
+        }
+        let before = numbers.clone();
         let mut leaves = vec![Value::Undefined; self.nodes];
         let mut fill = Fill {
-            shape: &shape.as_bytes()[2..],
-            values: items,
+            shape: &shape[2..],
+            values: entry.values(),
             numbers,
             leaves: &mut leaves,
             next: 0,
         };
-        fill.fields(projection);
-        Ok(leaves)
+        if fill.fields(projection).is_none() {
+            // A value that does not read (the general way says why).
+            *numbers = before;
+            return None;
+        }
+        Some(leaves)
     }
 
     /// Plans the event whose values `leaves` holds.
@@ -154,13 +152,17 @@ impl Direct {
         let utk = Cell::new(path(self.utk));
         let properties = Cell::new(match &self.properties {
             None => Value::Undefined,
-            Some(fields) => Value::Object(
-                fields
-                    .iter()
-                    .map(|(key, n)| (key.clone(), path(Some(*n))))
-                    .filter(|(_, v)| !v.is_undefined())
-                    .collect(),
-            ),
+            Some(fields) => {
+                // Sized once: a filtered collect would grow it as it goes.
+                let mut entries = Vec::with_capacity(fields.len());
+                for (key, n) in fields {
+                    let value = path(Some(*n));
+                    if !value.is_undefined() {
+                        entries.push((key.clone(), value));
+                    }
+                }
+                Value::Object(entries)
+            }
         });
         // `plan_with` asks for each at most once.
         let resolve = |which: Which, _: &Mapping| match which {
@@ -186,19 +188,11 @@ impl Direct {
 struct Check<'a> {
     shape: &'a [u8],
     at: usize,
-    values: &'a [Value],
+    values: Values<'a>,
     numbers: usize,
 }
 
 impl Check<'_> {
-    fn entry(&mut self, projection: &Projection) -> bool {
-        if !self.shape.starts_with(b"-o") || projection.is_all() {
-            return false;
-        }
-        self.at = 2;
-        self.fields(projection)
-    }
-
     fn fields(&mut self, projection: &Projection) -> bool {
         projection.fields().iter().all(|(_, below)| {
             let Some(&step) = self.shape.get(self.at) else {
@@ -211,14 +205,10 @@ impl Check<'_> {
                     self.numbers += 1;
                     true
                 }
-                b'v' => match self.values.split_first() {
-                    // An array below which paths go: JavaScript would read
-                    // its indexes and length; the general way does that.
-                    Some((Value::Array(_), _)) if !below.is_all() => false,
-                    Some((_, rest)) => {
-                        self.values = rest;
-                        true
-                    }
+                // An array below which paths go: JavaScript would read its
+                // indexes and length; the general way does that.
+                b'v' => match self.values.skip() {
+                    Some(is_array) => !is_array || below.is_all(),
                     None => false,
                 },
                 b'o' => !below.is_all() && self.fields(below),
@@ -228,30 +218,29 @@ impl Check<'_> {
     }
 }
 
-/// Moves a checked entry's values into their places.
-struct Fill<'a> {
+/// Reads a checked entry's values into their places.
+struct Fill<'a, 'n> {
     shape: &'a [u8],
-    values: std::vec::IntoIter<Value>,
-    numbers: &'a mut dyn Iterator<Item = f64>,
+    values: Values<'a>,
+    numbers: &'a mut Copied<slice::Iter<'n, f64>>,
     leaves: &'a mut [Value],
     next: usize,
 }
 
-impl Fill<'_> {
-    fn fields(&mut self, projection: &Projection) {
+impl Fill<'_, '_> {
+    /// `None` where a value does not read.
+    fn fields(&mut self, projection: &Projection) -> Option<()> {
         for (_, below) in projection.fields() {
             let number = self.next;
             self.next += 1;
-            let (step, rest) = self.shape.split_first().expect("checked");
+            let (step, rest) = self.shape.split_first()?;
             self.shape = rest;
             match step {
-                b'v' => self.leaves[number] = self.values.next().expect("checked"),
+                b'v' => self.leaves[number] = self.values.read().ok()?,
                 // + 0.0 turns -0 into 0, as `slots` does.
-                b'n' => {
-                    self.leaves[number] = Value::Number(self.numbers.next().expect("checked") + 0.0)
-                }
+                b'n' => self.leaves[number] = Value::Number(self.numbers.next()? + 0.0),
                 b'o' => {
-                    self.fields(below);
+                    self.fields(below)?;
                     continue;
                 }
                 _ => {}
@@ -259,5 +248,6 @@ impl Fill<'_> {
             // Nothing below an absent or non-object value is there.
             self.next += below.node_count();
         }
+        Some(())
     }
 }

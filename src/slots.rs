@@ -24,29 +24,90 @@ use crate::value::Value;
 /// string (u32 length, UTF-8), `t` true, `f` false, `z` null, `j` anything
 /// else as JSON text (u32 length).
 pub fn decode(bytes: &[u8]) -> Result<Vec<Value>, String> {
+    entries(bytes)?.iter().map(Entry::read).collect()
+}
+
+/// The entries of a hand-over (see `decode`), found but not read yet: an
+/// event that `direct` reads has its values read straight into their
+/// places, never as `[shape, ...values]`.
+pub fn entries(bytes: &[u8]) -> Result<Vec<Entry<'_>>, String> {
     let mut bytes = Bytes { bytes, at: 0 };
     let mut entries = Vec::new();
     while !bytes.is_empty() {
         let length = bytes.length()?;
         let start = bytes.at;
         bytes.take(length)?;
-        // Over the same bytes, so what it reports is where in all of them.
-        let mut values = Bytes {
+        let values = Bytes {
+            // Over the same bytes, so what it reports is where in all of them.
             bytes: &bytes.bytes[..bytes.at],
             at: start,
         };
         let shape = bytes.text()?;
-        let mut items = Vec::with_capacity(shape.len() + 1);
-        items.push(Value::String(shape.to_owned()));
-        while !values.is_empty() {
-            items.push(values.value()?);
-        }
-        entries.push(Value::Array(items));
+        entries.push(Entry { shape, values });
     }
     Ok(entries)
 }
 
+/// One entry of a hand-over: its shape, and a reader of its values.
+pub struct Entry<'a> {
+    shape: &'a str,
+    values: Bytes<'a>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn shape(&self) -> &'a [u8] {
+        self.shape.as_bytes()
+    }
+
+    /// A reader of the entry's values, from the first.
+    pub fn values(&self) -> Values<'a> {
+        Values(self.values)
+    }
+
+    /// The entry as `[shape, ...values]`.
+    pub fn read(&self) -> Result<Value, String> {
+        let mut items = Vec::with_capacity(self.shape.len() + 1);
+        items.push(Value::String(self.shape.to_owned()));
+        let mut values = self.values();
+        while !values.is_empty() {
+            items.push(values.read()?);
+        }
+        Ok(Value::Array(items))
+    }
+}
+
+/// The values of an entry, one at a time.
+pub struct Values<'a>(Bytes<'a>);
+
+impl Values<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The next value.
+    pub fn read(&mut self) -> Result<Value, String> {
+        self.0.value()
+    }
+
+    /// Passes over the next value, telling whether it is an array (`None`:
+    /// there is no well-formed value).
+    pub fn skip(&mut self) -> Option<bool> {
+        let tag = *self.0.take(1).ok()?.first()?;
+        match tag {
+            b's' | b'j' => {
+                let length = self.0.length().ok()?;
+                let text = self.0.take(length).ok()?;
+                // JSON.stringify writes no space before a value.
+                Some(tag == b'j' && text.first() == Some(&b'['))
+            }
+            b't' | b'f' | b'z' => Some(false),
+            _ => None,
+        }
+    }
+}
+
 /// A reader of `decode`'s bytes.
+#[derive(Clone, Copy)]
 struct Bytes<'a> {
     bytes: &'a [u8],
     at: usize,

@@ -122,32 +122,28 @@ impl HubspotCore {
         roots: Array,
         collector: JsValue,
     ) -> Result<bool, JsValue> {
-        let items = slots::decode(entries).map_err(|e| {
+        let unreadable = |e: String| {
             let what = if rules.len() == 1 { "event" } else { "events" };
             JsError::new(&format!(
                 "HubSpot destination: the {what} could not be read: {e}"
             ))
-        })?;
+        };
+        let found = slots::entries(entries).map_err(unreadable)?;
         let mut numbers = numbers.iter().copied();
         let entries = {
             let core = self.core.borrow();
-            items
-                .into_iter()
-                .zip(rules)
-                .map(|(item, rule)| {
+            found
+                .iter()
+                .zip(&rules)
+                .map(|(entry, &rule)| {
                     let rule = usize::try_from(rule).ok();
                     let projection = core.projection_of(rule);
-                    let item = match (core.direct_of(rule), projection) {
-                        (Some(direct), Some(projection)) => {
-                            match direct.leaves(item, projection, &mut numbers) {
-                                Ok(leaves) => {
-                                    return Ok((Event::Leaves(leaves), rule, Value::Undefined))
-                                }
-                                Err(item) => item,
-                            }
+                    if let (Some(direct), Some(projection)) = (core.direct_of(rule), projection) {
+                        if let Some(leaves) = direct.leaves(entry, projection, &mut numbers) {
+                            return Ok((Event::Leaves(leaves), rule, Value::Undefined));
                         }
-                        _ => item,
-                    };
+                    }
+                    let item = entry.read().map_err(unreadable)?;
                     let (event, data) = slots::read_entry(item, projection, &mut numbers)
                         .map_err(|e| JsError::new(&format!("HubSpot destination: {e}")))?;
                     Ok((Event::Tree(event), rule, data))

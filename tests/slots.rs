@@ -3,7 +3,7 @@
 
 use walkeros_destination_hubspot::destination::Core;
 use walkeros_destination_hubspot::settings::Settings;
-use walkeros_destination_hubspot::slots::{decode, read_entry};
+use walkeros_destination_hubspot::slots::{decode, entries, read_entry};
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -145,13 +145,15 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
     );
     assert_eq!(projection.leaf_number(&Path::new("consent.x")), None);
     let direct = core.direct_of(Some(0)).expect("plain paths only");
-    let leaves = direct
-        .leaves(
-            json(r#"["-ovvnovonv","a b","i","u@x.y","d-1"]"#),
-            projection,
-            &mut [1.0, 2.5].into_iter(),
-        )
-        .unwrap();
+    let read = |entry: &str, numbers: &mut std::iter::Copied<std::slice::Iter<f64>>| {
+        let bytes = bytes_of(entry);
+        let found = entries(&bytes).unwrap();
+        assert_eq!(found.len(), 1);
+        direct.leaves(&found[0], projection, numbers)
+    };
+    let mut numbers = [1.0, 2.5].iter().copied();
+    let leaves = read(r#"["-ovvnovonv","a b","i","u@x.y","d-1"]"#, &mut numbers).unwrap();
+    assert_eq!(numbers.len(), 0, "both numbers taken");
     assert_eq!(
         leaves,
         [
@@ -166,19 +168,58 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
         ]
     );
     // An array where a path goes through, mapped data, or a bad entry: the
-    // general way reads it (and says what is wrong with a bad one).
+    // general way reads it (and says what is wrong with a bad one), with
+    // the numbers as they were.
     for entry in [
         r#"["-ovvnovv","a b","i","u@x.y",[1]]"#,
         r#"["dovvnovonv",{},"a b","i","u@x.y","d-1"]"#,
         r#"["-ovvnovon","a b","i","u@x.y"]"#,
+        r#"["-ovvnovonvv","a b","i","u@x.y","d-1","one too many"]"#,
+        r#"["-ovvnovonx","a b","i","u@x.y"]"#,
+        r#"["-ovvnovonn","a b","i","u@x.y"]"#,
     ] {
-        assert!(
-            direct
-                .leaves(json(entry), projection, &mut [1.0, 2.5].into_iter())
-                .is_err(),
-            "{entry}"
-        );
+        let mut numbers = [1.0, 2.5].iter().copied();
+        assert!(read(entry, &mut numbers).is_none(), "{entry}");
+        assert_eq!(numbers.len(), 2, "{entry}");
     }
+    // An array where nothing goes further is a value like any other.
+    let leaves = read(
+        r#"["-ovvnovonv","a b","i",["u@x.y"],"d-1"]"#,
+        &mut [1.0, 2.5].iter().copied(),
+    );
+    assert_eq!(leaves.unwrap()[4], json(r#"["u@x.y"]"#));
+    // A value that is not what its tag says: not read here, and the general
+    // way refuses it with where.
+    let mut bytes = bytes_of(r#"["-ovvnovonv","a b","i","u@x.y","d-1"]"#);
+    let at = bytes.iter().position(|&b| b == b'@').unwrap();
+    bytes[at] = 0xff;
+    let found = entries(&bytes).unwrap();
+    let mut numbers = [1.0, 2.5].iter().copied();
+    assert!(direct.leaves(&found[0], projection, &mut numbers).is_none());
+    assert_eq!(numbers.len(), 2);
+    assert!(found[0].read().unwrap_err().contains("is not UTF-8"));
+}
+
+/// The bytes of entries written as JSON (`[shape, ...values]`), as the
+/// shell would write them.
+fn bytes_of(entry: &str) -> Vec<u8> {
+    let Value::Array(items) = json(entry) else {
+        panic!("an entry is an array")
+    };
+    let Some((Value::String(shape), values)) = items.split_first() else {
+        panic!("an entry starts with its shape")
+    };
+    let mut out = Vec::new();
+    for value in values {
+        match value {
+            Value::String(text) => out.extend(record(b's', text)),
+            Value::Bool(true) => out.push(b't'),
+            Value::Bool(false) => out.push(b'f'),
+            Value::Null => out.push(b'z'),
+            other => out.extend(record(b'j', &other.to_json())),
+        }
+    }
+    entry_bytes(shape, &out)
 }
 
 /// One entry as the shell writes it: its values' bytes after their length,
