@@ -3,10 +3,10 @@
 //! "data.total" } }`), the value at each path is one of the entry's values,
 //! so the event need not be rebuilt as a tree nor its paths looked up: each
 //! value is read from the entry's bytes straight into its place by number
-//! (`Projection::leaf_number`) and planning reads it from there. Planning itself is the same
-//! (`plan::plan_with`). Other rules, entries with the collector's mapped
-//! data, and entries with an array where a path goes through take the
-//! general way (`slots::read_entry`, then `plan::plan`).
+//! (`Projection::leaf_number`) and planning reads it from there. Planning
+//! itself is the same (`plan::plan_with`). Other rules, entries with the
+//! collector's mapped data, and entries with an array where a path goes
+//! through take the general way (`slots::read_entry`, then `plan::plan`).
 
 use std::cell::Cell;
 use std::iter::Copied;
