@@ -14,17 +14,7 @@ const NAMESPACE: [u8; 16] = [
 pub fn event_uuid(id: &str, name: &str) -> String {
     // The name is part of the key: HubSpot deduplicates per event type, and
     // a rule that renames an event makes a different occurrence.
-    let hash = match one_block(&[&NAMESPACE, id.as_bytes(), &[0], name.as_bytes()]) {
-        Some(hash) => hash,
-        None => {
-            let mut hasher = Sha1::new();
-            hasher.update(&NAMESPACE);
-            hasher.update(id.as_bytes());
-            hasher.update(&[0]);
-            hasher.update(name.as_bytes());
-            hasher.finish()
-        }
-    };
+    let hash = sha1_of(&[&NAMESPACE, id.as_bytes(), &[0], name.as_bytes()]);
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&hash[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
@@ -71,13 +61,21 @@ fn one_block(parts: &[&[u8]]) -> Option<[u8; 20]> {
 /// SHA-1 (FIPS 180-4) of `message`. Used only to derive ids, never for
 /// security.
 pub fn sha1(message: &[u8]) -> [u8; 20] {
-    let mut hasher = Sha1::new();
-    hasher.update(message);
-    hasher.finish()
+    sha1_of(&[message])
 }
 
-/// SHA-1 fed in pieces, so an id is hashed without first copying its parts
-/// together (this runs once per event).
+/// SHA-1 of `parts` joined, without first copying them together.
+fn sha1_of(parts: &[&[u8]]) -> [u8; 20] {
+    one_block(parts).unwrap_or_else(|| {
+        let mut hasher = Sha1::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        hasher.finish()
+    })
+}
+
+/// SHA-1 fed in pieces, for messages longer than one block.
 struct Sha1 {
     state: [u32; 5],
     block: [u8; 64],

@@ -376,6 +376,14 @@ fn sha1_and_event_uuids() {
     assert_eq!(hex(sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     let long = [b'a'; 1000];
     assert_eq!(hex(sha1(&long)), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+    // Around the edge of one block with its padding (Python's hashlib).
+    for (n, expected) in [
+        (55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"),
+        (56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"),
+        (64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"),
+    ] {
+        assert_eq!(hex(sha1(&long[..n])), expected, "{n} bytes");
+    }
     let a = event_uuid("a82ec543acd1847d", "page view");
     assert_eq!(
         a,
