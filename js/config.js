@@ -184,7 +184,7 @@ function member(value, key) {
   }
 }
 
-// Tags of src/slots.rs `decode`: a value, and a shape's steps.
+// Tags of src/slots.rs `entries`: a value, and a shape's steps.
 const TAG_STRING = 0x73; // s
 const TAG_TRUE = 0x74; // t
 const TAG_FALSE = 0x66; // f
@@ -209,7 +209,7 @@ function putU32(bytes, at, n) {
 }
 
 /**
- * Entries for the core as src/slots.rs `decode` reads them, written into
+ * Entries for the core as src/slots.rs `entries` reads them, written into
  * one buffer that is used again after each hand-over, and the finite
  * numbers beside them (float64). Strings go in as their UTF-8, unescaped.
  */

@@ -11,25 +11,20 @@
 //! entry), `o` an object whose projected fields follow in order, each the
 //! same way.
 //!
-//! The shell writes entries as bytes (`decode`), not as JSON text: a string
+//! The shell writes entries as bytes (`entries`), not as JSON text: a string
 //! is its UTF-8 as it is, so neither side escapes or unescapes it, and the
 //! shell needs no `JSON.stringify` for the usual event.
 
 use crate::mapping::Projection;
 use crate::value::Value;
 
-/// The entries of a hand-over, each as `[shape, ...values]`. An entry is
-/// the byte length of its values (u32, little-endian), its values, then its
-/// shape (u32 length, ASCII). A value is a tag and what follows it: `s` a
-/// string (u32 length, UTF-8), `t` true, `f` false, `z` null, `j` anything
-/// else as JSON text (u32 length).
-pub fn decode(bytes: &[u8]) -> Result<Vec<Value>, String> {
-    entries(bytes)?.iter().map(Entry::read).collect()
-}
-
-/// The entries of a hand-over (see `decode`), found but not read yet: an
-/// event that `direct` reads has its values read straight into their
-/// places, never as `[shape, ...values]`.
+/// The entries of a hand-over, found but not read yet: an event that
+/// `direct` reads has its values read straight into their places, others
+/// are read as `[shape, ...values]` (`Entry::read`). An entry is the byte
+/// length of its values (u32, little-endian), its values, then its shape
+/// (u32 length, ASCII). A value is a tag and what follows it: `s` a string
+/// (u32 length, UTF-8), `t` true, `f` false, `z` null, `j` anything else as
+/// JSON text (u32 length).
 pub fn entries(bytes: &[u8]) -> Result<Vec<Entry<'_>>, String> {
     let mut bytes = Bytes { bytes, at: 0 };
     let mut entries = Vec::new();
@@ -106,7 +101,7 @@ impl Values<'_> {
     }
 }
 
-/// A reader of `decode`'s bytes.
+/// A reader of the bytes `entries` reads.
 #[derive(Clone, Copy)]
 struct Bytes<'a> {
     bytes: &'a [u8],

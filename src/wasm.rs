@@ -108,7 +108,7 @@ impl HubspotCore {
     }
 
     /// Plans and queues events in one call (in batch mode, the ones the
-    /// shell held): `entries` are the entries' bytes (`slots::decode`),
+    /// shell held): `entries` are the entries' bytes (`slots::entries`),
     /// made from `slots(rule)`, `numbers` the numbers their `n` steps take,
     /// in order, `rules` their rule handles (-1 for none), `roots` the event
     /// objects themselves. True when a flush is due.

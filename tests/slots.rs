@@ -3,7 +3,7 @@
 
 use walkeros_destination_hubspot::destination::Core;
 use walkeros_destination_hubspot::settings::Settings;
-use walkeros_destination_hubspot::slots::{decode, entries, read_entry};
+use walkeros_destination_hubspot::slots::{entries, read_entry, Entry};
 use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -220,6 +220,11 @@ fn bytes_of(entry: &str) -> Vec<u8> {
         }
     }
     entry_bytes(shape, &out)
+}
+
+/// Every entry of `bytes`, each as `[shape, ...values]`.
+fn decode(bytes: &[u8]) -> Result<Vec<Value>, String> {
+    entries(bytes)?.iter().map(Entry::read).collect()
 }
 
 /// One entry as the shell writes it: its values' bytes after their length,

@@ -32,7 +32,7 @@ test('the projector writes exactly what JSON.stringify writes of the projected e
 });
 
 // The entries written into an Entries buffer, each as [shape, ...values],
-// and the numbers beside them, read as src/slots.rs `decode` reads them.
+// and the numbers beside them, read as src/slots.rs `entries` reads them.
 function decode(entries) {
   const [bytes, numbers] = entries.view();
   let at = 0;
