@@ -1,22 +1,43 @@
 'use strict';
 
-// The default HTTP client: a `fetch`-shaped function over node:http(s)
-// with keep-alive connections. Node's global fetch (undici) costs several
-// times more CPU per request; `env.fetch` still replaces this one.
+// The default HTTP client: the part of `fetch` the core uses (`status`,
+// `headers.get()`, `text()`), as HTTP/1.1 over kept-alive node:net and
+// node:tls sockets. node:http's machinery (ClientRequest, Agent, llhttp,
+// its events) costs about three times the CPU per request for what this
+// does; Node's global fetch (undici) more still. `env.fetch` replaces it.
 
-// Loaded on the first request: node:https pulls in TLS, which would
-// otherwise double the package's cold start.
-let clients;
-function clientFor(protocol) {
-  if (!clients) {
-    const http = require('node:http');
-    const https = require('node:https');
-    clients = {
-      'http:': { module: http, agent: new http.Agent({ keepAlive: true }) },
-      'https:': { module: https, agent: new https.Agent({ keepAlive: true }) },
-    };
+const { ResponseParser } = require('./http-response.js');
+
+// Idle connections kept per origin: the core sends a few requests side by
+// side at most.
+const MAX_IDLE = 8;
+// An idle connection is closed after this long: servers close idle
+// keep-alive connections after a few seconds, and a request sent on one
+// they are closing fails.
+const IDLE_MS = 4000;
+
+// What a request line and header may hold: visible ASCII, spaces and tabs.
+// A line break would let a value inject headers of its own.
+const UNSAFE = /[^\t\x20-\x7e]/;
+
+// Loaded on the first request: node:tls would otherwise double the
+// package's cold start.
+let net;
+let tls;
+
+/** Idle connections by origin. */
+const idle = new Map();
+
+class Response {
+  constructor(parser) {
+    this.status = parser.status;
+    this.headers = new ResponseHeaders(parser.headers);
+    this.body = parser.text();
   }
-  return clients[protocol] || clients['http:'];
+
+  text() {
+    return Promise.resolve(this.body);
+  }
 }
 
 /** The part of fetch's Headers the core reads. */
@@ -26,40 +47,207 @@ class ResponseHeaders {
   }
 
   get(name) {
-    const value = this.raw[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(', ') : String(value);
+    const value = this.raw[String(name).toLowerCase()];
+    return value === undefined ? null : value;
   }
 }
 
+/** A rejection as fetch's: "fetch failed", the reason in `cause`. */
+function failed(cause) {
+  return new Error('fetch failed', { cause });
+}
+
+function aborted(signal) {
+  const timedOut = signal.reason && signal.reason.name === 'TimeoutError';
+  const error = new Error(timedOut ? 'the request timed out' : 'the request was aborted', { cause: signal.reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+/** The request line and headers, or a TypeError naming what is unsafe
+ * (never its value: it may be the access token). */
+function requestHead(method, target, headers, length) {
+  const path = `${target.pathname}${target.search}`;
+  if (UNSAFE.test(method) || /\s/.test(method) || UNSAFE.test(path) || path.includes(' ')) {
+    throw new TypeError('invalid request method or URL');
+  }
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
+  for (const name of Object.keys(headers || {})) {
+    const value = String(headers[name]);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (UNSAFE.test(value)) throw new TypeError(`invalid character in the value of header ${JSON.stringify(name)}`);
+    const lower = name.toLowerCase();
+    if (lower === 'host' || lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (length !== undefined) head += `content-length: ${length}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** One socket to an origin and the exchange on it, if any. */
+class Connection {
+  constructor(origin, target) {
+    this.origin = origin;
+    this.exchange = undefined;
+    this.reused = false;
+    this.idleSince = 0;
+    const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+    // URL keeps an IPv6 host in brackets.
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (target.protocol === 'https:') {
+      tls = tls || require('node:tls');
+      net = net || require('node:net');
+      // SNI takes a name, not an address.
+      const servername = net.isIP(host) ? undefined : host;
+      this.socket = tls.connect({ host, port, servername, ALPNProtocols: ['http/1.1'] });
+    } else {
+      net = net || require('node:net');
+      this.socket = net.connect({ host, port });
+    }
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk) => this.onData(chunk));
+    this.socket.on('error', (error) => this.onEnd(error));
+    this.socket.on('close', () => this.onEnd(undefined));
+    this.socket.on('timeout', () => this.socket.destroy());
+  }
+
+  /** Sends a request; `exchange` is told how it ends. */
+  start(head, body, exchange) {
+    this.exchange = exchange;
+    this.socket.setTimeout(0);
+    // In flight, the connection keeps Node running, as node:http's does.
+    this.socket.ref();
+    this.socket.cork();
+    this.socket.write(head, 'latin1');
+    if (body !== undefined && body.length > 0) this.socket.write(body);
+    this.socket.uncork();
+  }
+
+  onData(chunk) {
+    const { exchange } = this;
+    if (!exchange) {
+      // Nothing was asked: a server speaking out of turn.
+      this.socket.destroy();
+      return;
+    }
+    let complete;
+    try {
+      complete = exchange.parser.feed(chunk);
+    } catch (error) {
+      this.finish(error);
+      return;
+    }
+    if (complete) this.finish(undefined);
+  }
+
+  /** The socket failed or closed (`error` undefined). */
+  onEnd(error) {
+    removeIdle(this);
+    const { exchange } = this;
+    if (!exchange) return;
+    if (error === undefined) {
+      try {
+        exchange.parser.end();
+      } catch (notComplete) {
+        this.finish(notComplete);
+        return;
+      }
+      this.finish(undefined);
+    } else {
+      this.finish(error);
+    }
+  }
+
+  finish(error) {
+    const { exchange } = this;
+    this.exchange = undefined;
+    if (error === undefined && exchange.parser.reusable && !this.socket.destroyed) {
+      this.release();
+    } else {
+      this.socket.destroy();
+    }
+    exchange.done(error, this.reused && !exchange.parser.started);
+  }
+
+  /** Keeps the connection for the next request to its origin. */
+  release() {
+    this.reused = true;
+    this.socket.unref();
+    this.socket.setTimeout(IDLE_MS);
+    let list = idle.get(this.origin);
+    if (!list) {
+      list = [];
+      idle.set(this.origin, list);
+    }
+    list.push(this);
+    if (list.length > MAX_IDLE) list.shift().socket.destroy();
+  }
+}
+
+function removeIdle(connection) {
+  const list = idle.get(connection.origin);
+  const at = list ? list.indexOf(connection) : -1;
+  if (at >= 0) list.splice(at, 1);
+}
+
+/** An idle connection to the origin, or a new one. */
+function connectionTo(origin, target) {
+  const list = idle.get(origin);
+  while (list && list.length > 0) {
+    const connection = list.pop();
+    if (!connection.socket.destroyed) return connection;
+  }
+  return new Connection(origin, target);
+}
+
 /** `fetch(url, { method, headers, body, signal })` for what the core needs:
- * `status`, `headers.get()` and `text()`. */
+ * `status`, `headers.get()` and `text()`. The body is read whole. */
 function request(url, init = {}) {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const client = clientFor(target.protocol);
-    // Bytes from the core, written as they are; a string is encoded.
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      throw new TypeError(`unsupported protocol ${target.protocol}`);
+    }
+    const method = init.method || 'GET';
+    // Bytes from the core are written as they are; a string is encoded.
     const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
-    const headers = { ...init.headers };
-    if (body) headers['content-length'] = body.byteLength;
-    const req = client.module.request(
-      target,
-      { method: init.method || 'GET', headers, agent: client.agent, signal: init.signal },
-      (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode, headers: new ResponseHeaders(res.headers), text: () => Promise.resolve(text) });
-        });
-      },
-    );
-    req.on('error', (error) => {
-      const failed = new Error('fetch failed', { cause: error });
-      reject(failed);
-    });
-    req.end(body);
+    const sendsBody = body !== undefined && body !== null;
+    const head = requestHead(method, target, init.headers, sendsBody ? body.byteLength : undefined);
+    const { signal } = init;
+    if (signal && signal.aborted) throw failed(aborted(signal));
+    const origin = `${target.protocol}//${target.host}`;
+    let connection;
+    let onAbort;
+    const attempt = (retry) => {
+      connection = connectionTo(origin, target);
+      const parser = new ResponseParser(method);
+      connection.start(head, sendsBody ? body : undefined, {
+        parser,
+        done(error, unanswered) {
+          if (error !== undefined && retry && unanswered) {
+            // A kept-alive connection the server closed before reading
+            // the request: once more on a new one.
+            attempt(false);
+            return;
+          }
+          if (signal) signal.removeEventListener('abort', onAbort);
+          if (error !== undefined) reject(failed(error));
+          else resolve(new Response(parser));
+        },
+      });
+    };
+    if (signal) {
+      onAbort = () => {
+        const current = connection;
+        if (!current || !current.exchange) return;
+        const { exchange } = current;
+        current.exchange = undefined;
+        current.socket.destroy();
+        exchange.done(aborted(signal), false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    attempt(true);
   });
 }
 

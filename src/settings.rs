@@ -70,6 +70,15 @@ impl Settings {
         let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
 
         let access_token = match get("accessToken") {
+            // It goes into a request header, where a line break could add
+            // headers of its own; HubSpot tokens are visible ASCII.
+            Some(Value::String(s)) if !s.trim().is_empty() && !is_header_safe(s.trim()) => {
+                return Err(ConfigError::new(
+                    "settings.accessToken",
+                    "contains a character an access token cannot have (a space, line break, control or non-ASCII character)",
+                    "copy the token again from your HubSpot private app, without anything around it",
+                ))
+            }
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
             Some(Value::String(_)) | None => {
                 return Err(ConfigError::new(
@@ -344,4 +353,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Whether a token is visible ASCII only.
+fn is_header_safe(token: &str) -> bool {
+    token.bytes().all(|b| b.is_ascii_graphic())
 }

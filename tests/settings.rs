@@ -63,6 +63,29 @@ fn a_wrongly_typed_token_is_never_echoed() {
 }
 
 #[wasm_bindgen_test]
+fn a_token_that_cannot_go_in_a_header_is_refused_unechoed() {
+    for bad in [
+        "pat-secret\\r\\nX-Injected: 1",
+        "pat secret",
+        "pat-secr\\u00e9t",
+        "pat-\\u0000secret",
+    ] {
+        let message = fails(
+            &format!(r#"{{"accessToken":"{bad}","eventNamePrefix":"pe1_"}}"#),
+            "settings.accessToken contains a character an access token cannot have",
+        );
+        assert!(!message.contains("secret"), "{message}");
+    }
+    // Around it, spaces are trimmed as before.
+    assert_eq!(
+        Settings::parse(r#"{"accessToken":"  pat-secret\n","eventNamePrefix":"pe1_"}"#)
+            .unwrap()
+            .access_token,
+        "pat-secret"
+    );
+}
+
+#[wasm_bindgen_test]
 fn batch_size_range() {
     assert_eq!(parse(r#""batchSize":1"#).unwrap().batch_size, 1);
     assert_eq!(parse(r#""batchSize":500"#).unwrap().batch_size, 500);

@@ -51,15 +51,15 @@ test('the packed tarball installs and runs in an empty project, as the README sa
     // HubSpot's address is the only thing changed: the example itself runs untouched.
     fs.writeFileSync(
       path.join(dir, 'to-sandbox.cjs'),
-      `const http = require('node:http');
-const https = require('node:https');
-const real = https.request;
-// The package's HTTP client calls https.request(url, options, callback).
-https.request = (url, options, callback) => {
-  const target = new URL(String(url));
-  if (target.host !== 'api.hubapi.com') return real(url, options, callback);
-  const local = new URL(target.pathname + target.search, process.env.SANDBOX_URL);
-  return http.request(local, { ...options, agent: undefined }, callback);
+      `const net = require('node:net');
+const tls = require('node:tls');
+const real = tls.connect;
+// The package's HTTP client opens HubSpot connections with
+// tls.connect({ host, port, servername }): this one goes to the sandbox.
+tls.connect = (options, ...rest) => {
+  if (!options || options.host !== 'api.hubapi.com') return real(options, ...rest);
+  const local = new URL(process.env.SANDBOX_URL);
+  return net.connect({ host: local.hostname, port: Number(local.port) });
 };
 `,
     );
