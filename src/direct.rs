@@ -102,19 +102,6 @@ impl Direct {
         if !shape.starts_with(b"-o") || projection.is_all() {
             return None;
         }
-        let mut check = Check {
-            shape,
-            at: 2,
-            values: entry.values(),
-            numbers: 0,
-        };
-        let fits = check.fields(projection)
-            && check.at == shape.len()
-            && check.values.is_empty()
-            && numbers.len() >= check.numbers;
-        if !fits {
-            return None;
-        }
         let before = numbers.clone();
         let mut leaves = vec![Value::Undefined; self.nodes];
         let mut fill = Fill {
@@ -124,8 +111,11 @@ impl Direct {
             leaves: &mut leaves,
             next: 0,
         };
-        if fill.fields(projection).is_none() {
-            // A value that does not read (the general way says why).
+        let fits =
+            fill.fields(projection).is_some() && fill.shape.is_empty() && fill.values.is_empty();
+        if !fits {
+            // Not one this reads, or a value that does not read (the
+            // general way says why).
             *numbers = before;
             return None;
         }
@@ -183,42 +173,9 @@ impl Direct {
     }
 }
 
-/// Whether an entry is one `Direct` reads: no mapped data, the event an
-/// object, and no array where the projection goes further.
-struct Check<'a> {
-    shape: &'a [u8],
-    at: usize,
-    values: Values<'a>,
-    numbers: usize,
-}
-
-impl Check<'_> {
-    fn fields(&mut self, projection: &Projection) -> bool {
-        projection.fields().iter().all(|(_, below)| {
-            let Some(&step) = self.shape.get(self.at) else {
-                return false;
-            };
-            self.at += 1;
-            match step {
-                b'a' => true,
-                b'n' => {
-                    self.numbers += 1;
-                    true
-                }
-                // An array below which paths go: JavaScript would read its
-                // indexes and length; the general way does that.
-                b'v' => match self.values.skip() {
-                    Some(is_array) => !is_array || below.is_all(),
-                    None => false,
-                },
-                b'o' => !below.is_all() && self.fields(below),
-                _ => false,
-            }
-        })
-    }
-}
-
-/// Reads a checked entry's values into their places.
+/// Reads an entry's values into their places, as far as it is one that
+/// `Direct` reads: no mapped data, the event an object, and no array where
+/// the projection goes further.
 struct Fill<'a, 'n> {
     shape: &'a [u8],
     values: Values<'a>,
@@ -236,14 +193,23 @@ impl Fill<'_, '_> {
             let (step, rest) = self.shape.split_first()?;
             self.shape = rest;
             match step {
-                b'v' => self.leaves[number] = self.values.read().ok()?,
+                b'v' => {
+                    let value = self.values.read().ok()?;
+                    // An array below which paths go: JavaScript would read
+                    // its indexes and length; the general way does that.
+                    if matches!(value, Value::Array(_)) && !below.is_all() {
+                        return None;
+                    }
+                    self.leaves[number] = value;
+                }
                 // + 0.0 turns -0 into 0, as `slots` does.
                 b'n' => self.leaves[number] = Value::Number(self.numbers.next()? + 0.0),
-                b'o' => {
+                b'o' if !below.is_all() => {
                     self.fields(below)?;
                     continue;
                 }
-                _ => {}
+                b'a' => {}
+                _ => return None,
             }
             // Nothing below an absent or non-object value is there.
             self.next += below.node_count();

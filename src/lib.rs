@@ -25,6 +25,7 @@ pub mod rule;
 pub mod rules;
 pub mod schema;
 pub mod settings;
+pub mod short_text;
 pub mod slots;
 pub mod small_alloc;
 pub mod stats;

@@ -43,8 +43,8 @@ pub struct EventInput {
     pub utk: Option<String>,
     /// Derived from the walkerOS event id: HubSpot keeps the first
     /// occurrence with a given uuid.
-    pub uuid: Option<String>,
-    pub occurred_at: Option<String>,
+    pub uuid: Option<crate::uuid::Uuid>,
+    pub occurred_at: Option<time::Iso8601>,
     pub properties: Vec<properties::Property>,
 }
 
@@ -64,13 +64,23 @@ impl EventInput {
             (",\"email\":", &self.email),
             (",\"objectId\":", &self.object_id),
             (",\"utk\":", &self.utk),
-            (",\"uuid\":", &self.uuid),
-            (",\"occurredAt\":", &self.occurred_at),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
                 out.push_str(key);
                 json::push_str(&mut out, value);
+            }
+        }
+        // Formatted here, with nothing to escape.
+        let plain = [
+            (",\"uuid\":\"", self.uuid.as_deref()),
+            (",\"occurredAt\":\"", self.occurred_at.as_deref()),
+        ];
+        for (key, value) in plain {
+            if let Some(value) = value {
+                out.push_str(key);
+                out.push_str(value);
+                out.push('"');
             }
         }
         out.push_str(",\"properties\":");

@@ -83,22 +83,6 @@ impl Values<'_> {
     pub fn read(&mut self) -> Result<Value, String> {
         self.0.value()
     }
-
-    /// Passes over the next value, telling whether it is an array (`None`:
-    /// there is no well-formed value).
-    pub fn skip(&mut self) -> Option<bool> {
-        let tag = *self.0.take(1).ok()?.first()?;
-        match tag {
-            b's' | b'j' => {
-                let length = self.0.length().ok()?;
-                let text = self.0.take(length).ok()?;
-                // JSON.stringify writes no space before a value.
-                Some(tag == b'j' && text.first() == Some(&b'['))
-            }
-            b't' | b'f' | b'z' => Some(false),
-            _ => None,
-        }
-    }
 }
 
 /// A reader of the bytes `entries` reads.

@@ -1,9 +1,12 @@
 //! ISO 8601 times from walkerOS's millisecond timestamps.
 
+/// A time as `Date#toISOString` writes it (27 bytes for six-digit years).
+pub type Iso8601 = crate::short_text::ShortText<27>;
+
 /// `2023-11-14T22:13:20.100Z` for a Unix time in milliseconds, or `None` for
 /// a time JavaScript's Date cannot represent.
 #[inline(never)]
-pub fn iso8601(ms: f64) -> Option<String> {
+pub fn iso8601(ms: f64) -> Option<Iso8601> {
     // Date's range: ±8.64e15 ms around the epoch.
     if !ms.is_finite() || ms.abs() > 8.64e15 {
         return None;
@@ -18,7 +21,6 @@ pub fn iso8601(ms: f64) -> Option<String> {
         in_day / 1000 % 60,
         in_day % 1000,
     );
-    // Into a fixed buffer, then one copy: once per event.
     let mut out = [0u8; 27];
     let mut at = 0;
     if (0..=9999).contains(&year) {
@@ -43,7 +45,7 @@ pub fn iso8601(ms: f64) -> Option<String> {
     }
     out[at] = b'Z';
     at += 1;
-    Some(String::from_utf8(out[..at].to_vec()).expect("digits and separators"))
+    Iso8601::new(&out[..at])
 }
 
 /// `value` in decimal at `out[*at..]`, zero-padded to `width` digits (it

@@ -9,9 +9,12 @@ const NAMESPACE: [u8; 16] = [
     0x8c, 0x7f, 0x2e, 0x1a, 0x3b, 0x5d, 0x5f, 0x0e, 0x9a, 0x41, 0x6d, 0x2c, 0x70, 0x13, 0xb8, 0x55,
 ];
 
+/// A uuid as text (`xxxxxxxx-xxxx-5xxx-yxxx-xxxxxxxxxxxx`).
+pub type Uuid = crate::short_text::ShortText<36>;
+
 /// The `uuid` of the event with walkerOS id `id` and name `name`.
 #[inline(never)]
-pub fn event_uuid(id: &str, name: &str) -> String {
+pub fn event_uuid(id: &str, name: &str) -> Uuid {
     // The name is part of the key: HubSpot deduplicates per event type, and
     // a rule that renames an event makes a different occurrence.
     let hash = sha1_of(&[&NAMESPACE, id.as_bytes(), &[0], name.as_bytes()]);
@@ -22,9 +25,8 @@ pub fn event_uuid(id: &str, name: &str) -> String {
     format_uuid(&bytes)
 }
 
-fn format_uuid(b: &[u8; 16]) -> String {
+fn format_uuid(b: &[u8; 16]) -> Uuid {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Into a fixed buffer, then one copy: once per event.
     let mut out = [b'-'; 36];
     let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
@@ -35,7 +37,7 @@ fn format_uuid(b: &[u8; 16]) -> String {
         out[at + 1] = HEX[usize::from(byte & 0x0f)];
         at += 2;
     }
-    String::from_utf8(out.to_vec()).expect("hex digits and dashes")
+    Uuid::new(&out).expect("hex digits and dashes")
 }
 
 /// SHA-1 of `parts` joined, where they fit one block with its padding (the

@@ -544,7 +544,7 @@ fn event_inputs_are_valid_json_whatever_the_strings() {
         email: Some(tricky.into()),
         object_id: None,
         utk: Some("u".into()),
-        uuid: Some("id".into()),
+        uuid: Some(walkeros_destination_hubspot::uuid::event_uuid("e1", "x")),
         occurred_at: None,
         properties: vec![("a".into(), tricky.into()), ("b".into(), String::new())],
     };
@@ -553,7 +553,29 @@ fn event_inputs_are_valid_json_whatever_the_strings() {
     assert_eq!(parsed["properties"]["a"], tricky);
     assert_eq!(parsed["properties"]["b"], "");
     assert_eq!(parsed["utk"], "u");
-    assert_eq!(parsed["uuid"], "id");
+    assert_eq!(
+        parsed["uuid"],
+        walkeros_destination_hubspot::uuid::event_uuid("e1", "x").as_str()
+    );
     assert_eq!(parsed["eventName"], "pe1_x");
     assert!(parsed.get("objectId").is_none() && parsed.get("occurredAt").is_none());
+}
+
+#[wasm_bindgen_test]
+fn short_text_holds_only_what_needs_no_escaping() {
+    use walkeros_destination_hubspot::short_text::ShortText;
+    assert_eq!(
+        ShortText::<8>::new(b"a-Z:0.9 ").map(|t| t.to_string()),
+        Some("a-Z:0.9 ".to_string())
+    );
+    for bad in [
+        &b"q\"uote"[..],
+        b"back\\",
+        b"line\n",
+        b"\x7f",
+        "\u{fc}".as_bytes(),
+        b"too long!",
+    ] {
+        assert_eq!(ShortText::<8>::new(bad), None, "{bad:?}");
+    }
 }
