@@ -308,6 +308,14 @@ impl Core {
             .extend(inputs.into_iter().map(|i| (i, reason.to_string())));
     }
 
+    /// Whether a flush is due: always in single mode; in batch mode, once
+    /// a batch is full or enough upserts wait.
+    fn flush_due(&self) -> bool {
+        !self.settings.batch
+            || self.queue.len() >= self.settings.batch_size
+            || self.upserts.len() >= http::MAX_UPSERT_BATCH
+    }
+
     /// Counts what a plan accepts or skips.
     fn count(&mut self, plan: &Plan) {
         match (&plan.send, plan.skipped) {
@@ -356,9 +364,17 @@ fn queue_plan(core: &RefCell<Core>, plan: Plan) -> (Report, bool) {
     if let Some(input) = plan.send {
         core.enqueue(input.to_json(), &mut report);
     }
-    let due = !core.settings.batch
-        || core.queue.len() >= core.settings.batch_size
-        || core.upserts.len() >= http::MAX_UPSERT_BATCH;
+    let due = core.flush_due();
+    (report, due)
+}
+
+/// Counts and queues an event input written straight (see `straight`).
+fn queue_json(core: &RefCell<Core>, input: String) -> (Report, bool) {
+    let mut core = core.borrow_mut();
+    core.stats.accepted += 1;
+    let mut report = Report::default();
+    core.enqueue(input, &mut report);
+    let due = core.flush_due();
     (report, due)
 }
 
@@ -373,6 +389,8 @@ pub enum Event {
     Tree(Value),
     /// Its values by node number, for a rule `Core::direct_of` reads so.
     Leaves(Vec<Value>),
+    /// Its HubSpot event occurrence, written straight from its values.
+    Json(String),
 }
 
 /// `queue_event` for the events the shell hands over in one call (one in
@@ -396,6 +414,7 @@ pub fn queue_all<H: Host>(
                 let plan = core.borrow().plan_leaves(leaves, rule);
                 queue_plan(core, plan)
             }
+            Event::Json(input) => queue_json(core, input),
         };
         report.notices.extend(one.notices);
         report.dropped.extend(one.dropped);

@@ -2,11 +2,13 @@
 //! mappings are all plain paths (`"user.email"`, `{ map: { total:
 //! "data.total" } }`), the value at each path is one of the entry's values,
 //! so the event need not be rebuilt as a tree nor its paths looked up: each
-//! value is read from the entry's bytes straight into its place by number
-//! (`Projection::leaf_number`) and planning reads it from there. Planning
-//! itself is the same (`plan::plan_with`). Other rules, entries with the
-//! collector's mapped data, and entries with an array where a path goes
-//! through take the general way (`slots::read_entry`, then `plan::plan`).
+//! value is found in the entry's bytes and kept where it lies, by number
+//! (`Projection::leaf_number`). The usual event is then written as HubSpot
+//! JSON from there (`straight`); one with something to report is planned
+//! as any other (`plan::plan_with`) from its values. Other rules, entries
+//! with the collector's mapped data, and entries with an array where a path
+//! goes through take the general way (`slots::read_entry`, then
+//! `plan::plan`).
 
 use std::cell::Cell;
 use std::iter::Copied;
@@ -16,23 +18,33 @@ use crate::mapping::{cast_to_property, Mapping, Path, Projection};
 use crate::plan::{self, Fields, Plan, Which};
 use crate::rule::Rule;
 use crate::settings::Settings;
-use crate::slots::{Entry, Values};
+use crate::slots::{Entry, Raw, Values};
+use crate::straight::Straight;
 use crate::value::{Key, Value};
 
 /// Where planning finds what it reads under one rule: node numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Direct {
     nodes: usize,
-    name: usize,
-    id: usize,
-    timestamp: usize,
-    email: Option<usize>,
-    object_id: Option<usize>,
-    utk: Option<usize>,
-    properties: Option<Vec<(Key, usize)>>,
+    pub(crate) name: usize,
+    pub(crate) id: usize,
+    pub(crate) timestamp: usize,
+    pub(crate) email: Option<usize>,
+    pub(crate) object_id: Option<usize>,
+    pub(crate) utk: Option<usize>,
+    pub(crate) properties: Option<Vec<(Key, usize)>>,
     /// Per node, whether more than one of the above reads it: a value read
     /// once is moved into the plan, not copied.
     shared: Vec<bool>,
+    straight: Option<Straight>,
+}
+
+/// A value planning reads, where it lies in its entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Leaf<'a> {
+    Absent,
+    Number(f64),
+    Raw(Raw<'a>),
 }
 
 impl Direct {
@@ -70,6 +82,7 @@ impl Direct {
             utk: optional(&settings.utk)?,
             properties,
             shared: Vec::new(),
+            straight: None,
         };
         let mut readers = vec![0u8; direct.nodes];
         let read = [direct.name, direct.id, direct.timestamp]
@@ -84,26 +97,27 @@ impl Direct {
             readers[number] = readers[number].saturating_add(1);
         }
         direct.shared = readers.into_iter().map(|n| n > 1).collect();
+        direct.straight = Straight::compile(settings, rule, &direct);
         Some(direct)
     }
 
-    /// The values of an entry (see `slots`) by node number, read straight
-    /// from its bytes, its numbers taken from `numbers`; `None` (and
-    /// `numbers` as they were) where the entry is not one this reads: mapped
-    /// data, an array where a path goes through, or anything the general
-    /// way (`slots::read_entry`) would refuse, which then says why.
-    pub fn leaves(
+    /// The values of an entry (see `slots`) by node number, found in its
+    /// bytes, its numbers taken from `numbers`; `None` (and `numbers` as
+    /// they were) where the entry is not one this reads: mapped data, an
+    /// array where a path goes through, or anything the general way
+    /// (`slots::read_entry`) would refuse, which then says why.
+    pub fn leaves<'a>(
         &self,
-        entry: &Entry,
+        entry: &Entry<'a>,
         projection: &Projection,
         numbers: &mut Copied<slice::Iter<f64>>,
-    ) -> Option<Vec<Value>> {
+    ) -> Option<Vec<Leaf<'a>>> {
         let shape = entry.shape();
         if !shape.starts_with(b"-o") || projection.is_all() {
             return None;
         }
         let before = numbers.clone();
-        let mut leaves = vec![Value::Undefined; self.nodes];
+        let mut leaves = vec![Leaf::Absent; self.nodes];
         let mut fill = Fill {
             shape: &shape[2..],
             values: entry.values(),
@@ -114,12 +128,29 @@ impl Direct {
         let fits =
             fill.fields(projection).is_some() && fill.shape.is_empty() && fill.values.is_empty();
         if !fits {
-            // Not one this reads, or a value that does not read (the
-            // general way says why).
             *numbers = before;
             return None;
         }
         Some(leaves)
+    }
+
+    /// Where the usual event under this rule is written as HubSpot JSON
+    /// straight from its leaves.
+    pub fn straight(&self) -> Option<&Straight> {
+        self.straight.as_ref()
+    }
+
+    /// The leaves as values, for `plan`; `None` where one does not read
+    /// (the general way says why).
+    pub fn values(leaves: Vec<Leaf>) -> Option<Vec<Value>> {
+        leaves
+            .into_iter()
+            .map(|leaf| match leaf {
+                Leaf::Absent => Some(Value::Undefined),
+                Leaf::Number(n) => Some(Value::Number(n)),
+                Leaf::Raw(raw) => raw.into_value().ok(),
+            })
+            .collect()
     }
 
     /// Plans the event whose values `leaves` holds.
@@ -173,19 +204,19 @@ impl Direct {
     }
 }
 
-/// Reads an entry's values into their places, as far as it is one that
-/// `Direct` reads: no mapped data, the event an object, and no array where
-/// the projection goes further.
-struct Fill<'a, 'n> {
+/// Finds an entry's values and puts them in their places, as far as it is
+/// one that `Direct` reads: no mapped data, the event an object, and no
+/// array where the projection goes further.
+struct Fill<'a, 'l, 'n> {
     shape: &'a [u8],
     values: Values<'a>,
-    numbers: &'a mut Copied<slice::Iter<'n, f64>>,
-    leaves: &'a mut [Value],
+    numbers: &'l mut Copied<slice::Iter<'n, f64>>,
+    leaves: &'l mut [Leaf<'a>],
     next: usize,
 }
 
-impl Fill<'_, '_> {
-    /// `None` where a value does not read.
+impl Fill<'_, '_, '_> {
+    /// `None` where the entry is not one `Direct` reads.
     fn fields(&mut self, projection: &Projection) -> Option<()> {
         for (_, below) in projection.fields() {
             let number = self.next;
@@ -194,16 +225,19 @@ impl Fill<'_, '_> {
             self.shape = rest;
             match step {
                 b'v' => {
-                    let value = self.values.read().ok()?;
+                    let raw = self.values.raw().ok()?;
                     // An array below which paths go: JavaScript would read
                     // its indexes and length; the general way does that.
-                    if matches!(value, Value::Array(_)) && !below.is_all() {
-                        return None;
+                    // (JSON.stringify writes no space before a value.)
+                    if let Raw::Json { text, .. } = raw {
+                        if text.starts_with('[') && !below.is_all() {
+                            return None;
+                        }
                     }
-                    self.leaves[number] = value;
+                    self.leaves[number] = Leaf::Raw(raw);
                 }
                 // + 0.0 turns -0 into 0, as `slots` does.
-                b'n' => self.leaves[number] = Value::Number(self.numbers.next()? + 0.0),
+                b'n' => self.leaves[number] = Leaf::Number(self.numbers.next()? + 0.0),
                 b'o' if !below.is_all() => {
                     self.fields(below)?;
                     continue;

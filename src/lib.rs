@@ -29,6 +29,7 @@ pub mod short_text;
 pub mod slots;
 pub mod small_alloc;
 pub mod stats;
+pub mod straight;
 pub mod time;
 pub mod uuid;
 pub mod value;

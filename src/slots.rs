@@ -74,7 +74,7 @@ impl<'a> Entry<'a> {
 /// The values of an entry, one at a time.
 pub struct Values<'a>(Bytes<'a>);
 
-impl Values<'_> {
+impl<'a> Values<'a> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -82,6 +82,37 @@ impl Values<'_> {
     /// The next value.
     pub fn read(&mut self) -> Result<Value, String> {
         self.0.value()
+    }
+
+    /// The next value as it lies in the bytes: nothing copied or parsed.
+    pub fn raw(&mut self) -> Result<Raw<'a>, String> {
+        self.0.raw()
+    }
+}
+
+/// A value of an entry where it lies: a string's text, or the JSON text of
+/// a value given as JSON (`at`: where it starts in the entries, for errors).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Raw<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Null,
+    Json { text: &'a str, at: usize },
+}
+
+impl Raw<'_> {
+    pub fn into_value(self) -> Result<Value, String> {
+        match self {
+            Raw::Str(text) => Ok(Value::String(text.to_owned())),
+            Raw::Bool(b) => Ok(Value::Bool(b)),
+            Raw::Null => Ok(Value::Null),
+            Raw::Json { text, at } => crate::json_parse::parse(text).map_err(|e| {
+                format!(
+                    "{} (in the value at byte {at} of the entries, at its byte {})",
+                    e.message, e.offset
+                )
+            }),
+        }
     }
 }
 
@@ -121,17 +152,19 @@ impl<'a> Bytes<'a> {
     }
 
     fn value(&mut self) -> Result<Value, String> {
+        self.raw()?.into_value()
+    }
+
+    fn raw(&mut self) -> Result<Raw<'a>, String> {
         let at = self.at;
         match self.take(1)?[0] {
-            b's' => Ok(Value::String(self.text()?.to_owned())),
-            b't' => Ok(Value::Bool(true)),
-            b'f' => Ok(Value::Bool(false)),
-            b'z' => Ok(Value::Null),
-            b'j' => crate::json_parse::parse(self.text()?).map_err(|e| {
-                format!(
-                    "{} (in the value at byte {at} of the entries, at its byte {})",
-                    e.message, e.offset
-                )
+            b's' => Ok(Raw::Str(self.text()?)),
+            b't' => Ok(Raw::Bool(true)),
+            b'f' => Ok(Raw::Bool(false)),
+            b'z' => Ok(Raw::Null),
+            b'j' => Ok(Raw::Json {
+                text: self.text()?,
+                at,
             }),
             _ => Err(format!("an unknown value tag at byte {at} of the entries")),
         }

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::destination::{self, Core, Event, Report};
+use crate::direct::Direct;
 use crate::error::Notice;
 use crate::fetch::FetchTransport;
 use crate::js_host::JsHost;
@@ -139,8 +140,18 @@ impl HubspotCore {
                     let rule = usize::try_from(rule).ok();
                     let projection = core.projection_of(rule);
                     if let (Some(direct), Some(projection)) = (core.direct_of(rule), projection) {
+                        let before = numbers.clone();
                         if let Some(leaves) = direct.leaves(entry, projection, &mut numbers) {
-                            return Ok((Event::Leaves(leaves), rule, Value::Undefined));
+                            let written = direct.straight().and_then(|s| s.write(&leaves));
+                            if let Some(json) = written {
+                                return Ok((Event::Json(json), rule, Value::Undefined));
+                            }
+                            if let Some(values) = Direct::values(leaves) {
+                                return Ok((Event::Leaves(values), rule, Value::Undefined));
+                            }
+                            // A value that does not read: the general way
+                            // says what is wrong.
+                            numbers = before;
                         }
                     }
                     let item = entry.read().map_err(unreadable)?;

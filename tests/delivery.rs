@@ -360,7 +360,10 @@ async fn the_queue_is_bounded_and_drops_the_oldest_with_one_warning() {
     assert_eq!(dropped.len(), 3);
     assert_eq!(warnings, 1, "one warning per burst");
     let uuid0 = walkeros_destination_hubspot::uuid::event_uuid("e0", "page view");
-    assert!(dropped[0].0.contains(uuid0.as_str()), "the oldest went first");
+    assert!(
+        dropped[0].0.contains(uuid0.as_str()),
+        "the oldest went first"
+    );
 }
 
 #[wasm_bindgen_test]

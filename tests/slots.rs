@@ -2,6 +2,7 @@
 //! tested against the same format in tests/node/config.test.js).
 
 use walkeros_destination_hubspot::destination::Core;
+use walkeros_destination_hubspot::direct::Direct;
 use walkeros_destination_hubspot::settings::Settings;
 use walkeros_destination_hubspot::slots::{entries, read_entry, Entry};
 use walkeros_destination_hubspot::value::Value;
@@ -149,7 +150,9 @@ fn plain_paths_are_read_from_their_place_in_the_entry() {
         let bytes = bytes_of(entry);
         let found = entries(&bytes).unwrap();
         assert_eq!(found.len(), 1);
-        direct.leaves(&found[0], projection, numbers)
+        direct
+            .leaves(&found[0], projection, numbers)
+            .map(|leaves| Direct::values(leaves).expect("values that read"))
     };
     let mut numbers = [1.0, 2.5].iter().copied();
     let leaves = read(r#"["-ovvnovonv","a b","i","u@x.y","d-1"]"#, &mut numbers).unwrap();

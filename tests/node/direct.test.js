@@ -91,6 +91,7 @@ for (const [title, settings, rule] of [
   ['single mode, objectId and utk from plain paths too', { objectId: 'user.id', utk: 'data.currency' }, [plain, keyed]],
   ['no eventName (from the event name) and defaultProperties', { batch: true, defaultProperties: { tier: 'gold', currency: 'USD' } }, [{ settings: { properties: plain.settings.properties } }, { settings: { properties: keyed.settings.properties } }]],
   ['no properties mapping', { batch: true }, [{ settings: { eventName: 'purchase' } }, { settings: { eventName: 'purchase', properties: { key: 'not.there' } } }]],
+  ['no eventName, and defaultProperties not mapped too', { batch: true, defaultProperties: { tier: 'gold' } }, [{ settings: { properties: plain.settings.properties } }, { settings: { properties: keyed.settings.properties } }]],
 ]) {
   test(`plain paths read from the entry give what the general way gives: ${title}`, async () => {
     const sample = events(600, 20261124);
