@@ -13,15 +13,20 @@ const SINGLE_CONCURRENCY = 8;
 // Batch mode: batch requests sent side by side at most.
 const BATCH_CONCURRENCY = 2;
 
-// The core hands request bodies over as UTF-8 bytes: the default client
-// writes them as they are, while `env.fetch` gets them as a string, as
-// fetch callers expect.
+// The core hands request bodies over as UTF-8 bytes and the timeout in
+// milliseconds: the default client takes both as they are, while
+// `env.fetch` gets a string body and an AbortSignal, as fetch callers
+// expect.
 const utf8 = new TextDecoder();
 
 function pickFetch(env) {
   if (env && typeof env.fetch === 'function') {
     const { fetch } = env;
-    return (url, init) => fetch(url, init.body === undefined ? init : { ...init, body: utf8.decode(init.body) });
+    return (url, { timeout, body, ...init }) => {
+      if (body !== undefined) init.body = utf8.decode(body);
+      if (timeout !== undefined && typeof AbortSignal.timeout === 'function') init.signal = AbortSignal.timeout(timeout);
+      return fetch(url, init);
+    };
   }
   return request;
 }

@@ -1,4 +1,4 @@
-//! `Transport` over a `fetch`-shaped function: the shell's node:http(s) client, or `env.fetch`.
+//! `Transport` over a `fetch`-shaped function: the shell's HTTP client (js/http.js), or `env.fetch`.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -27,19 +27,6 @@ impl FetchTransport {
         }
     }
 
-    /// `AbortSignal.timeout(ms)`: aborts a request that takes too long (its
-    /// timer does not keep Node running). Absent on runtimes without it.
-    fn timeout_signal(&self) -> Option<JsValue> {
-        let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
-        let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        timeout
-            .call1(&abort_signal, &JsValue::from(self.timeout_ms))
-            .ok()
-    }
-
     /// Whatever a server or the network layer says, the token never leaves
     /// in a message.
     pub fn redact(&self, text: String) -> String {
@@ -60,9 +47,9 @@ impl FetchTransport {
             &"body".into(),
             &js_sys::Uint8Array::from(request.body.as_bytes()),
         )?;
-        if let Some(signal) = self.timeout_signal() {
-            Reflect::set(&init, &"signal".into(), &signal)?;
-        }
+        // Milliseconds, which the shell's client enforces itself and turns
+        // into an `AbortSignal.timeout` for `env.fetch`.
+        Reflect::set(&init, &"timeout".into(), &JsValue::from(self.timeout_ms))?;
         let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
         let response = JsFuture::from(Promise::resolve(&pending)).await?;

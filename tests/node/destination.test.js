@@ -235,7 +235,8 @@ test('env.fetch replaces the global fetch', async () => {
     config: {
       env: {
         fetch: async (url, init) => {
-          calls.push([url, init.method, JSON.parse(init.body).eventName]);
+          // As fetch takes them: a string body, the timeout as a signal.
+          calls.push([url, init.method, JSON.parse(init.body).eventName, init.signal instanceof AbortSignal, Object.keys(init).sort()]);
           return new Response(null, { status: 204 });
         },
       },
@@ -243,7 +244,7 @@ test('env.fetch replaces the global fetch', async () => {
   });
   await t.elb({ name: 'page view', user });
   await t.shutdown();
-  assert.deepEqual(calls, [[`${t.sandbox.url}/events/v3/send`, 'POST', `${PREFIX}page_view`]]);
+  assert.deepEqual(calls, [[`${t.sandbox.url}/events/v3/send`, 'POST', `${PREFIX}page_view`, true, ['body', 'headers', 'method', 'signal']]]);
   assert.deepEqual(t.sandbox.events, [], 'nothing reached the sandbox');
 });
 

@@ -265,6 +265,8 @@ test('a refused connection and a timeout reject with the cause, as fetch does', 
   try {
     const slow = request(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(50) });
     await assert.rejects(slow, (error) => error.message === 'fetch failed' && error.cause.name === 'AbortError' && /timed out/.test(error.cause.message));
+    const timedOut = request(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}', timeout: 50 });
+    await assert.rejects(timedOut, (error) => error.message === 'fetch failed' && error.cause.name === 'AbortError' && /timed out/.test(error.cause.message));
     const signal = AbortSignal.abort();
     await assert.rejects(request(`http://127.0.0.1:${port}/`, { signal }), (error) => error.cause.name === 'AbortError');
   } finally {
