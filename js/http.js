@@ -6,7 +6,6 @@
 // its events) costs about three times the CPU per request for what this
 // does; Node's global fetch (undici) more still. `env.fetch` replaces it.
 
-const { ResponseParser } = require('./http-response.js');
 
 // Idle connections kept per origin: the core sends a few requests side by
 // side at most.
@@ -21,9 +20,10 @@ const IDLE_MS = 4000;
 const UNSAFE = /[^\t\x20-\x7e]/;
 
 // Loaded on the first request: node:tls would otherwise double the
-// package's cold start.
+// package's cold start, and a destination that never sends needs none.
 let net;
 let tls;
+let ResponseParser;
 
 /** Idle connections by origin. */
 const idle = new Map();
@@ -230,6 +230,7 @@ function request(url, init = {}) {
       current.socket.destroy();
       exchange.done(aborted(reason), false);
     };
+    ResponseParser = ResponseParser || require('./http-response.js').ResponseParser;
     const attempt = (retry) => {
       connection = connectionTo(origin, target);
       const parser = new ResponseParser(method);
