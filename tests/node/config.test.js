@@ -103,7 +103,7 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
   const { slotWriter, objectForm, Entries } = require('../../pkg/dist/config.js');
   // Keys of every kind, as the writer's generated code must spell them.
   const odd = 'k"\\\n\u2028${x}`';
-  const order = [[['a', 1], ['b', 1], ['c', [[['d', 1]], null]], ['__proto__', 1], ['l', [[], [[['x', 1]], null]]], [odd, [[[odd, 1]], null]]], null];
+  const order = [[['a', 1], ['b', 1], ['c', [[['d', 1]], null]], ['__proto__', 1], ['constructor', 1], ['l', [[], [[['x', 1]], null]]], [odd, [[[odd, 1]], null]]], null];
   const write = slotWriter(order);
   const values = [
     { a: 'x"y', b: '\\', c: { d: '\u0001\n', e: 'left out' } },
@@ -116,6 +116,19 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
     { l: [{ x: 1, y: 2 }, { x: 3 }], a: new String('boxed'), b: Object(5) },
     { l: [{ x: 1 }, 'not an object'] },
     { [odd]: { [odd]: 'odd key', other: 1 }, a: 'x' },
+    // Only own members count, as in JSON, whatever the prototype.
+    Object.assign(Object.create({ a: 'inherited', c: { d: 'inherited' } }), { b: 'own' }),
+    new (class {
+      constructor() {
+        this.b = 'own';
+      }
+
+      get a() {
+        return 'getter';
+      }
+    })(),
+    Object.assign(Object.create(null), { a: 'no prototype', c: Object.assign(Object.create(null), { d: 1 }) }),
+    { constructor: 'own', a: 1 },
     {},
     'a string event',
     null,
@@ -151,7 +164,7 @@ test('an entry holds exactly what project keeps of the event, and the mapped dat
     assert.deepEqual(many.view().map((part) => part.length), before);
   }
   const { entries, numbers } = decode(many);
-  assert.deepEqual(entries, events.map((one) => ['-ovnovaaa', one.a, one.c.d]));
+  assert.deepEqual(entries, events.map((one) => ['-ovnovaaaa', one.a, one.c.d]));
   assert.deepEqual(numbers, events.map((_, i) => i));
 });
 
