@@ -405,41 +405,21 @@ function slotWriter(order) {
       else absent();
     });
   }
-  let walk;
-  try {
-    walk = new Function('put', 'hasOwn', 'isPlain', 'nodes', 'object', 'absent', `return (v0, out) => {\n${code(compiled, 'v0', '')}};`)(
-      put,
-      hasOwn,
-      isPlain,
-      nodes,
-      object,
-      absent,
-    );
-  } catch {
-    walk = (event, out) => walkNode(event, compiled, '', out);
-  }
-  return (event, data, out) => {
-    const start = out.length;
-    const numbers = out.count;
+  // An entry: its length, then the mapped data and the event's values,
+  // then its shape. `begin` and `end` frame what a walk writes.
+  const begin = (data, out) => {
     const mapped = member(data, '');
-    try {
-      out.reserve(4);
-      out.length += 4;
-      step = 0;
-      if (mapped === undefined) {
-        steps[step++] = STEP_NO_DATA;
-      } else {
-        steps[step++] = STEP_DATA;
-        out.value(mapped);
-      }
-      walk(event, out);
-    } catch (error) {
-      // Nothing of the entry is handed over.
-      out.length = start;
-      out.count = numbers;
-      if (mapped !== undefined) toJson(mapped, 'mapped data');
-      throw fail('event', error);
+    out.reserve(4);
+    out.length += 4;
+    step = 0;
+    if (mapped === undefined) {
+      steps[step++] = STEP_NO_DATA;
+    } else {
+      steps[step++] = STEP_DATA;
+      out.value(mapped);
     }
+  };
+  const end = (out, start) => {
     putU32(out.bytes, start, out.length - start - 4);
     out.reserve(4 + step);
     const { bytes } = out;
@@ -447,6 +427,42 @@ function slotWriter(order) {
     for (let i = 0, at = out.length + 4; i < step; i++) bytes[at + i] = steps[i];
     out.length += 4 + step;
   };
+  // Nothing of an entry that fails is handed over.
+  const failed = (error, data, out, start, numbers) => {
+    out.length = start;
+    out.count = numbers;
+    const mapped = member(data, '');
+    if (mapped !== undefined) toJson(mapped, 'mapped data');
+    return fail('event', error);
+  };
+  try {
+    // One generated function for the whole entry: too large for V8 to
+    // inline into the push that calls it, so it is optimised once, and the
+    // push stays small.
+    return new Function('put', 'hasOwn', 'isPlain', 'nodes', 'object', 'absent', 'begin', 'end', 'failed', `return (v0, data, out) => {
+  const start = out.length;
+  const numbers = out.count;
+  try {
+    begin(data, out);
+    ${code(compiled, 'v0', '')}
+  } catch (error) {
+    throw failed(error, data, out, start, numbers);
+  }
+  end(out, start);
+};`)(put, hasOwn, isPlain, nodes, object, absent, begin, end, failed);
+  } catch {
+    return (event, data, out) => {
+      const start = out.length;
+      const numbers = out.count;
+      try {
+        begin(data, out);
+        walkNode(event, compiled, '', out);
+      } catch (error) {
+        throw failed(error, data, out, start, numbers);
+      }
+      end(out, start);
+    };
+  }
 }
 
 module.exports = { toJson, taggedJson, project, projector, slotWriter, objectForm, Entries };

@@ -70,7 +70,6 @@ const destinationHubspot = {
   async pushBatch(batch, { config, env, logger, collector }) {
     const instance = instanceFor(config, env);
     instance.logger = logger;
-    instance.coreQueued = Infinity;
     const entries = batch.entries || batch.events.map((event) => ({ event }));
     const rules = entries.map((e) => {
       const id = instance.ruleId(e.rule);

@@ -85,10 +85,6 @@ class Instance {
     // events not accepted yet from which a push waits for them.
     this.sending = 0;
     this.highWater = this.batch ? this.core.highWater() : 0;
-    // At least what the core holds: it only takes more at a hand-over (and
-    // in pushBatch, which sets this to Infinity), so a push asks the core
-    // for its count only near high water.
-    this.coreQueued = 0;
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
@@ -162,7 +158,7 @@ class Instance {
       this.heldNames.push(event == null ? undefined : event.name);
       this.heldRoots.push(writer.readsEvent ? event : undefined);
       if (this.heldRules.length >= this.holdLimit && this.handOver()) this.send();
-      if (this.heldRules.length + this.coreQueued >= this.highWater && this.queued() >= this.highWater) return this.settled();
+      if (this.queued() >= this.highWater) return this.settled();
       return undefined;
     }
     // Single mode plans at once and delivers in the background, several
@@ -227,7 +223,6 @@ class Instance {
       return due;
     } finally {
       this.giveBack(entries);
-      this.coreQueued = this.core.queued();
     }
   }
 
