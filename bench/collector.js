@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 
-const ROUNDS = Number(process.env.ROUNDS || 5);
+const ROUNDS = Number(process.env.ROUNDS || 7);
 const BATCH_EVENTS = Number(process.env.BATCH_EVENTS || 50000);
 const SINGLE_EVENTS = Number(process.env.SINGLE_EVENTS || 5000);
 const root = path.resolve(__dirname, '..');
