@@ -89,14 +89,8 @@ class ResponseParser {
         this.readHead(bytes.toString('latin1', at, end));
         return end + HEAD_END.length;
       }
-      case 'length': {
-        const take = Math.min(this.remaining, bytes.length - at);
-        if (take === 0) return -1;
-        this.body.push(bytes.subarray(at, at + take));
-        this.remaining -= take;
-        if (this.remaining === 0) this.state = 'done';
-        return at + take;
-      }
+      case 'length':
+        return this.counted(bytes, at, 'done');
       case 'until-close':
         if (at === bytes.length) return -1;
         this.body.push(bytes.subarray(at));
@@ -110,14 +104,8 @@ class ResponseParser {
         this.state = this.remaining === 0 ? 'trailers' : 'chunk';
         return line.next;
       }
-      case 'chunk': {
-        const take = Math.min(this.remaining, bytes.length - at);
-        if (take === 0) return -1;
-        this.body.push(bytes.subarray(at, at + take));
-        this.remaining -= take;
-        if (this.remaining === 0) this.state = 'chunk-end';
-        return at + take;
-      }
+      case 'chunk':
+        return this.counted(bytes, at, 'chunk-end');
       case 'chunk-end': {
         const line = this.line(bytes, at);
         if (line === undefined) return -1;
@@ -134,6 +122,16 @@ class ResponseParser {
       default:
         throw new Error(`unknown state ${this.state}`);
     }
+  }
+
+  /** Body bytes from `at`, up to the `remaining` count; then on to `next`. */
+  counted(bytes, at, next) {
+    const take = Math.min(this.remaining, bytes.length - at);
+    if (take === 0) return -1;
+    this.body.push(bytes.subarray(at, at + take));
+    this.remaining -= take;
+    if (this.remaining === 0) this.state = next;
+    return at + take;
   }
 
   /** The line from `at` and where the next starts; undefined while its end

@@ -91,7 +91,6 @@ class Connection {
     this.origin = origin;
     this.exchange = undefined;
     this.reused = false;
-    this.idleSince = 0;
     const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
     // URL keeps an IPv6 host in brackets.
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
