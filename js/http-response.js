@@ -9,6 +9,10 @@
 // line; a longer one is a broken or hostile peer, not a response.
 const MAX_HEAD = 64 * 1024;
 const MAX_LINE = 4096;
+// HubSpot's answers are a few KB; far more is not an answer to read whole.
+const MAX_BODY = 16 * 1024 * 1024;
+// A header name (RFC 9110 token).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -32,6 +36,7 @@ class ResponseParser {
     // Whether the connection may carry another request afterwards.
     this.reusable = false;
     this.body = [];
+    this.size = 0;
     this.remaining = 0;
     // True once any byte arrived: a kept-alive connection that the server
     // closed before answering can then no longer be retried safely.
@@ -62,9 +67,13 @@ class ResponseParser {
     return true;
   }
 
-  /** The connection ended: completes a body that the end delimits. */
+  /** The connection ended: completes a body that the end delimits. Not
+   * for a success: a connection cut short (over TLS, without its closing
+   * message too) would look the same, and a cut success body must not pass
+   * for a whole one. */
   end() {
     if (this.state === 'until-close') {
+      if (this.status < 300) throw new ResponseError('a success without a length, whose end cannot be told from a cut connection');
       this.state = 'done';
       return;
     }
@@ -93,7 +102,7 @@ class ResponseParser {
         return this.counted(bytes, at, 'done');
       case 'until-close':
         if (at === bytes.length) return -1;
-        this.body.push(bytes.subarray(at));
+        this.keep(bytes.subarray(at));
         return bytes.length;
       case 'chunk-size': {
         const line = this.line(bytes, at);
@@ -128,10 +137,16 @@ class ResponseParser {
   counted(bytes, at, next) {
     const take = Math.min(this.remaining, bytes.length - at);
     if (take === 0) return -1;
-    this.body.push(bytes.subarray(at, at + take));
+    this.keep(bytes.subarray(at, at + take));
     this.remaining -= take;
     if (this.remaining === 0) this.state = next;
     return at + take;
+  }
+
+  keep(piece) {
+    this.size += piece.length;
+    if (this.size > MAX_BODY) throw new ResponseError('the body is over 16 MB');
+    this.body.push(piece);
   }
 
   /** The line from `at` and where the next starts; undefined while its end
@@ -147,7 +162,7 @@ class ResponseParser {
 
   readHead(text) {
     const lines = text.split('\r\n');
-    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/.exec(lines[0]);
+    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/.exec(lines[0]);
     if (!status) throw new ResponseError('bad status line');
     const code = Number(status[2]);
     if (code < 200) {
@@ -159,8 +174,9 @@ class ResponseParser {
     const headers = Object.create(null);
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
-      // No name, or a folded line (obsolete, and a smuggling risk).
-      if (colon <= 0 || lines[i][0] === ' ' || lines[i][0] === '\t') throw new ResponseError('bad header line');
+      // A name that is not a token (a folded line, a space before the
+      // colon), or a bare line feed: ways to hide a header, so refused.
+      if (colon <= 0 || !TOKEN.test(lines[i].slice(0, colon)) || /[\r\n\0]/.test(lines[i])) throw new ResponseError('bad header line');
       const name = lines[i].slice(0, colon).toLowerCase();
       const value = lines[i].slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
@@ -174,8 +190,15 @@ class ResponseParser {
     if (this.headOnly || code === 204 || code === 304) {
       this.state = 'done';
     } else if (headers['transfer-encoding'] !== undefined) {
-      if (!/(^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'])) {
-        // Another coding last: the body ends with the connection.
+      // Both framings at once is how requests are smuggled; HTTP/1.0 has no
+      // transfer codings; chunked must be the last coding, and only once.
+      const codings = headers['transfer-encoding'].toLowerCase().split(',').map((c) => c.trim());
+      const chunked = codings.filter((c) => c === 'chunked').length;
+      if (headers['content-length'] !== undefined || status[1] === '0' || chunked > 1 || (chunked === 1 && codings.at(-1) !== 'chunked')) {
+        throw new ResponseError('conflicting transfer-encoding');
+      }
+      if (chunked === 0) {
+        // Another coding only: the body ends with the connection.
         this.state = 'until-close';
         this.reusable = false;
       } else {

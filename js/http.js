@@ -69,12 +69,14 @@ function aborted(reason) {
  * (never its value: it may be the access token). */
 function requestHead(method, target, headers, length) {
   const path = `${target.pathname}${target.search}`;
-  if (UNSAFE.test(method) || /\s/.test(method) || UNSAFE.test(path) || path.includes(' ')) {
+  if (!/^[A-Z]+$/.test(method) || UNSAFE.test(path) || path.includes(' ')) {
     throw new TypeError('invalid request method or URL');
   }
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
-  for (const name of Object.keys(headers || {})) {
-    const value = String(headers[name]);
+  // A plain object, or fetch's other forms (Headers, [name, value] pairs).
+  const pairs = headers && typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers || {});
+  for (const [name, raw] of pairs) {
+    const value = String(raw);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     if (UNSAFE.test(value)) throw new TypeError(`invalid character in the value of header ${JSON.stringify(name)}`);
     const lower = name.toLowerCase();
@@ -83,6 +85,16 @@ function requestHead(method, target, headers, length) {
   }
   if (length !== undefined) head += `content-length: ${length}\r\n`;
   return `${head}\r\n`;
+}
+
+/** A request body as bytes: a string as UTF-8, bytes as they are (a
+ * Buffer, a typed array or DataView, an ArrayBuffer). */
+function bodyBytes(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  throw new TypeError('a request body must be a string or bytes');
 }
 
 /** One socket to an origin and the exchange on it, if any. */
@@ -188,6 +200,7 @@ function removeIdle(connection) {
   const list = idle.get(connection.origin);
   const at = list ? list.indexOf(connection) : -1;
   if (at >= 0) list.splice(at, 1);
+  if (list && list.length === 0) idle.delete(connection.origin);
 }
 
 /** An idle connection to the origin, or a new one. */
@@ -210,11 +223,11 @@ function request(url, init = {}) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       throw new TypeError(`unsupported protocol ${target.protocol}`);
     }
-    const method = init.method || 'GET';
-    // Bytes from the core are written as they are; a string is encoded.
-    const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
-    const sendsBody = body !== undefined && body !== null;
-    const head = requestHead(method, target, init.headers, sendsBody ? body.byteLength : undefined);
+    const method = String(init.method || 'GET').toUpperCase();
+    const body = bodyBytes(init.body);
+    // A request that may carry a body says how long it is, even when empty.
+    const length = body !== undefined ? body.length : /^(POST|PUT|PATCH)$/.test(method) ? 0 : undefined;
+    const head = requestHead(method, target, init.headers, length);
     const { signal, timeout } = init;
     if (signal && signal.aborted) throw failed(aborted(signal.reason));
     const origin = `${target.protocol}//${target.host}`;
@@ -231,9 +244,10 @@ function request(url, init = {}) {
     };
     ResponseParser = ResponseParser || require('./http-response.js').ResponseParser;
     const attempt = (retry) => {
-      connection = connectionTo(origin, target);
+      // The retry goes on a new connection: the idle ones may be as stale.
+      connection = retry ? connectionTo(origin, target) : new Connection(origin, target);
       const parser = new ResponseParser(method);
-      connection.start(head, sendsBody ? body : undefined, {
+      connection.start(head, body, {
         parser,
         done(error, unanswered) {
           if (error !== undefined && retry && unanswered) {
@@ -253,8 +267,9 @@ function request(url, init = {}) {
       onAbort = () => stop(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (typeof timeout === 'number' && timeout > 0) {
-      timer = setTimeout(() => stop(new DOMException('the request timed out', 'TimeoutError')), timeout);
+    if (typeof timeout === 'number' && timeout > 0 && timeout !== Infinity) {
+      // setTimeout takes at most 2^31 - 1 ms (longer fires at once).
+      timer = setTimeout(() => stop(new DOMException('the request timed out', 'TimeoutError')), Math.min(timeout, 2 ** 31 - 1));
     }
     attempt(true);
   });

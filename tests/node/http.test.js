@@ -189,6 +189,14 @@ test('a malformed response rejects with the reason, and its connection is closed
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA',
     'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort',
+    // Ways to hide or double a body's framing.
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n',
+    'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok',
+    'HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 2\r\n\r\nok',
+    // A success whose end cannot be told from a cut connection.
+    'HTTP/1.1 200 OK\r\n\r\n{"partial":short',
   ];
   for (const reply of cases) {
     const { server, url } = await raw((n, socket) => (reply.endsWith('short') ? socket.end(reply) : socket.write(reply)));
@@ -241,6 +249,61 @@ test('a kept-alive connection the server closed is replaced, once', async () => 
     assert.equal(silent.state.requests, 3, 'the first request, and the second sent twice');
   } finally {
     await close(silent.server);
+  }
+});
+
+test('the retry after a dropped kept-alive connection goes on a new one, whatever else is idle', async () => {
+  // Three connections kept; then the server drops every request on them.
+  let dropping = false;
+  const fresh = new Set();
+  const server = await raw((n, socket) => {
+    if (dropping && !fresh.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(n).length}\r\n\r\n${n}`);
+  });
+  try {
+    await Promise.all([1, 2, 3].map(() => request(server.url, { method: 'POST', body: '{}' })));
+    assert.equal(server.state.connections, 3);
+    dropping = true;
+    server.server.on('connection', (socket) => fresh.add(socket));
+    const response = await request(server.url, { method: 'POST', body: '{}' });
+    assert.equal(response.status, 200);
+    assert.equal(server.state.connections, 4, 'one new connection');
+  } finally {
+    await close(server.server);
+  }
+});
+
+test('bodies and headers in the forms fetch takes; lower-case methods', async () => {
+  const seen = [];
+  const server = await serve((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push([req.method, req.headers['content-length'], req.headers['x-a'], body]);
+      res.end('ok');
+    });
+  });
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  try {
+    const bytes = new TextEncoder().encode('xbytesx');
+    for (const body of [bytes.buffer.slice(1, 6), new DataView(bytes.buffer, 1, 5), bytes.subarray(1, 6)]) {
+      await request(url, { method: 'post', body, headers: new Headers({ 'X-A': 'h' }) });
+    }
+    await request(url, { method: 'POST', headers: [['x-a', 'pairs']] });
+    assert.deepEqual(seen, [
+      ['POST', '5', 'h', 'bytes'],
+      ['POST', '5', 'h', 'bytes'],
+      ['POST', '5', 'h', 'bytes'],
+      ['POST', '0', 'pairs', ''],
+    ]);
+    await assert.rejects(request(url, { method: 'POST', body: { not: 'bytes' } }), TypeError);
+    // A timeout setTimeout cannot hold does not fire at once.
+    assert.equal(await (await request(url, { timeout: 2 ** 40 })).text(), 'ok');
+  } finally {
+    await close(server);
   }
 });
 
