@@ -2,8 +2,9 @@
 
 // Reads one HTTP/1.1 response from the bytes of a connection, however they
 // are split: the status line and headers, then a body framed by
-// content-length, by chunked transfer coding, or by the end of the
-// connection. Interim (1xx) responses are passed over.
+// content-length, by chunked transfer coding, or (for an error status only:
+// see `end`) by the end of the connection. Interim (1xx) responses are
+// passed over.
 
 // More than any server the client talks to sends in a head or a chunk-size
 // line; a longer one is a broken or hostile peer, not a response.
