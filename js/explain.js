@@ -4,7 +4,7 @@
 
 const { Instance } = require('./instance.js');
 const { findRule, getMappingValueSync } = require('./mapping.js');
-const { toJson } = require('./config.js');
+const { entryJson } = require('./config.js');
 
 function neverSend() {
   throw new Error('explain() never sends');
@@ -32,14 +32,8 @@ function explain(event, config = {}) {
   const base = config.data === undefined ? undefined : getMappingValueSync(named, config.data);
   const own = rule && rule.data !== undefined ? getMappingValueSync(named, rule.data) : undefined;
   const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? { ...base, ...own } : own) : base;
-  const result = instance.core.explain(
-    toJson(named, 'event'),
-    instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule'),
-    data === undefined ? undefined : toJson(data, 'mapped data'),
-    named,
-    undefined,
-  );
-  return JSON.parse(result);
+  const ruleId = instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule');
+  return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined);
 }
 
 module.exports = { explain };

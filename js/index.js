@@ -5,7 +5,7 @@
 // what it reports goes to the collector's logger and `env.onDrop`.
 
 const { Instance } = require('./instance.js');
-const { toJson } = require('./config.js');
+const { entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
 // One instance per destination config: a collector may register this
@@ -71,14 +71,12 @@ const destinationHubspot = {
     const instance = instanceFor(config, env);
     instance.logger = logger;
     const entries = batch.entries || batch.events.map((event) => ({ event }));
-    const rules = entries.map((e) => {
-      const id = instance.ruleId(e.rule);
-      return id === undefined ? -1 : id;
+    const json = entries.map((e) => {
+      const ruleId = instance.ruleId(e.rule);
+      return entryJson(e.event, ruleId, instance.readsOf(ruleId), e.data);
     });
     instance.retryIn(await instance.track(instance.core.pushBatch(
-      toJson(entries.map((e) => e.event), 'batch'),
-      Int32Array.from(rules),
-      toJson(entries.map((e) => (e.data === undefined ? null : e.data)), 'mapped data'),
+      `[${json.join(',')}]`,
       logger,
       entries.map((e) => e.event),
       collector,

@@ -1,10 +1,10 @@
 'use strict';
 
 // One configured destination: the Rust core, the handles of its compiled
-// rules, what it reads of events, and its flush timer.
+// rules, the events held for a batch, and its flush timer.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, slotWriter, Entries } = require('./config.js');
+const { taggedJson, entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { request } = require('./http.js');
 
@@ -60,26 +60,16 @@ class Instance {
     // Single mode: delivery loops running in the background.
     this.draining = 0;
     this.rules = new WeakMap();
-    // Per rule handle (and -1 for none): the writer of an event's entry for
-    // the core (what it reads of the event, see slotWriter), and whether the
-    // core may read the event object itself.
-    this.writers = new Map();
+    // Per rule handle (and -1 for none): the event fields the core reads.
+    this.reads = new Map();
     this.logger = undefined;
     this.collector = undefined;
-    // Events written at push (in batch mode, held and handed to the core
-    // together, a batch at a time: one boundary crossing instead of one per
-    // event): their entries, and each one's rule handle, name, event object
-    // (only where the core may read it: a held event kept alive costs
-    // garbage collection time) and where its bytes and numbers start. A
-    // spare buffer is swapped in while the core has the other.
-    this.entries = new Entries();
-    this.spare = undefined;
-    this.heldRules = [];
-    this.heldNames = [];
+    // Batch mode: events held until a batch is full or the next flush, when
+    // they go to the core together (one boundary crossing instead of one
+    // per event): their entries (JSON text) and the event objects, for the
+    // mapping functions.
+    this.held = [];
     this.heldRoots = [];
-    this.heldStarts = [];
-    // True while an entry is written (a toJSON might push).
-    this.writing = false;
     this.holdLimit = this.batch ? this.core.batchSize() : 0;
     // Batch mode: flush loops running in the background, and the number of
     // events not accepted yet from which a push waits for them.
@@ -111,130 +101,78 @@ class Instance {
     return id;
   }
 
-  /** `{ write, readsEvent }`: the writer of an event's entry under this
-   * rule, and whether the core may read the event object itself. */
-  writerFor(ruleId) {
+  /** The event fields the core reads under a rule, or undefined for all. */
+  readsOf(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
-    let writer = this.writers.get(slot);
-    if (writer === undefined) {
-      const order = this.core.slots(ruleId);
-      writer = {
-        write: slotWriter(order === undefined ? undefined : JSON.parse(order)),
-        readsEvent: this.core.readsEvent(ruleId),
-      };
-      this.writers.set(slot, writer);
-    }
-    return writer;
+    if (!this.reads.has(slot)) this.reads.set(slot, this.core.reads(ruleId));
+    return this.reads.get(slot);
   }
 
   /** Queues an event; returns a promise only when a flush is due. */
   push(event, rule, data, logger, collector) {
     // A mapping function pushing into this destination while its event is
-    // planned (or a toJSON while one is written): queue the push once that
-    // is done.
-    if (this.writing || this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
+    // planned: queue the push once that is done.
+    if (this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
     this.logger = logger;
     this.collector = collector;
     const ruleId = this.ruleId(rule);
-    const handle = ruleId === undefined ? -1 : ruleId;
     // Written now, so later changes to the event's objects do not matter.
-    const { entries } = this;
-    const bytes = entries.length;
-    const numbers = entries.count;
-    const writer = this.writerFor(ruleId);
-    this.writing = true;
-    try {
-      writer.write(event, data, entries);
-    } finally {
-      this.writing = false;
-    }
+    const entry = entryJson(event, ruleId, this.readsOf(ruleId), data);
     if (this.batch) {
       // Held until a batch is full or the next flush, when the core plans
       // them all at once and the batch goes out in the background. A push
       // waits only once HubSpot falls behind (high water), which slows a
       // faster producer down instead of letting maxQueue drop events.
-      this.heldStarts.push(bytes, numbers);
-      this.heldRules.push(handle);
-      this.heldNames.push(event == null ? undefined : event.name);
-      this.heldRoots.push(writer.readsEvent ? event : undefined);
-      if (this.heldRules.length >= this.holdLimit && this.handOver()) this.send();
+      this.held.push(entry);
+      this.heldRoots.push(event);
+      if (this.held.length >= this.holdLimit && this.handOver()) this.send();
       if (this.queued() >= this.highWater) return this.settled();
       return undefined;
     }
     // Single mode plans at once and delivers in the background, several
     // events side by side, so a push never waits on HubSpot (stop() waits
     // for all of it).
-    const written = this.takeEntries();
-    try {
-      this.queueEntries(written.view(), Int32Array.of(handle), [event]);
-    } finally {
-      this.giveBack(written);
-    }
+    this.queueEntries([entry], [event]);
     this.drain();
     return undefined;
-  }
-
-  /** The written entries, a fresh buffer taking their place. */
-  takeEntries() {
-    const taken = this.entries;
-    this.entries = this.spare || new Entries();
-    this.spare = undefined;
-    return taken;
-  }
-
-  /** A buffer from `takeEntries`, once the core has read it. */
-  giveBack(entries) {
-    entries.clear();
-    this.spare = entries;
   }
 
   /** Batch mode: hands the held events to the core; true when a flush is
    * due. */
   handOver() {
-    if (this.heldRules.length === 0) return false;
-    const { heldRules, heldNames, heldRoots, heldStarts } = this;
-    const entries = this.takeEntries();
-    this.heldRules = [];
-    this.heldNames = [];
+    if (this.held.length === 0) return false;
+    const { held, heldRoots } = this;
+    this.held = [];
     this.heldRoots = [];
-    this.heldStarts = [];
     try {
-      return this.queueEntries(entries.view(), Int32Array.from(heldRules), heldRoots);
+      return this.queueEntries(held, heldRoots);
     } catch {
       // The core could not read them all (an event nested deeper than it
       // reads, say): nothing was planned, so one at a time, and only the
       // event at fault is lost, with its reason.
-      const [bytes, numbers] = entries.view();
       let due = false;
-      for (let i = 0; i < heldRules.length; i++) {
-        const last = i + 1 === heldRules.length;
-        const one = [
-          bytes.subarray(heldStarts[2 * i], last ? bytes.length : heldStarts[2 * i + 2]),
-          numbers.subarray(heldStarts[2 * i + 1], last ? numbers.length : heldStarts[2 * i + 3]),
-        ];
+      held.forEach((entry, i) => {
         try {
-          due = this.queueEntries(one, Int32Array.of(heldRules[i]), [heldRoots[i]]) || due;
+          due = this.queueEntries([entry], [heldRoots[i]]) || due;
         } catch (error) {
-          const event = typeof heldNames[i] === 'string' ? heldNames[i] : '';
+          const name = heldRoots[i] && typeof heldRoots[i].name === 'string' ? heldRoots[i].name : '';
           const reason = String(error.message).replace(/^HubSpot destination: /, '');
-          if (this.logger) this.logger.error(`HubSpot: event ${JSON.stringify(event)} dropped: ${reason}`, { event });
+          if (this.logger) this.logger.error(`HubSpot: event ${JSON.stringify(name)} dropped: ${reason}`, { event: name });
         }
-      }
+      });
       return due;
-    } finally {
-      this.giveBack(entries);
     }
   }
 
-  /** Plans and queues entries (`[bytes, numbers]`, one call for all of
-   * them); true when a flush is due. */
-  queueEntries([bytes, numbers], rules, roots) {
-    return this.core.queueEvents(bytes, numbers, rules, this.logger, roots, this.collector);
+  /** Plans and queues entries (JSON texts), one call for all of them;
+   * true when a flush is due. */
+  queueEntries(entries, roots) {
+    return this.core.queueEvents(`[${entries.join(',')}]`, this.logger, roots, this.collector);
   }
 
   /** Events not accepted by HubSpot yet, held ones included. */
   queued() {
-    return this.heldRules.length + this.core.queued();
+    return this.held.length + this.core.queued();
   }
 
   /** Batch mode: sends the full batches in the background, a few requests
@@ -317,8 +255,8 @@ class Instance {
   }
 
   stats() {
-    const stats = JSON.parse(this.core.stats());
-    stats.queued += this.heldRules.length;
+    const stats = this.core.stats();
+    stats.queued += this.held.length;
     return stats;
   }
 }

@@ -5,12 +5,7 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, projector } = require('./config.js');
-
-/** Results come as JSON text, or as `[value]` when JSON cannot carry them. */
-function decode(result) {
-  return typeof result === 'string' ? JSON.parse(result) : result[0];
-}
+const { taggedJson, toJson, pick } = require('./config.js');
 
 /**
  * `getMappingValue(value, mapping, { consent, collector })`: the mapped
@@ -27,7 +22,7 @@ function getMappingValueSync(value, mapping = {}, options = {}) {
   const mappingJson = taggedJson(mapping, 'mapping', registry);
   const collector = options.collector;
   const consent = options.consent || (collector && collector.consent);
-  return decode(wasm.getMappingValue(
+  return wasm.getMappingValue(
     taggedJson(value, 'value'),
     mappingJson,
     consent ? taggedJson(consent, 'consent') : undefined,
@@ -35,7 +30,7 @@ function getMappingValueSync(value, mapping = {}, options = {}) {
     value,
     collector,
     options.logger || (collector && collector.logger),
-  ));
+  );
 }
 
 /**
@@ -69,14 +64,11 @@ function findRule(event, mapping, collector) {
 function compileMappings(mappings) {
   const registry = [];
   const set = new wasm.MappingSet(taggedJson(mappings, 'mappings', registry), registry);
-  const projectionJson = set.projection();
-  const write = projectionJson === undefined ? undefined : projector(JSON.parse(projectionJson));
+  const keys = set.reads();
   return {
     resolve(event, options = {}) {
-      const partial = Boolean(write && event && typeof event === 'object');
-      const json = partial ? write(event) : JSON.stringify(event);
       const consent = options.consent ? taggedJson(options.consent, 'consent') : undefined;
-      return decode(set.resolve(json, consent, event, options.collector, partial));
+      return set.resolve(toJson(pick(event, keys), 'event'), consent, event, options.collector);
     },
   };
 }

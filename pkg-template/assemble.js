@@ -62,7 +62,7 @@ function userReadme(readme) {
  * the Rust table, through the wasm) and the examples, with functions as
  * `{ "$code": source }` (walkerOS's convention). ./dev reads it back. */
 function walkerOSJson(manifest) {
-  const schemas = JSON.parse(require(path.join(dist, 'wasm', glue)).schemas());
+  const schemas = require(path.join(dist, 'wasm', glue)).schemas();
   const examples = { env: require(path.join(root, 'js', 'simulation.js')), step: require(path.join(root, 'js', 'examples.js')).step };
   const meta = {
     package: manifest.name,

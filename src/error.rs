@@ -92,18 +92,3 @@ impl Notice {
         Notice::at(Level::Error, event, message)
     }
 }
-
-/// A value's JSON text for messages, cut short so a huge value cannot flood
-/// a log line.
-pub fn show(value: &crate::value::Value) -> String {
-    const MAX: usize = 80;
-    let json = value.to_json();
-    if json.len() <= MAX {
-        return json;
-    }
-    let mut end = MAX;
-    while !json.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &json[..end])
-}

@@ -2,9 +2,9 @@
 
 use std::cell::RefCell;
 
+use walkeros_destination_hubspot::mapping::rules::{Match, RuleTable};
+use walkeros_destination_hubspot::mapping::value::{Object, Value};
 use walkeros_destination_hubspot::mapping::{compile, resolve_with, Host, Threw};
-use walkeros_destination_hubspot::rules::{Match, RuleTable};
-use walkeros_destination_hubspot::value::{Object, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// Function `i` returns `results[i]`, or throws where that is `None`; every

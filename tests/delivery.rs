@@ -3,12 +3,16 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use walkeros_destination_hubspot::destination::{self, Core, Headers, Report, Response, Transport};
+use walkeros_destination_hubspot::config::settings::Settings;
+use walkeros_destination_hubspot::delivery::core::{
+    self, Core, Headers, Report, Response, Transport,
+};
 use walkeros_destination_hubspot::error::Level;
-use walkeros_destination_hubspot::http::{Request, SEND_BATCH_PATH, SEND_PATH, UPSERT_PATH};
+use walkeros_destination_hubspot::hubspot::api::{
+    Request, SEND_BATCH_PATH, SEND_PATH, UPSERT_PATH,
+};
+use walkeros_destination_hubspot::mapping::value::Value;
 use walkeros_destination_hubspot::mapping::NoCallbacks;
-use walkeros_destination_hubspot::settings::Settings;
-use walkeros_destination_hubspot::value::Value;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[derive(Default)]
@@ -72,10 +76,12 @@ impl Transport for Scripted {
 /// (single mode: everything; batch mode: full batches).
 async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
     let (mut report, due) =
-        destination::queue_event(core, event, None, &Value::Undefined, &NoCallbacks, &|| None);
+        core::queue_all(core, vec![(event.clone(), None, Value::Undefined)], |_| {
+            NoCallbacks
+        });
     let single = !core.borrow().settings.batch;
     if due {
-        destination::flush(core, t, single, &mut report).await;
+        core::flush(core, t, single, &mut report).await;
     }
     report
 }
@@ -171,7 +177,7 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
-    destination::flush(&core, &t, true, &mut report).await;
+    core::flush(&core, &t, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 0);
     assert!(problems(&report).is_empty() && report.retry_in.is_none());
@@ -191,18 +197,18 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
     assert_eq!(core.borrow().queued(), 2, "network failure: still queued");
     assert!(report.retry_in.is_some(), "a retry is asked for");
     let mut report = Report::default();
-    destination::flush(&core, &t, true, &mut report).await;
+    core::flush(&core, &t, true, &mut report).await;
     assert_eq!(
         t.seen.borrow().len(),
         2,
         "nothing is sent during the backoff"
     );
     t.advance(60_000.0);
-    destination::flush(&core, &t, true, &mut report).await;
+    core::flush(&core, &t, true, &mut report).await;
     assert_eq!(core.borrow().queued(), 2, "503: still queued");
     assert!(problems(&report)[0].message.contains("stay queued"));
     t.advance(60_000.0);
-    destination::flush(&core, &t, true, &mut Report::default()).await;
+    core::flush(&core, &t, true, &mut Report::default()).await;
     assert_eq!(core.borrow().queued(), 0);
     let batches: Vec<String> = t
         .seen
@@ -231,9 +237,9 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
         Value::parse(r#"{"name":"page view","user":{}}"#).unwrap(),
     ]
     .into_iter()
-    .map(|e| (destination::Event::Tree(e), None, Value::Undefined))
+    .map(|e| (e, None, Value::Undefined))
     .collect();
-    let r = destination::push_batch(&core, &t, entries, |_| NoCallbacks).await;
+    let r = core::push_batch(&core, &t, entries, |_| NoCallbacks).await;
     // The batch of two fails with 400; its halves go alone: the first is
     // the bad one, the second is accepted.
     assert_eq!(
@@ -258,7 +264,7 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
     );
     let warnings = r.notices.iter().filter(|n| n.level == Level::Warn).count();
     assert_eq!(warnings, 1, "one warning for the event without identity");
-    let stats = core.borrow().stats_json();
+    let stats = stats_json(&core);
     assert!(
         stats.contains(r#""sent":1"#) && stats.contains(r#""rejected":1"#),
         "{stats}"
@@ -320,17 +326,17 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
     t.advance(6_000.0);
-    destination::flush(&core, &t, true, &mut report).await;
+    core::flush(&core, &t, true, &mut report).await;
     assert_eq!(
         t.paths(),
         [UPSERT_PATH, SEND_PATH],
         "not before Retry-After"
     );
     t.advance(60_000.0);
-    destination::flush(&core, &t, true, &mut report).await;
+    core::flush(&core, &t, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     assert_eq!(core.borrow().queued(), 0);
-    let stats = core.borrow().stats_json();
+    let stats = stats_json(&core);
     assert!(
         stats.contains(r#""retried":1"#) && stats.contains(r#""sent":1"#),
         "{stats}"
@@ -359,9 +365,9 @@ async fn the_queue_is_bounded_and_drops_the_oldest_with_one_warning() {
     assert_eq!(core.borrow().queued(), 3);
     assert_eq!(dropped.len(), 3);
     assert_eq!(warnings, 1, "one warning per burst");
-    let uuid0 = walkeros_destination_hubspot::uuid::event_uuid("e0", "page view");
+    let uuid0 = walkeros_destination_hubspot::hubspot::uuid::event_uuid("e0", "page view");
     assert!(
-        dropped[0].0.contains(uuid0.as_str()),
+        dropped[0].0.uuid.as_deref() == Some(uuid0.as_str()),
         "the oldest went first"
     );
 }
@@ -383,10 +389,7 @@ async fn a_daily_limit_pauses_upserts_but_not_events() {
     push(&core, &t, &event("b@x.y", "B")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     assert_eq!(core.borrow().queued_upserts(), 2);
-    assert!(core
-        .borrow()
-        .stats_json()
-        .contains(r#""rateLimited":{"DAILY":1}"#));
+    assert!(stats_json(&core).contains(r#""rateLimited":{"DAILY":1}"#));
 }
 
 #[wasm_bindgen_test]
@@ -441,18 +444,13 @@ async fn a_rejected_batch_names_each_event_once_with_its_count() {
             r#"{{"name":"{name}","user":{{"email":"{email}","name":"N"}}}}"#
         ))
         .unwrap();
-        let (report, _) = destination::queue_event(
-            &core,
-            &event,
-            None,
-            &Value::Undefined,
-            &NoCallbacks,
-            &|| None,
-        );
+        let (report, _) = core::queue_all(&core, vec![(event, None, Value::Undefined)], |_| {
+            NoCallbacks
+        });
         assert!(report.notices.is_empty());
     }
     let mut report = Report::default();
-    destination::flush(&core, &t, false, &mut report).await;
+    core::flush(&core, &t, false, &mut report).await;
     let rejected: Vec<&str> = report
         .notices
         .iter()
@@ -469,29 +467,23 @@ async fn a_rejected_batch_names_each_event_once_with_its_count() {
     );
 }
 
-/// The shell sends only the projected fields: every identity setting's
-/// path must be among them, or a cut-down event loses its identity.
+/// The shell hands over only the fields the core reads: every identity
+/// setting's field must be among them, or a cut-down event loses its
+/// identity.
 #[wasm_bindgen_test]
-fn the_projection_keeps_every_identity_field() {
+fn the_fields_read_include_every_identity_field() {
     let core = core(
-        r#","email":"user.mail","objectId":"user.id","utk":"user.hutk","identify":{"map":{"email":"data.login"}}"#,
+        r#","email":"user.mail","objectId":"ids.id","utk":"cookies.hutk","identify":{"map":{"email":"data.login"}}"#,
     );
     let core = core.borrow();
-    let projection = core
-        .projection(None)
-        .expect("plain paths are projectable")
-        .to_json();
-    for path in [
-        "\"mail\"",
-        "\"id\"",
-        "\"hutk\"",
-        "\"login\"",
-        "\"name\"",
-        "\"timestamp\"",
-    ] {
-        assert!(
-            projection.contains(path),
-            "{path} missing from {projection}"
-        );
-    }
+    let reads = core.reads(None).expect("plain paths read known fields");
+    assert_eq!(
+        reads,
+        ["name", "id", "timestamp", "user", "ids", "cookies", "data"]
+    );
+}
+
+/// `stats()` as JSON text, for assertions on its fields.
+fn stats_json(core: &RefCell<Core>) -> String {
+    serde_json::to_string(&core.borrow().stats()).unwrap()
 }

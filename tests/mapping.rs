@@ -1,10 +1,8 @@
 //! Mapping values, checked against the outputs measured on @walkeros/core
 //! 4.2.1 (../shared/WALKEROS.md §4).
 
-use walkeros_destination_hubspot::mapping::{
-    compile, resolve, resolve_partial, NeedsWholeEvent, NoCallbacks, Projection,
-};
-use walkeros_destination_hubspot::value::Value;
+use walkeros_destination_hubspot::mapping::value::Value;
+use walkeros_destination_hubspot::mapping::{compile, resolve};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn json(s: &str) -> Value {
@@ -176,53 +174,29 @@ fn malformed_shapes_give_undefined_and_fall_through() {
 }
 
 #[wasm_bindgen_test]
-fn projections_name_what_a_mapping_reads() {
-    let project = |m: &str| {
-        let mut p = Projection::default();
-        compile(&json(m)).project(&mut p).then(|| p.to_json())
+fn read_keys_name_the_top_level_fields_a_mapping_reads() {
+    let reads = |m: &str| {
+        let mut keys = Vec::new();
+        compile(&json(m)).read_keys(&mut keys).then_some(keys)
     };
     assert_eq!(
-        project(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#).unwrap(),
-        r#"[{"data":true,"user":[{"email":true},null]},null]"#
+        reads(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#).unwrap(),
+        ["data", "user"]
     );
     assert_eq!(
-        project(r#"{"loop":["nested","data.name"]}"#).unwrap(),
-        r#"[{"nested":[{},[{"consent":true,"data":[{"name":true},null]},null]]},null]"#
+        reads(r#"{"key":"nested","loop":["nested","data.name"]}"#).unwrap(),
+        ["nested"]
     );
     assert_eq!(
-        project(r#"[{"loop":["nested","data.name"]},"nested"]"#).unwrap(),
-        r#"[{"nested":true},null]"#,
-        "a part read whole is not cut down for a loop"
+        reads(r#"{"loop":["nested","data.name"]}"#),
+        None,
+        "without a key, a scope that is not an array gives the whole event"
     );
+    assert_eq!(reads(r#"{"loop":["this","user.id"]}"#), None);
+    assert_eq!(reads(r#""*.b""#), None, "a wildcard may read any field");
     assert_eq!(
-        project(r#"{"loop":["this","user.id"]}"#).unwrap(),
-        r#"[{"user":[{"id":true},null]},null]"#
-    );
-    assert_eq!(
-        project(r#"{"key":"a.*.b"}"#).unwrap(),
-        r#"[{"a":[{"*":[{"b":true},null]},null]},null]"#
-    );
-    assert_eq!(
-        project(r#"{"fn":"\u0000fn:0"}"#),
+        reads(r#"{"fn":"\u0000fn:0"}"#),
         None,
         "functions may read anything"
-    );
-}
-
-#[wasm_bindgen_test]
-fn a_partial_event_reports_when_the_whole_one_is_needed() {
-    let m = compile(&json(r#"{"loop":["nested","data.name"]}"#));
-    let partial = json(r#"{"user":{"id":1}}"#);
-    assert_eq!(
-        resolve_partial(&partial, &m, None, &NoCallbacks),
-        Err(NeedsWholeEvent),
-        "the loop scope is missing, so walkerOS returns the whole event"
-    );
-    let m = compile(&json(r#"{"map":{"a":"user.id"}}"#));
-    assert_eq!(
-        resolve_partial(&partial, &m, None, &NoCallbacks)
-            .unwrap()
-            .to_json(),
-        r#"{"a":1}"#
     );
 }

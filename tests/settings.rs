@@ -1,6 +1,6 @@
 //! Settings validation: every bad input names its field and a fix.
 
-use walkeros_destination_hubspot::settings::{Settings, DEFAULT_API_BASE};
+use walkeros_destination_hubspot::config::settings::{Settings, DEFAULT_API_BASE};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const OK: &str = r#""accessToken":"pat-secret","eventNamePrefix":"pe123_""#;
@@ -191,9 +191,11 @@ fn default_properties_are_stringified_in_order() {
 /// that what the schema says is what validation does.
 #[wasm_bindgen_test]
 fn the_schema_says_what_validation_does() {
-    use walkeros_destination_hubspot::rule::Rule;
-    use walkeros_destination_hubspot::schema::{schemas_json, Kind, RULE_SETTINGS, SETTINGS};
-    use walkeros_destination_hubspot::value::Value;
+    use walkeros_destination_hubspot::config::rule::Rule;
+    use walkeros_destination_hubspot::config::schema::{
+        schemas_json, Kind, RULE_SETTINGS, SETTINGS,
+    };
+    use walkeros_destination_hubspot::mapping::value::Value;
 
     let schemas: serde_json::Value = serde_json::from_str(&schemas_json()).unwrap();
     let settings = &schemas["settings"];

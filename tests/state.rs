@@ -1,8 +1,9 @@
 //! Contact dedup and the batch queue.
 
-use walkeros_destination_hubspot::dedup::Dedup;
-use walkeros_destination_hubspot::plan::ContactUpsert;
-use walkeros_destination_hubspot::queue::{batch_body, Queue};
+use walkeros_destination_hubspot::delivery::dedup::Dedup;
+use walkeros_destination_hubspot::delivery::queue::Queue;
+use walkeros_destination_hubspot::hubspot::plan::ContactUpsert;
+use walkeros_destination_hubspot::hubspot::plan::EventInput;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn upsert(email: &str, name: &str) -> ContactUpsert {
@@ -95,24 +96,35 @@ fn at_most_64_bytes_a_contact() {
 
 #[wasm_bindgen_test]
 fn queue_takes_oldest_first_and_restores_failures_in_front() {
+    let input = |i: usize| EventInput {
+        event_name: format!("pe1_e{i}"),
+        email: None,
+        object_id: None,
+        utk: None,
+        uuid: None,
+        occurred_at: None,
+        properties: Vec::new(),
+    };
+    let names = |inputs: Vec<EventInput>| -> Vec<String> {
+        inputs.into_iter().map(|i| i.event_name).collect()
+    };
     let mut q = Queue::default();
     for i in 0..5 {
-        q.push(i.to_string());
+        q.push(input(i));
     }
     let first = q.take(2);
-    assert_eq!(first, ["0", "1"]);
+    assert_eq!(names(first.clone()), ["pe1_e0", "pe1_e1"]);
     q.restore(first);
-    assert_eq!(q.take(10), ["0", "1", "2", "3", "4"]);
-    assert!(q.is_empty());
     assert_eq!(
-        batch_body(&["{\"a\":1}".into(), "{}".into()]),
-        r#"{"inputs":[{"a":1},{}]}"#
+        names(q.take(10)),
+        ["pe1_e0", "pe1_e1", "pe1_e2", "pe1_e3", "pe1_e4"]
     );
+    assert!(q.is_empty());
 }
 
 #[wasm_bindgen_test]
 fn the_limiter_never_exceeds_a_rolling_window() {
-    use walkeros_destination_hubspot::limiter::{Limiter, RateHeaders};
+    use walkeros_destination_hubspot::delivery::limiter::{Limiter, RateHeaders};
     let mut limiter = Limiter::new(100, 10_000);
     limiter.observe(
         &RateHeaders {
@@ -147,7 +159,7 @@ fn the_limiter_never_exceeds_a_rolling_window() {
 
 #[wasm_bindgen_test]
 fn backoff_grows_with_full_jitter_and_honours_retry_after() {
-    use walkeros_destination_hubspot::backoff::{Backoff, BASE_MS, MAX_MS};
+    use walkeros_destination_hubspot::delivery::backoff::{Backoff, BASE_MS, MAX_MS};
     let mut backoff = Backoff::new(7);
     for failures in 0..20u32 {
         let ceiling = BASE_MS.saturating_mul(1 << failures.min(16)).min(MAX_MS);

@@ -2,7 +2,7 @@
 //! `condition` on rules). The JS shell serialises each function as a marker
 //! string holding its index; the host that resolves a mapping calls it.
 
-use crate::value::{Object, Value};
+use crate::mapping::value::{Object, Value};
 
 /// Prefix of the marker a function becomes in a serialised config. The NUL
 /// character keeps it from colliding with any path or value a user writes.

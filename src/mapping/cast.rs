@@ -1,6 +1,6 @@
 //! `castToProperty`: what walkerOS accepts as a property value.
 
-use crate::value::Value;
+use crate::mapping::value::Value;
 
 /// A value is a property when it is a boolean, string, number (not NaN),
 /// undefined, or an array or plain object made only of properties. Anything

@@ -2,7 +2,7 @@
 
 use super::callback::{is_marker, without_functions, Callback};
 use super::{Callbacks, Chain, Config, Item, Mapping, Path, Scope, Shape};
-use crate::value::{Object, Value};
+use crate::mapping::value::{Object, Value};
 
 /// Compiles any value. Shapes walkerOS would reject at run time compile to
 /// items that resolve to undefined, as walkerOS's do; `settings` validation
@@ -56,7 +56,7 @@ fn compile_item(value: &Value) -> Item {
 }
 
 fn compile_config(entries: &Object) -> Item {
-    let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
+    let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
     let key = match get("key") {
         None => None,
         Some(v) if is_marker(v) => return Item::Fails,

@@ -1,6 +1,6 @@
 //! walkerOS's consent check (`getGrantedConsent`): OR over the required keys.
 
-use crate::value::{Object, Value};
+use crate::mapping::value::{Object, Value};
 
 /// True when `required` is empty, or when any required key is truthy in both
 /// `required` and the `state`.
@@ -12,6 +12,7 @@ pub fn is_granted(required: &Object, state: Option<&Object>) -> bool {
         return false;
     };
     state.iter().any(|(key, granted)| {
-        granted.is_truthy() && crate::value::lookup(required, key).is_some_and(Value::is_truthy)
+        granted.is_truthy()
+            && crate::mapping::value::lookup(required, key).is_some_and(Value::is_truthy)
     })
 }

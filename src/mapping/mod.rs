@@ -1,27 +1,28 @@
 //! walkerOS mapping values, compiled once and resolved per event.
 //!
-//! The semantics follow `getMappingValue` of @walkeros/core 4.2.1: see
-//! `../shared/WALKEROS.md` §4 for the measured behaviour.
+//! The semantics follow `getMappingValue` of @walkeros/core 4.2.1, as the
+//! parity tests (tests/node/parity.test.js) check against it.
 
 mod callback;
 mod cast;
 mod compile;
 mod consent;
 mod path;
-mod projection;
+mod reads;
 mod resolve;
+pub mod rules;
 mod validate;
+pub mod value;
 
 pub use callback::{Callback, Host, NoCallbacks, Threw, MARKER};
 pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;
 pub use path::Path;
-pub use projection::Projection;
-pub use resolve::{resolve, resolve_partial, resolve_with, NeedsWholeEvent};
+pub use resolve::{resolve, resolve_with};
 pub use validate::validate;
 
-use crate::value::{Key, Object, Value};
+use crate::mapping::value::{Key, Object, Value};
 
 /// What `getMappingValue` receives as its mapping: a single value, or a
 /// top-level array whose entries are tried in turn until one is not

@@ -1,6 +1,6 @@
 //! `getByPath`: dot paths with numeric indexes and `*` over arrays.
 
-use crate::value::Value;
+use crate::mapping::value::Value;
 
 /// A dot path split once, when the mapping is compiled.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,7 +91,7 @@ enum Member<'a> {
 /// reach: `length` on arrays and `Object.prototype`'s functions.
 fn member<'a>(current: &'a Value, segment: &str) -> Member<'a> {
     match current {
-        Value::Object(entries) => match crate::value::lookup(entries, segment) {
+        Value::Object(entries) => match crate::mapping::value::lookup(entries, segment) {
             Some(Value::Undefined) => Member::Missing,
             Some(v) => Member::Found(v),
             None if is_object_prototype_member(segment) => Member::Opaque,

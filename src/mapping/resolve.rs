@@ -1,10 +1,8 @@
 //! Resolves a compiled mapping against a value, as `getMappingValue` does.
 
-use std::cell::Cell;
-
 use super::callback::{invoke, Host, NoCallbacks, Threw};
 use super::{cast_to_property, is_granted, Chain, Config, Item, Mapping, Scope, Shape};
-use crate::value::{Object, Value};
+use crate::mapping::value::{Object, Value};
 
 /// Thrown inside one alternative; walkerOS catches it and moves on to the
 /// next alternative.
@@ -26,55 +24,17 @@ pub fn resolve_with(
     Run::new(value, host).resolve(value, mapping, consent)
 }
 
-/// The result would include the whole event, but only some of its fields
-/// were given: resolve again with all of them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NeedsWholeEvent;
-
-/// `resolve_with` on an event reduced to the fields `Mapping::sections`
-/// names. Such an event is enough unless the mapping falls back to the whole
-/// event (a value config without `key` or `value`, a `loop` over `this`, a
-/// `loop` whose scope is not an array), which this reports.
-pub fn resolve_partial(
-    value: &Value,
-    mapping: &Mapping,
-    consent: Option<&Object>,
-    host: &dyn Host,
-) -> Result<Value, NeedsWholeEvent> {
-    let run = Run::new(value, host);
-    let result = run.resolve(value, mapping, consent);
-    if run.whole.get() {
-        Err(NeedsWholeEvent)
-    } else {
-        Ok(result)
-    }
-}
-
 struct Run<'a> {
     /// The value resolution started from (the event).
     root: &'a Value,
     host: &'a dyn Host,
-    /// Set when the root itself became (part of) a result.
-    whole: Cell<bool>,
 }
 
 const EMPTY: &Object = &Vec::new();
 
 impl<'a> Run<'a> {
     fn new(root: &'a Value, host: &'a dyn Host) -> Run<'a> {
-        Run {
-            root,
-            host,
-            whole: Cell::new(false),
-        }
-    }
-
-    /// `value` as a result; notes when that is the root.
-    fn whole(&self, value: &Value) -> Value {
-        if std::ptr::eq(value, self.root) {
-            self.whole.set(true);
-        }
-        value.clone()
+        Run { root, host }
     }
 
     fn resolve(&self, value: &Value, mapping: &Mapping, consent: Option<&Object>) -> Value {
@@ -175,7 +135,7 @@ impl<'a> Run<'a> {
         let base = || match (&c.key, &fn_result) {
             (Some(path), _) => path.get(value, &c.value),
             (None, Some(result)) => result.clone(),
-            (None, None) if c.value.is_undefined() => self.whole(value),
+            (None, None) if c.value.is_undefined() => value.clone(),
             (None, None) => c.value.clone(),
         };
         let mut result = match &c.shape {

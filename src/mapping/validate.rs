@@ -2,8 +2,8 @@
 //! error at `init` instead of a value that silently resolves to nothing.
 
 use super::callback::is_marker;
-use crate::error::{show, ConfigError};
-use crate::value::Value;
+use crate::error::ConfigError;
+use crate::mapping::value::Value;
 
 const CONFIG_KEYS: [&str; 9] = [
     "key",
@@ -62,7 +62,11 @@ fn validate_item(value: &Value, field: &str) -> Result<(), ConfigError> {
         }
         other => Err(ConfigError::new(
             field,
-            format!("is {} ({}), not a mapping value", other.kind(), show(other)),
+            format!(
+                "is {} ({}), not a mapping value",
+                other.kind(),
+                other.show()
+            ),
             FIX,
         )),
     }
@@ -72,7 +76,7 @@ fn validate_option(key: &str, v: &Value, field: &str) -> Result<(), ConfigError>
     let wrong = |expected: &str| {
         Err(ConfigError::new(
             field,
-            format!("must be {expected}, got {} ({})", v.kind(), show(v)),
+            format!("must be {expected}, got {} ({})", v.kind(), v.show()),
             format!("set {field} to {expected}"),
         ))
     };
@@ -105,7 +109,7 @@ fn validate_option(key: &str, v: &Value, field: &str) -> Result<(), ConfigError>
         },
         "condition" | "fn" | "validate" if !is_marker(v) => Err(ConfigError::new(
             field,
-            format!("must be a function, got {} ({})", v.kind(), show(v)),
+            format!("must be a function, got {} ({})", v.kind(), v.show()),
             "pass a JavaScript function (JSON configs cannot hold functions), or remove it",
         )),
         _ => Ok(()),

@@ -1,10 +1,8 @@
 'use strict';
 
-// Rules whose mappings are plain paths are planned straight from an entry's
-// values (src/direct.rs); others rebuild the event and resolve its mappings
-// (src/slots.rs, src/mapping). `{ key: "data.id" }` means the same as
-// "data.id" but takes the general way, so the same events under both forms
-// of one rule must give the same requests, log lines and counters.
+// `{ key: "data.id" }` means the same as "data.id": the same events under
+// both forms of one rule must give the same requests, log lines and
+// counters, whatever the values and their types.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -66,7 +66,7 @@ test('walkerOS.json holds the schemas the Rust core makes and the examples, and 
   for (const keyword of ['walkerOS', 'walkerOS-destination', 'destination', 'server']) assert.ok(manifest.keywords.includes(keyword));
   assert.equal(manifest.exports['./walkerOS.json'], './dist/walkerOS.json');
   assert.deepEqual(shipped.$meta, { package: manifest.name, version: manifest.version, type: 'destination', platform: ['server'] });
-  assert.deepEqual(shipped.schemas, JSON.parse(fromRust()));
+  assert.deepEqual(shipped.schemas, fromRust());
   assert.equal(schemas, shipped.schemas);
   assert.deepEqual(shipped.examples.step, JSON.parse(JSON.stringify(require('../../js/examples.js').step)));
   assert.equal(shipped.examples.env.push.fetch.$code, examples.env.push.fetch.toString());

@@ -7,7 +7,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use crate::plan::ContactUpsert;
+use crate::hubspot::plan::ContactUpsert;
 
 pub const DEFAULT_CAPACITY: usize = 10_000;
 

@@ -1,11 +1,11 @@
-//! Conversions between JavaScript values and `Value`, for what crosses the
-//! boundary other than as JSON text: callback arguments and results, and
-//! mapping results with `undefined` inside arrays.
+//! Conversions between JavaScript values and `Value` where JSON cannot
+//! carry them: a mapping function's arguments and result, and mapping
+//! results, which may hold `undefined` and values that are not plain data.
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::value::Value;
+use crate::mapping::value::Value;
 
 /// Deeper than any event; stops a cyclic object from recursing forever.
 const MAX_DEPTH: usize = 200;
@@ -94,16 +94,5 @@ pub fn to_js(value: &Value) -> JsValue {
             }
             object.into()
         }
-    }
-}
-
-/// A result for the shell: JSON text when that carries it exactly (one
-/// string crossing the boundary beats building objects field by field),
-/// else `[value]` built directly. The shell's `decode` undoes this.
-pub fn to_js_result(value: &Value) -> JsValue {
-    if value.is_json_exact() {
-        JsValue::from_str(&value.to_json())
-    } else {
-        Array::of1(&to_js(value)).into()
     }
 }

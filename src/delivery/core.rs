@@ -7,19 +7,18 @@
 use std::cell::RefCell;
 use std::future::Future;
 
-use crate::backoff::Backoff;
-use crate::dedup::Dedup;
-use crate::direct::Direct;
+use crate::config::rule::Rule;
+use crate::config::settings::Settings;
+use crate::delivery::backoff::Backoff;
+use crate::delivery::dedup::Dedup;
+use crate::delivery::limiter::{Limiter, RateHeaders};
+use crate::delivery::queue::Queue;
+use crate::delivery::stats::Stats;
 use crate::error::{ConfigError, Notice};
-use crate::http::{self, Outcome, Request};
-use crate::limiter::{Limiter, RateHeaders};
-use crate::mapping::{Host, Projection};
-use crate::plan::{self, ContactUpsert, Plan};
-use crate::queue::Queue;
-use crate::rule::Rule;
-use crate::settings::Settings;
-use crate::stats::Stats;
-use crate::value::Value;
+use crate::hubspot::api::{self, Outcome, Request};
+use crate::hubspot::plan::{self, ContactUpsert, EventInput, Plan};
+use crate::mapping::value::Value;
+use crate::mapping::Host;
 
 /// What came back for a request.
 pub enum Response {
@@ -44,11 +43,9 @@ pub trait Transport {
 pub struct Core {
     pub settings: Settings,
     rules: Vec<Rule>,
-    /// What planning reads of an event without a rule, and under each rule
-    /// (`projection`), worked out once.
-    projections: Vec<Option<Projection>>,
-    /// Beside each projection: how to read events straight from it.
-    directs: Vec<Option<Direct>>,
+    /// The event's top-level fields planning reads without a rule (first)
+    /// and under each rule, or `None` where it may read all of them.
+    reads: Vec<Option<Vec<String>>>,
     dedup: Dedup,
     /// Events waiting for delivery: the batch queue, and in single mode
     /// the events whose first try failed.
@@ -78,8 +75,8 @@ pub struct Core {
 #[derive(Debug, Default)]
 pub struct Report {
     pub notices: Vec<Notice>,
-    /// Event inputs (JSON text) given up on, with the reason.
-    pub dropped: Vec<(String, String)>,
+    /// Event inputs given up on, with the reason.
+    pub dropped: Vec<(EventInput, String)>,
     /// Try again after this many milliseconds: something is still queued
     /// after a failure or is waiting for the rate limit.
     pub retry_in: Option<u32>,
@@ -100,8 +97,7 @@ impl Core {
             backoff: Backoff::new(seed),
             settings,
             rules: Vec::new(),
-            projections: Vec::new(),
-            directs: Vec::new(),
+            reads: Vec::new(),
             queue: Queue::default(),
             upserts: Vec::new(),
             crm_paused_until: 0.0,
@@ -112,7 +108,8 @@ impl Core {
             overflowing: false,
             auth_reported: false,
         };
-        core.compile_reading(None);
+        let reads = core.read_keys(None);
+        core.reads.push(reads);
         core
     }
 
@@ -122,42 +119,15 @@ impl Core {
         let rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
         self.rules.push(rule);
         let id = self.rules.len() - 1;
-        self.compile_reading(Some(id));
+        let reads = self.read_keys(Some(id));
+        self.reads.push(reads);
         Ok(id)
     }
 
-    /// `projection(rule)`, as worked out when the rule was added.
-    pub fn projection_of(&self, rule: Option<usize>) -> Option<&Projection> {
+    /// `read_keys(rule)`, as worked out when the rule was added.
+    pub fn reads(&self, rule: Option<usize>) -> Option<&[String]> {
         let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
-        self.projections.get(index)?.as_ref()
-    }
-
-    /// How events under `rule` are read straight from their entries'
-    /// values, where its mappings allow (see `direct`).
-    pub fn direct_of(&self, rule: Option<usize>) -> Option<&Direct> {
-        let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
-        self.directs.get(index)?.as_ref()
-    }
-
-    /// Plans an event read by `direct_of(rule)`.
-    pub fn plan_leaves(&self, leaves: Vec<Value>, rule: Option<usize>) -> Plan {
-        let direct = self.direct_of(rule);
-        let rule = rule.and_then(|id| self.rules.get(id));
-        match direct {
-            Some(direct) => direct.plan(&self.settings, leaves, rule, &Value::Undefined),
-            None => Plan::default(),
-        }
-    }
-
-    /// Works out, once per rule, what planning reads of its events and
-    /// whether it can read them straight from their values.
-    fn compile_reading(&mut self, rule: Option<usize>) {
-        let projection = self.projection(rule);
-        let direct = projection.as_ref().and_then(|p| {
-            Direct::compile(&self.settings, rule.and_then(|id| self.rules.get(id)), p)
-        });
-        self.projections.push(projection);
-        self.directs.push(direct);
+        self.reads.get(index)?.as_deref()
     }
 
     pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value, host: &dyn Host) -> Plan {
@@ -165,13 +135,10 @@ impl Core {
         plan::plan(&self.settings, event, rule, data, host)
     }
 
-    /// What planning an event under `rule` reads of it, or `None` when it
-    /// may read anything. The shell serialises only that.
-    pub fn projection(&self, rule: Option<usize>) -> Option<Projection> {
-        let mut projection = Projection::default();
-        for always in ["name", "id", "timestamp"] {
-            projection.include(always);
-        }
+    /// The event's top-level fields planning reads under `rule`, or `None`
+    /// when it may read any. The shell hands over only those.
+    fn read_keys(&self, rule: Option<usize>) -> Option<Vec<String>> {
+        let mut keys: Vec<String> = ["name", "id", "timestamp"].map(String::from).to_vec();
         let s = &self.settings;
         let rule = rule.and_then(|id| self.rules.get(id));
         let mappings = [&s.email, &s.object_id, &s.utk, &s.identify]
@@ -179,19 +146,18 @@ impl Core {
             .chain(rule.map(|r| &r.identify))
             .chain(rule.map(|r| &r.properties))
             .flatten();
-        // The event's consent only where a mapping asks for some: for most
-        // rules there is no need to hand it over.
         let mut consent = false;
         for mapping in mappings {
-            if !mapping.project(&mut projection) {
+            if !mapping.read_keys(&mut keys) {
                 return None;
             }
             consent |= mapping.reads_consent();
         }
-        if consent {
-            projection.include("consent");
+        // The event's consent only where a mapping asks for some.
+        if consent && !keys.iter().any(|k| k == "consent") {
+            keys.push("consent".into());
         }
-        Some(projection)
+        Some(keys)
     }
 
     /// The requests pushing `event` would make on a fresh destination, and
@@ -211,9 +177,9 @@ impl Core {
         }
         if let Some(input) = plan.send {
             requests.push(if self.settings.batch {
-                Request::send_batch(&[input.to_json()])
+                Request::send_batch(&[input])
             } else {
-                Request::send_event(input.to_json())
+                Request::send_event(&input)
             });
         }
         (requests, plan.notices)
@@ -247,10 +213,13 @@ impl Core {
         report
     }
 
-    /// `stats()` as JSON text; `queued` counts what is on its way too.
-    pub fn stats_json(&self) -> String {
-        self.stats
-            .to_json(self.queue.len() + self.in_flight, self.upserts.len())
+    /// The counters; `queued` counts what is on its way too.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            queued: (self.queue.len() + self.in_flight) as u64,
+            queued_upserts: self.upserts.len() as u64,
+            ..self.stats.clone()
+        }
     }
 
     /// Events and upserts waiting to be sent (not those under way).
@@ -278,7 +247,7 @@ impl Core {
 
     /// Queues an event input for delivery; at `maxQueue` the oldest makes
     /// room, with one warning per burst.
-    fn enqueue(&mut self, input: String, report: &mut Report) {
+    fn enqueue(&mut self, input: EventInput, report: &mut Report) {
         if self.queue.len() >= self.settings.max_queue {
             if let Some(oldest) = self.queue.take(1).pop() {
                 if !self.overflowing {
@@ -301,7 +270,13 @@ impl Core {
         self.queue.push(input);
     }
 
-    fn drop_inputs(&mut self, inputs: Vec<String>, code: &str, reason: &str, report: &mut Report) {
+    fn drop_inputs(
+        &mut self,
+        inputs: Vec<EventInput>,
+        code: &str,
+        reason: &str,
+        report: &mut Report,
+    ) {
         self.stats.drop_events(code, inputs.len() as u64);
         report
             .dropped
@@ -313,7 +288,7 @@ impl Core {
     fn flush_due(&self) -> bool {
         !self.settings.batch
             || self.queue.len() >= self.settings.batch_size
-            || self.upserts.len() >= http::MAX_UPSERT_BATCH
+            || self.upserts.len() >= api::MAX_UPSERT_BATCH
     }
 
     /// Counts what a plan accepts or skips.
@@ -326,100 +301,37 @@ impl Core {
     }
 }
 
-/// Handles one event from `push`: plans it, counts it, and queues it and
-/// its contact upsert, without I/O. `event` may hold only what
-/// `Core::projection` names; `whole_event` then gives all of it, for the
-/// rare mapping that needs it. True in the second value when a flush is due
-/// (single mode: always; batch mode: a full batch, or enough upserts),
-/// which the caller then starts; in batch mode most pushes end here.
-pub fn queue_event(
-    core: &RefCell<Core>,
-    event: &Value,
-    rule: Option<usize>,
-    data: &Value,
-    host: &dyn Host,
-    whole_event: &dyn Fn() -> Option<Value>,
-) -> (Report, bool) {
-    let mut plan = core.borrow().plan(event, rule, data, host);
-    if plan.needs_whole_event {
-        if let Some(whole) = whole_event() {
-            plan = core.borrow().plan(&whole, rule, data, host);
-        }
-    }
-    queue_plan(core, plan)
-}
-
-/// Counts and queues what a plan sends.
-fn queue_plan(core: &RefCell<Core>, plan: Plan) -> (Report, bool) {
-    let mut core = core.borrow_mut();
-    core.count(&plan);
-    let mut report = Report {
-        notices: plan.notices,
-        ..Report::default()
-    };
-    if let Some(upsert) = plan.upsert {
-        let claimed = core.claim(vec![upsert]);
-        core.upserts.extend(claimed);
-    }
-    if let Some(input) = plan.send {
-        core.enqueue(input.to_json(), &mut report);
-    }
-    let due = core.flush_due();
-    (report, due)
-}
-
-/// Counts and queues an event input written straight (see `straight`).
-fn queue_json(core: &RefCell<Core>, input: String) -> (Report, bool) {
-    let mut core = core.borrow_mut();
-    core.stats.accepted += 1;
-    let mut report = Report::default();
-    core.enqueue(input, &mut report);
-    let due = core.flush_due();
-    (report, due)
-}
-
-/// One event as the shell hands it over: the event (perhaps only what
-/// `Core::projection` names), its rule handle, and the collector's mapped
+/// One event as the shell hands it over: the event (perhaps only the
+/// fields `Core::reads` names), its rule handle, and the collector's mapped
 /// data (undefined when there is none).
-pub type Entry = (Event, Option<usize>, Value);
+pub type Entry = (Value, Option<usize>, Value);
 
-/// An event as the shell hands it over.
-pub enum Event {
-    /// The event (perhaps only what `Core::projection` names).
-    Tree(Value),
-    /// Its values by node number, for a rule `Core::direct_of` reads so.
-    Leaves(Vec<Value>),
-    /// Its HubSpot event occurrence, written straight from its values.
-    Json(String),
-}
-
-/// `queue_event` for the events the shell hands over in one call (one in
-/// single mode, a batch's worth in batch mode): `host(i)` calls entry `i`'s
-/// mapping functions and `whole_event(i)` gives all of entry `i` when its
-/// mapping needs more than was sent. True when a flush is due.
+/// Plans, counts and queues events and their contact upserts, without
+/// I/O: `host(i)` calls entry `i`'s mapping functions. True when a flush
+/// is due (single mode: always; batch mode: a full batch, or enough
+/// upserts), which the caller then starts.
 pub fn queue_all<H: Host>(
     core: &RefCell<Core>,
     entries: Vec<Entry>,
     host: impl Fn(usize) -> H,
-    whole_event: impl Fn(usize) -> Option<Value>,
 ) -> (Report, bool) {
     let mut report = Report::default();
-    let mut due = false;
     for (index, (event, rule, data)) in entries.into_iter().enumerate() {
-        let (one, one_due) = match event {
-            Event::Tree(event) => queue_event(core, &event, rule, &data, &host(index), &|| {
-                whole_event(index)
-            }),
-            Event::Leaves(leaves) => {
-                let plan = core.borrow().plan_leaves(leaves, rule);
-                queue_plan(core, plan)
-            }
-            Event::Json(input) => queue_json(core, input),
-        };
-        report.notices.extend(one.notices);
-        report.dropped.extend(one.dropped);
-        due |= one_due;
+        // Planning may call mapping functions, which may push into this
+        // destination: the core is not borrowed mutably meanwhile.
+        let plan = core.borrow().plan(&event, rule, &data, &host(index));
+        let mut core = core.borrow_mut();
+        core.count(&plan);
+        report.notices.extend(plan.notices);
+        if let Some(upsert) = plan.upsert {
+            let claimed = core.claim(vec![upsert]);
+            core.upserts.extend(claimed);
+        }
+        if let Some(input) = plan.send {
+            core.enqueue(input, &mut report);
+        }
     }
+    let due = core.borrow().flush_due();
     (report, due)
 }
 
@@ -431,7 +343,7 @@ pub async fn push_batch<H: Host>(
     entries: Vec<Entry>,
     host: impl Fn(usize) -> H,
 ) -> Report {
-    let (mut report, _) = queue_all(core, entries, host, |_| None);
+    let (mut report, _) = queue_all(core, entries, host);
     // The collector batched these: they go with the batch endpoint.
     flush_held(core, transport, true, false, true, &mut report).await;
     report
@@ -478,7 +390,7 @@ pub async fn flush_held(
             let events_ready =
                 !held && (core.queue.len() >= size || (all && !core.queue.is_empty()));
             let upserts_ready = !core.upserts.is_empty()
-                && (events_ready || all || core.upserts.len() >= http::MAX_UPSERT_BATCH);
+                && (events_ready || all || core.upserts.len() >= api::MAX_UPSERT_BATCH);
             if !events_ready && !upserts_ready {
                 return;
             }
@@ -519,17 +431,17 @@ pub async fn flush_held(
 async fn send_isolating(
     core: &RefCell<Core>,
     transport: &impl Transport,
-    inputs: Vec<String>,
+    inputs: Vec<EventInput>,
     single: bool,
     report: &mut Report,
 ) -> bool {
     let mut pending = vec![inputs];
     while let Some(inputs) = pending.pop() {
         let request = match inputs.as_slice() {
-            [one] if single => Request::send_event(one.clone()),
+            [one] if single => Request::send_event(one),
             _ => Request::send_batch(&inputs),
         };
-        let sent = send(transport, &request, http::classify).await;
+        let sent = send(transport, &request, api::classify).await;
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
         match &sent.outcome {
@@ -573,8 +485,8 @@ impl Core {
     #[inline(never)]
     fn retry_later(
         &mut self,
-        inputs: Vec<String>,
-        pending: Vec<Vec<String>>,
+        inputs: Vec<EventInput>,
+        pending: Vec<Vec<EventInput>>,
         sent: &Sent,
         reason: &str,
         now: f64,
@@ -584,7 +496,7 @@ impl Core {
             self.stats.rate_limit(policy);
         }
         self.stats.retried += inputs.len() as u64;
-        let mut back: Vec<String> = pending.into_iter().rev().flatten().collect();
+        let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
         back.splice(0..0, inputs);
         let count = back.len();
         self.queue.restore(back);
@@ -602,15 +514,13 @@ impl Core {
     #[inline(never)]
     fn drop_rejected(
         &mut self,
-        inputs: Vec<String>,
+        inputs: Vec<EventInput>,
         status: u16,
         reason: &str,
         report: &mut Report,
     ) {
         self.report_auth(status, report);
         let count = inputs.len();
-        // Rare, so the names are read back from the inputs here instead of
-        // being carried with every queued event.
         let names = event_names(&inputs);
         let event = if count == 1 { names.as_str() } else { "" };
         self.drop_inputs(inputs, drop_code(status), reason, report);
@@ -635,23 +545,19 @@ impl Core {
 /// The HubSpot event names of queued inputs, for messages: each name once,
 /// in order, with its count when there are several (a rejected batch of 500
 /// purchases reads `pe1_purchase ×500`, not the name 500 times).
-fn event_names(inputs: &[String]) -> String {
-    let mut names: Vec<(String, usize)> = Vec::new();
+fn event_names(inputs: &[EventInput]) -> String {
+    let mut names: Vec<(&str, usize)> = Vec::new();
     for input in inputs {
-        let parsed = Value::parse(input).unwrap_or_default();
-        let name = parsed
-            .get("eventName")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        match names.iter_mut().find(|(n, _)| n == name) {
+        let name = input.event_name.as_str();
+        match names.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => *count += 1,
-            None => names.push((name.to_string(), 1)),
+            None => names.push((name, 1)),
         }
     }
     let shown: Vec<String> = names
         .into_iter()
         .map(|(name, count)| match count {
-            1 => name,
+            1 => name.to_string(),
             _ => format!("{name} \u{d7}{count}"),
         })
         .collect();
@@ -696,7 +602,7 @@ async fn send_upserts(
             }
             let merged = merge_by_email(std::mem::take(&mut core.upserts));
             let mut merged = merged.into_iter();
-            let chunk: Vec<ContactUpsert> = merged.by_ref().take(http::MAX_UPSERT_BATCH).collect();
+            let chunk: Vec<ContactUpsert> = merged.by_ref().take(api::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
             core.in_flight += chunk.len();
             core.upserts_sending += 1;
@@ -711,10 +617,10 @@ async fn send_upserts(
         let (failed, retry) = match answer {
             Response::Status(status, body, headers) => {
                 core.limiter.observe(&headers.rate, now);
-                match http::read_upsert(status, &body, chunk.len()) {
+                match api::read_upsert(status, &body, chunk.len()) {
                     Ok(failed) => (failed, None),
                     Err(Outcome::Retryable(reason)) => {
-                        let policy = http::policy(&body);
+                        let policy = api::policy(&body);
                         if let Some(policy) = &policy {
                             core.stats.rate_limit(policy);
                         }
@@ -810,7 +716,9 @@ fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
             .iter_mut()
             .find(|m| m.email.eq_ignore_ascii_case(&upsert.email))
         {
-            Some(existing) => crate::properties::merge(&mut existing.properties, upsert.properties),
+            Some(existing) => {
+                crate::hubspot::properties::merge(&mut existing.properties, upsert.properties)
+            }
             None => merged.push(upsert),
         }
     }
@@ -832,7 +740,7 @@ async fn send(
 ) -> Sent {
     match transport.send(request).await {
         Response::Status(status, body, headers) => {
-            let policy = (status == 429).then(|| http::policy(&body)).flatten();
+            let policy = (status == 429).then(|| api::policy(&body)).flatten();
             let retry_after_ms = headers
                 .retry_after_ms
                 .or_else(|| policy.as_deref().map(window_ms));
@@ -848,7 +756,7 @@ async fn send(
             }
         }
         Response::Network(message) => Sent {
-            outcome: http::network_failure(&message),
+            outcome: api::network_failure(&message),
             status: 0,
             retry_after_ms: None,
             policy: None,

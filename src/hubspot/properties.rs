@@ -1,12 +1,20 @@
 //! HubSpot event properties: every value a string, nothing lost in the cast.
 
 use crate::error::Notice;
-use crate::names;
-use crate::value::{Key, Value};
+use crate::hubspot::names;
+use crate::mapping::value::{Key, Value};
 
 /// A HubSpot property: its name (shared with the mapping that named it)
 /// and its value as a string.
 pub type Property = (Key, String);
+
+/// Properties in the order they were mapped.
+pub type Properties = Vec<Property>;
+
+/// Writes properties as the JSON object HubSpot takes, in their order.
+pub fn serialize<S: serde::Serializer>(props: &[Property], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(props.iter().map(|(k, v)| (&**k, v)))
+}
 
 /// A property value as a string: strings as they are (never re-read as
 /// numbers, so "+49…" and "007" survive), numbers as JavaScript prints them,
@@ -14,7 +22,7 @@ pub type Property = (Key, String);
 pub fn stringify(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Number(n) => crate::js_number::to_string(*n),
+        Value::Number(n) => crate::mapping::value::js_number(*n),
         Value::Bool(b) => b.to_string(),
         Value::Array(items) => items
             .iter()

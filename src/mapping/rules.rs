@@ -1,8 +1,8 @@
 //! Which mapping rule an event gets: `getMappingEvent` of @walkeros/core
 //! 4.2.1 (../shared/WALKEROS.md §3), with own-key lookups only.
 
+use crate::mapping::value::{Object, Value};
 use crate::mapping::{Callback, Host, Threw};
-use crate::value::{Object, Value};
 
 /// The `mapping` config, compiled: entity → action → rule candidates.
 #[derive(Clone, Debug, Default)]

@@ -2,12 +2,12 @@
 //! `silent` and `settings` (`eventName`, `identify`, `properties`). The
 //! collector handles the other rule fields before `push` is called.
 
-use crate::error::{show, ConfigError};
+use crate::config::schema::{self, RULE_SETTINGS};
+use crate::config::settings::{compile_checked, reject_unknown};
+use crate::error::ConfigError;
+use crate::hubspot::names;
+use crate::mapping::value::Value;
 use crate::mapping::Mapping;
-use crate::names;
-use crate::schema::{self, RULE_SETTINGS};
-use crate::settings::{compile_checked, reject_unknown};
-use crate::value::Value;
 
 #[derive(Clone, Debug, Default)]
 pub struct Rule {
@@ -29,7 +29,7 @@ impl Rule {
                 "write the rule as an object such as { \"settings\": { \"eventName\": \"purchase\" } }",
             ));
         };
-        let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
+        let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
         let mut rule = Rule {
             ignore: get("ignore").is_some_and(Value::is_truthy),
             silent: get("silent") == Some(&Value::Bool(true)),
@@ -48,7 +48,8 @@ impl Rule {
         };
         let field = format!("{field}.settings");
         reject_unknown(settings, &field, &schema::names(&RULE_SETTINGS))?;
-        let get = |k: &str| crate::value::lookup(settings, k).filter(|v| !v.is_undefined());
+        let get =
+            |k: &str| crate::mapping::value::lookup(settings, k).filter(|v| !v.is_undefined());
         rule.event_name = get("eventName")
             .map(|v| event_name(v, &format!("{field}.eventName"), prefix))
             .transpose()?;
@@ -66,7 +67,7 @@ fn event_name(value: &Value, field: &str, prefix: &str) -> Result<String, Config
     let Value::String(name) = value else {
         return Err(ConfigError::new(
             field,
-            format!("must be a string, got {} ({})", value.kind(), show(value)),
+            format!("must be a string, got {} ({})", value.kind(), value.show()),
             "set it to the HubSpot event name without the prefix, such as \"purchase_completed\"",
         ));
     };

@@ -1,12 +1,8 @@
 //! ISO 8601 times from walkerOS's millisecond timestamps.
 
-/// A time as `Date#toISOString` writes it (27 bytes for six-digit years).
-pub type Iso8601 = crate::short_text::ShortText<27>;
-
 /// `2023-11-14T22:13:20.100Z` for a Unix time in milliseconds, or `None` for
 /// a time JavaScript's Date cannot represent.
-#[inline(never)]
-pub fn iso8601(ms: f64) -> Option<Iso8601> {
+pub fn iso8601(ms: f64) -> Option<String> {
     // Date's range: ±8.64e15 ms around the epoch.
     if !ms.is_finite() || ms.abs() > 8.64e15 {
         return None;
@@ -45,7 +41,7 @@ pub fn iso8601(ms: f64) -> Option<Iso8601> {
     }
     out[at] = b'Z';
     at += 1;
-    Iso8601::new(&out[..at])
+    String::from_utf8(out[..at].to_vec()).ok()
 }
 
 /// `value` in decimal at `out[*at..]`, zero-padded to `width` digits (it

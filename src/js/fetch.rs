@@ -4,14 +4,13 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::destination::{Headers, Response, Transport};
-use crate::http::Request;
-use crate::limiter::RateHeaders;
+use crate::delivery::core::{Headers, Response, Transport};
+use crate::delivery::limiter::RateHeaders;
+use crate::hubspot::api::Request;
 
 pub struct FetchTransport {
     fetch: Function,
     base: String,
-    token: String,
     authorization: JsValue,
     timeout_ms: u32,
 }
@@ -21,16 +20,9 @@ impl FetchTransport {
         FetchTransport {
             fetch,
             base: base.to_string(),
-            token: token.to_string(),
             authorization: JsValue::from_str(&format!("Bearer {token}")),
             timeout_ms,
         }
-    }
-
-    /// Whatever a server or the network layer says, the token never leaves
-    /// in a message.
-    pub fn redact(&self, text: String) -> String {
-        redact(text, &self.token)
     }
 
     async fn call(&self, request: &Request) -> Result<(u16, String, Headers), JsValue> {
@@ -104,16 +96,8 @@ impl Transport for FetchTransport {
     async fn send(&self, request: &Request) -> Response {
         match self.call(request).await {
             Ok((status, body, headers)) => Response::Status(status, body, headers),
-            Err(error) => Response::Network(self.redact(error_message(&error))),
+            Err(error) => Response::Network(error_message(&error)),
         }
-    }
-}
-
-pub fn redact(text: String, token: &str) -> String {
-    if token.is_empty() || !text.contains(token) {
-        text
-    } else {
-        text.replace(token, "[redacted]")
     }
 }
 

@@ -2,27 +2,23 @@
 //! occurrence, both or neither, with the reasons. Pure: no state, no I/O.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 
+use serde::Serialize;
+
+use crate::config::rule::Rule;
+use crate::config::settings::Settings;
 use crate::error::Notice;
-use crate::json;
-
-use crate::mapping::{resolve_partial, Host, Mapping};
-use crate::names;
-use crate::properties;
-use crate::rule::Rule;
-use crate::settings::Settings;
-use crate::time;
-use crate::value::Value;
+use crate::hubspot::names;
+use crate::hubspot::properties::{self, Properties};
+use crate::hubspot::time;
+use crate::mapping::value::Value;
+use crate::mapping::{resolve_with, Host, Mapping};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     pub upsert: Option<ContactUpsert>,
     pub send: Option<EventInput>,
     pub notices: Vec<Notice>,
-    /// A mapping needed the whole event and was given only some of its
-    /// fields: plan again with all of them.
-    pub needs_whole_event: bool,
     /// Why no event is sent, for `stats()`, where the plan sends none.
     pub skipped: Option<&'static str>,
 }
@@ -31,85 +27,40 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContactUpsert {
     pub email: String,
-    pub properties: Vec<properties::Property>,
+    pub properties: Properties,
 }
 
-/// One custom behavioral event occurrence.
-#[derive(Clone, Debug, PartialEq)]
+/// One custom behavioral event occurrence, as HubSpot's send endpoints
+/// take it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EventInput {
     pub event_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub utk: Option<String>,
     /// Derived from the walkerOS event id: HubSpot keeps the first
     /// occurrence with a given uuid.
-    pub uuid: Option<crate::uuid::Uuid>,
-    pub occurred_at: Option<time::Iso8601>,
-    pub properties: Vec<properties::Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<String>,
+    #[serde(serialize_with = "properties::serialize")]
+    pub properties: Properties,
 }
 
 impl EventInput {
     /// The JSON object HubSpot's send endpoints take.
     pub fn to_json(&self) -> String {
-        let props: usize = self
-            .properties
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 6)
-            .sum();
-        let mut out = String::with_capacity(160 + self.event_name.len() + props);
-        // The keys written as they are: they need no escaping.
-        out.push_str("{\"eventName\":");
-        json::push_str(&mut out, &self.event_name);
-        let optional = [
-            (",\"email\":", &self.email),
-            (",\"objectId\":", &self.object_id),
-            (",\"utk\":", &self.utk),
-        ];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                out.push_str(key);
-                json::push_str(&mut out, value);
-            }
-        }
-        // Formatted here, with nothing to escape.
-        let plain = [
-            (",\"uuid\":\"", self.uuid.as_deref()),
-            (",\"occurredAt\":\"", self.occurred_at.as_deref()),
-        ];
-        for (key, value) in plain {
-            if let Some(value) = value {
-                out.push_str(key);
-                out.push_str(value);
-                out.push('"');
-            }
-        }
-        out.push_str(",\"properties\":");
-        json::push_string_map(&mut out, &self.properties);
-        out.push('}');
-        out
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
-/// Which mapping planning resolves (an event read from its entry's values
-/// resolves each from its own place).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Which {
-    Email,
-    ObjectId,
-    Utk,
-    Identify,
-    Properties,
-}
-
-/// What planning reads of the event itself.
-pub struct Fields<'a> {
-    pub name: Option<&'a Value>,
-    pub id: Option<&'a Value>,
-    pub timestamp: Option<&'a Value>,
-}
-
-/// Plans one event. `rule` is the matched mapping rule, `data` the collector's
-/// mapped `data` for it (undefined when there is none).
+/// Plans one event. `rule` is the matched mapping rule, `data` the
+/// collector's mapped `data` for it (undefined when there is none).
 pub fn plan(
     settings: &Settings,
     event: &Value,
@@ -117,33 +68,8 @@ pub fn plan(
     data: &Value,
     host: &dyn Host,
 ) -> Plan {
-    let whole = Cell::new(false);
-    let resolve = |_: Which, mapping: &Mapping| {
-        resolve_partial(event, mapping, None, host).unwrap_or_else(|_| {
-            whole.set(true);
-            Value::Undefined
-        })
-    };
-    let fields = Fields {
-        name: event.get("name"),
-        id: event.get("id"),
-        timestamp: event.get("timestamp"),
-    };
-    let mut plan = plan_with(settings, &fields, rule, data, &resolve);
-    plan.needs_whole_event = whole.get();
-    plan
-}
-
-/// `plan` for an event given as its `fields` and a `resolve` that gives the
-/// value of each mapping planning asks for (each at most once).
-pub fn plan_with(
-    settings: &Settings,
-    fields: &Fields,
-    rule: Option<&Rule>,
-    data: &Value,
-    resolve: &dyn Fn(Which, &Mapping) -> Value,
-) -> Plan {
-    let name = match fields.name {
+    let resolve = |mapping: &Mapping| resolve_with(event, mapping, None, host);
+    let name = match event.get("name") {
         Some(Value::String(name)) => name.as_str(),
         _ => "",
     };
@@ -168,19 +94,18 @@ pub fn plan_with(
     }
 
     if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
-        plan.upsert = contact_upsert(&resolve(Which::Identify, identify), name, &mut plan.notices);
+        plan.upsert = contact_upsert(&resolve(identify), name, &mut plan.notices);
     }
     if rule.silent {
         plan.skipped = Some("silent");
         return plan;
     }
 
-    let identity_of =
-        |which, m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(which, m)));
+    let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(m)));
     let (email, object_id, utk) = (
-        identity_of(Which::Email, &settings.email),
-        identity_of(Which::ObjectId, &settings.object_id),
-        identity_of(Which::Utk, &settings.utk),
+        identity_of(&settings.email),
+        identity_of(&settings.object_id),
+        identity_of(&settings.utk),
     );
     if email.is_none() && object_id.is_none() && utk.is_none() {
         plan.notices
@@ -211,7 +136,7 @@ pub fn plan_with(
     // the rule's `properties`.
     let mut mapped = properties::from_object(data);
     if let Some(mapping) = &rule.properties {
-        match resolve(Which::Properties, mapping) {
+        match resolve(mapping) {
             resolved @ Value::Object(_) => {
                 properties::merge(&mut mapped, properties::into_entries(resolved))
             }
@@ -228,7 +153,7 @@ pub fn plan_with(
         &mut plan.notices,
     );
 
-    let timestamp = fields.timestamp.filter(|t| !t.is_undefined());
+    let timestamp = event.get("timestamp").filter(|t| !t.is_undefined());
     let occurred_at = timestamp.and_then(|t| match t {
         Value::Number(ms) => time::iso8601(*ms),
         _ => None,
@@ -236,8 +161,10 @@ pub fn plan_with(
     if let (Some(timestamp), None) = (timestamp, &occurred_at) {
         plan.notices.push(notice::bad_timestamp(name, timestamp));
     }
-    let uuid = match fields.id {
-        Some(Value::String(id)) if !id.is_empty() => Some(crate::uuid::event_uuid(id, name)),
+    let uuid = match event.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => {
+            Some(crate::hubspot::uuid::event_uuid(id, name))
+        }
         _ => None,
     };
     plan.send = Some(EventInput {
@@ -259,7 +186,7 @@ fn identity(value: Value) -> Option<String> {
         // Most identities need no trimming: the resolved string is kept.
         Value::String(s) if s.len() == s.trim().len() => (!s.is_empty()).then_some(s),
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) if n.is_finite() => Some(crate::js_number::to_string(n)),
+        Value::Number(n) if n.is_finite() => Some(crate::mapping::value::js_number(n)),
         _ => None,
     }
 }
@@ -294,9 +221,9 @@ fn contact_upsert(
 /// The notices planning writes: rare, so out of line and cold, which keeps
 /// `plan_with` (run for every event) small for V8 to optimise.
 mod notice {
-    use crate::error::{show, Notice};
-    use crate::names;
-    use crate::value::Value;
+    use crate::error::Notice;
+    use crate::hubspot::names;
+    use crate::mapping::value::Value;
 
     #[cold]
     #[inline(never)]
@@ -351,7 +278,7 @@ mod notice {
     pub fn bad_timestamp(name: &str, timestamp: &Value) -> Notice {
         Notice::warn(
             name,
-            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", show(timestamp)),
+            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", timestamp.show()),
         )
     }
 }

@@ -5,9 +5,9 @@
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js_value::{from_js, is_plain_object, to_js};
+use crate::js::convert::{from_js, is_plain_object, to_js};
+use crate::mapping::value::{Object as Entries, Value};
 use crate::mapping::{Host, Threw};
-use crate::value::{Object as Entries, Value};
 
 /// `callbacks` is the shell's registry: `{ fn, item, key, bare }` per
 /// function, where `item` is the config object holding it, `key` the option

@@ -1,10 +1,10 @@
 //! The destination's `settings`, validated once at `init`.
 
-use crate::error::{show, ConfigError};
+use crate::config::schema::{self, DefaultValue, Kind, SETTINGS};
+use crate::error::ConfigError;
+use crate::hubspot::names;
+use crate::mapping::value::{Object, Value};
 use crate::mapping::{self, Mapping};
-use crate::names;
-use crate::schema::{self, DefaultValue, Kind, SETTINGS};
-use crate::value::{Object, Value};
 
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
 pub const DEFAULT_BATCH_SIZE: usize = 50;
@@ -25,7 +25,7 @@ pub struct Settings {
     pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
-    pub default_properties: Vec<crate::properties::Property>,
+    pub default_properties: Vec<crate::hubspot::properties::Property>,
     pub batch: bool,
     pub batch_size: usize,
     /// Milliseconds between timed flushes in batch mode; 0 for none.
@@ -67,7 +67,7 @@ impl Settings {
             }
         };
         reject_unknown(entries, "settings", &schema::names(&SETTINGS))?;
-        let get = |k: &str| crate::value::lookup(entries, k).filter(|v| !v.is_undefined());
+        let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
 
         let access_token = match get("accessToken") {
             // It goes into a request header, where a line break could add
@@ -116,7 +116,7 @@ impl Settings {
             Some(other) => {
                 return Err(ConfigError::new(
                     "settings.eventNamePrefix",
-                    format!("must be a string, got {} ({})", other.kind(), show(other)),
+                    format!("must be a string, got {} ({})", other.kind(), other.show()),
                     "set it to a string such as \"pe12345678_\"",
                 ))
             }
@@ -159,7 +159,7 @@ impl Settings {
                     format!(
                         "must be true or false, got {} ({})",
                         other.kind(),
-                        show(other)
+                        other.show()
                     ),
                     "set it to true to send events in batches, or leave it out",
                 ))
@@ -183,7 +183,7 @@ impl Settings {
                     format!("settings.{key}"),
                     format!(
                         "must be a whole number from {min} to {max}, got {}",
-                        show(other)
+                        other.show()
                     ),
                     fix.to_string(),
                 )),
@@ -201,7 +201,7 @@ impl Settings {
             "dedupCapacity",
             &format!(
                 "leave it out for {}, the number of contacts remembered (at most 64 bytes each)",
-                crate::dedup::DEFAULT_CAPACITY
+                crate::delivery::dedup::DEFAULT_CAPACITY
             ),
         )? as usize;
         let rate_limit = whole(
@@ -273,7 +273,9 @@ pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(
     Ok(())
 }
 
-fn default_properties(props: &Object) -> Result<Vec<crate::properties::Property>, ConfigError> {
+fn default_properties(
+    props: &Object,
+) -> Result<Vec<crate::hubspot::properties::Property>, ConfigError> {
     let mut out = Vec::with_capacity(props.len());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
@@ -287,7 +289,7 @@ fn default_properties(props: &Object) -> Result<Vec<crate::properties::Property>
         match value {
             Value::Undefined | Value::Null => {}
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                out.push((name.clone(), crate::properties::stringify(value)))
+                out.push((name.clone(), crate::hubspot::properties::stringify(value)))
             }
             other => return Err(ConfigError::new(
                 field,

@@ -3,8 +3,10 @@
 //! against it and the package's JSON Schemas (`/dev`, `walkerOS.json`, the
 //! README tables) are generated from it, so they cannot disagree.
 
-use crate::json;
-use crate::settings::{
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::settings::{
     DEFAULT_API_BASE, DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_QUEUE,
     DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, MAX_BATCH_SIZE, MAX_DEDUP_CAPACITY,
 };
@@ -124,7 +126,7 @@ pub const SETTINGS: [Field; 15] = [
         name: "dedupCapacity",
         kind: Kind::Integer { min: 1, max: MAX_DEDUP_CAPACITY as u64 },
         required: false,
-        default: Some(DefaultValue::Int(crate::dedup::DEFAULT_CAPACITY as u64)),
+        default: Some(DefaultValue::Int(crate::delivery::dedup::DEFAULT_CAPACITY as u64)),
         description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
     },
     Field {
@@ -195,86 +197,101 @@ pub fn field(fields: &[Field], name: &str) -> Field {
         .unwrap_or_else(|| panic!("no schema field {name}"))
 }
 
-/// `{ "settings": <JSON Schema>, "mapping": <JSON Schema> }` as JSON text.
-pub fn schemas_json() -> String {
-    let mut out = String::from("{\"settings\":");
-    object_schema(
-        &mut out,
-        "HubSpot destination settings (config.settings)",
-        &SETTINGS,
-    );
-    out.push_str(",\"mapping\":");
-    object_schema(
-        &mut out,
-        "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
-        &RULE_SETTINGS,
-    );
-    out.push('}');
-    out
+/// `{ "settings": <JSON Schema>, "mapping": <JSON Schema> }`.
+#[derive(Serialize)]
+pub struct Schemas {
+    settings: ObjectSchema,
+    mapping: ObjectSchema,
 }
 
-fn object_schema(out: &mut String, title: &str, fields: &[Field]) {
-    out.push_str("{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":");
-    json::push_str(out, title);
-    out.push_str(",\"type\":\"object\",\"properties\":{");
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json::push_key(out, field.name);
-        field_schema(out, field);
+/// A JSON Schema of an object whose properties keep the table's order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectSchema {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    title: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(serialize_with = "in_order")]
+    properties: Vec<(&'static str, serde_json::Value)>,
+    required: Vec<&'static str>,
+    additional_properties: bool,
+}
+
+fn in_order<S: serde::Serializer>(
+    fields: &[(&'static str, serde_json::Value)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(fields.iter().map(|(k, v)| (k, v)))
+}
+
+pub fn schemas() -> Schemas {
+    Schemas {
+        settings: object_schema("HubSpot destination settings (config.settings)", &SETTINGS),
+        mapping: object_schema(
+            "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
+            &RULE_SETTINGS,
+        ),
     }
-    out.push_str("},\"required\":[");
-    let required: Vec<String> = fields
-        .iter()
-        .filter(|f| f.required)
-        .map(|f| {
-            let mut s = String::new();
-            json::push_str(&mut s, f.name);
-            s
-        })
-        .collect();
-    out.push_str(&required.join(","));
-    out.push_str("],\"additionalProperties\":false}");
 }
 
-fn field_schema(out: &mut String, field: &Field) {
-    out.push('{');
-    let kind = match field.kind {
+/// `schemas()` as JSON text.
+pub fn schemas_json() -> String {
+    serde_json::to_string(&schemas()).expect("schemas are plain data")
+}
+
+fn object_schema(title: &'static str, fields: &[Field]) -> ObjectSchema {
+    ObjectSchema {
+        schema: "http://json-schema.org/draft-07/schema#",
+        title,
+        kind: "object",
+        properties: fields.iter().map(|f| (f.name, field_schema(f))).collect(),
+        required: fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.name)
+            .collect(),
+        additional_properties: false,
+    }
+}
+
+fn field_schema(field: &Field) -> serde_json::Value {
+    let mut schema = match field.kind {
         Kind::String { pattern } => {
-            let mut s = String::from("\"type\":\"string\",\"minLength\":1");
+            let mut s = json!({ "type": "string", "minLength": 1 });
             if let Some(pattern) = pattern {
-                s.push_str(",\"pattern\":");
-                json::push_str(&mut s, pattern);
+                s["pattern"] = json!(pattern);
             }
             s
         }
-        Kind::Url => "\"type\":\"string\",\"format\":\"uri\"".to_string(),
-        Kind::Boolean => "\"type\":\"boolean\"".to_string(),
-        Kind::Integer { min, max } => {
-            format!("\"type\":\"integer\",\"minimum\":{min},\"maximum\":{max}")
-        }
+        Kind::Url => json!({ "type": "string", "format": "uri" }),
+        Kind::Boolean => json!({ "type": "boolean" }),
+        Kind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
         Kind::Mapping { off } => {
-            let off = if off {
-                ",{\"const\":false},{\"type\":\"null\"}"
-            } else {
-                ""
-            };
-            format!("\"anyOf\":[{{\"type\":\"string\"}},{{\"type\":\"object\"}},{{\"type\":\"array\"}}{off}]")
+            let mut any = vec![
+                json!({ "type": "string" }),
+                json!({ "type": "object" }),
+                json!({ "type": "array" }),
+            ];
+            if off {
+                any.extend([json!({ "const": false }), json!({ "type": "null" })]);
+            }
+            json!({ "anyOf": any })
         }
-        Kind::Properties => "\"type\":\"object\",\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\",\"null\"]}".to_string(),
+        Kind::Properties => json!({
+            "type": "object",
+            "additionalProperties": { "type": ["string", "number", "boolean", "null"] },
+        }),
     };
-    out.push_str(&kind);
-    out.push_str(",\"description\":");
-    json::push_str(out, field.description);
+    schema["description"] = json!(field.description);
     if let Some(default) = field.default {
-        out.push_str(",\"default\":");
-        match default {
-            DefaultValue::Str(s) => json::push_str(out, s),
-            DefaultValue::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            DefaultValue::Int(n) => out.push_str(&n.to_string()),
-            DefaultValue::EmptyObject => out.push_str("{}"),
-        }
+        schema["default"] = match default {
+            DefaultValue::Str(s) => json!(s),
+            DefaultValue::Bool(b) => json!(b),
+            DefaultValue::Int(n) => json!(n),
+            DefaultValue::EmptyObject => json!({}),
+        };
     }
-    out.push('}');
+    schema
 }

@@ -1,0 +1,237 @@
+//! The HTTP requests HubSpot gets, and what its answers mean. Pure: the
+//! `delivery` module does the I/O.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hubspot::plan::{ContactUpsert, EventInput};
+use crate::hubspot::properties::{self, Properties};
+
+pub const SEND_PATH: &str = "/events/v3/send";
+pub const SEND_BATCH_PATH: &str = "/events/v3/send/batch";
+pub const UPSERT_PATH: &str = "/crm/v3/objects/contacts/batch/upsert";
+/// HubSpot's limit on inputs per CRM batch request.
+pub const MAX_UPSERT_BATCH: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// JSON text.
+    #[serde(serialize_with = "raw_json")]
+    pub body: String,
+}
+
+/// The body as the JSON it holds (for `explain()`), not as a string.
+fn raw_json<S: serde::Serializer>(body: &str, s: S) -> Result<S::Ok, S::Error> {
+    let value: serde_json::Value = serde_json::from_str(body).map_err(serde::ser::Error::custom)?;
+    value.serialize(s)
+}
+
+#[derive(Serialize)]
+struct Inputs<'a, T> {
+    inputs: &'a [T],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpsertInput<'a> {
+    id: &'a str,
+    id_property: &'static str,
+    object_write_trace_id: String,
+    #[serde(serialize_with = "properties::serialize")]
+    properties: &'a Properties,
+}
+
+fn json(body: &impl Serialize) -> String {
+    serde_json::to_string(body).expect("request bodies are plain data")
+}
+
+impl Request {
+    fn post(path: &'static str, body: String) -> Request {
+        Request {
+            method: "POST",
+            path,
+            body,
+        }
+    }
+
+    pub fn send_event(input: &EventInput) -> Request {
+        Request::post(SEND_PATH, json(input))
+    }
+
+    pub fn send_batch(inputs: &[EventInput]) -> Request {
+        Request::post(SEND_BATCH_PATH, json(&Inputs { inputs }))
+    }
+
+    /// A `batch/upsert` by email, which creates contacts that do not exist
+    /// yet (a PATCH by email answers 404 for them). Each input's
+    /// `objectWriteTraceId` is its index, so errors map back to it.
+    pub fn upsert(upserts: &[ContactUpsert]) -> Request {
+        let inputs: Vec<UpsertInput> = upserts
+            .iter()
+            .enumerate()
+            .map(|(i, u)| UpsertInput {
+                id: &u.email,
+                id_property: "email",
+                object_write_trace_id: i.to_string(),
+                properties: &u.properties,
+            })
+            .collect();
+        Request::post(UPSERT_PATH, json(&Inputs { inputs: &inputs }))
+    }
+}
+
+/// The parts of HubSpot's answers delivery reads: an error's fields, and a
+/// batch upsert's results and errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Answer {
+    category: Option<String>,
+    policy_name: Option<String>,
+    message: Option<String>,
+    correlation_id: Option<String>,
+    results: Option<Vec<serde::de::IgnoredAny>>,
+    errors: Vec<AnswerError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AnswerError {
+    message: Option<String>,
+    context: Option<ErrorContext>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ErrorContext {
+    object_write_trace_id: Option<TraceIds>,
+}
+
+/// HubSpot names the inputs an error concerns as a list, or as one id.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TraceIds {
+    Many(Vec<serde_json::Value>),
+    One(String),
+}
+
+impl Answer {
+    /// Whatever the body is: an answer that is not JSON, or not an object
+    /// of these fields, reads as an empty one.
+    fn read(body: &str) -> Answer {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+}
+
+/// What a response means for the request that got it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Accepted,
+    /// Worth trying again later (rate limit, server trouble, network).
+    Retryable(String),
+    /// Trying again will not help (bad request, auth, missing scope).
+    Permanent(String),
+}
+
+impl Outcome {
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Accepted => None,
+            Outcome::Retryable(r) | Outcome::Permanent(r) => Some(r),
+        }
+    }
+}
+
+pub fn classify(status: u16, body: &str) -> Outcome {
+    if (200..300).contains(&status) {
+        return Outcome::Accepted;
+    }
+    let reason = describe(status, body);
+    match status {
+        408 | 429 | 500..=599 => Outcome::Retryable(reason),
+        _ => Outcome::Permanent(reason),
+    }
+}
+
+/// The `policyName` of a 429 body (`TEN_SECONDLY_ROLLING`, `SECONDLY`,
+/// `DAILY`).
+pub fn policy(body: &str) -> Option<String> {
+    Answer::read(body).policy_name
+}
+
+/// A network failure (no response at all): always worth a retry.
+pub fn network_failure(message: &str) -> Outcome {
+    Outcome::Retryable(format!("network error: {message}"))
+}
+
+/// Reads a `batch/upsert` answer for `inputs` inputs: the indexes of the
+/// inputs that failed, with HubSpot's message (a 207, or `errors` in a 200,
+/// name them by `objectWriteTraceId`), or the outcome when the whole request
+/// failed, including a 2xx that wrote nothing.
+pub fn read_upsert(
+    status: u16,
+    body: &str,
+    inputs: usize,
+) -> Result<Vec<(usize, String)>, Outcome> {
+    let outcome = classify(status, body);
+    if outcome != Outcome::Accepted {
+        return Err(outcome);
+    }
+    let answer = Answer::read(body);
+    let mut failed = Vec::new();
+    for error in &answer.errors {
+        let message = error.message.as_deref().unwrap_or("no message");
+        let traces: Vec<&str> = match error
+            .context
+            .as_ref()
+            .and_then(|c| c.object_write_trace_id.as_ref())
+        {
+            Some(TraceIds::Many(ids)) => ids.iter().filter_map(|id| id.as_str()).collect(),
+            Some(TraceIds::One(id)) => vec![id.as_str()],
+            None => Vec::new(),
+        };
+        let indexes: Vec<usize> = traces
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .filter(|i| *i < inputs)
+            .collect();
+        if indexes.is_empty() {
+            // An error that names no input: nothing tells which one
+            // succeeded, so none counts as written.
+            return Err(Outcome::Permanent(format!(
+                "HubSpot answered {status} with an error for no named contact: {message}"
+            )));
+        }
+        failed.extend(indexes.into_iter().map(|i| (i, message.to_string())));
+    }
+    let written = answer.results.map_or(0, |r| r.len());
+    if inputs > 0 && written == 0 && failed.is_empty() {
+        return Err(Outcome::Permanent(format!(
+            "HubSpot answered {status} but wrote no contact"
+        )));
+    }
+    Ok(failed)
+}
+
+/// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".
+fn describe(status: u16, body: &str) -> String {
+    let answer = Answer::read(body);
+    let mut out = format!("HubSpot answered {status}");
+    if let Some(category) = answer.category.or(answer.policy_name) {
+        out.push_str(&format!(" ({category})"));
+    }
+    match answer.message {
+        Some(message) => out.push_str(&format!(": {message}")),
+        None if status == 401 => out.push_str(": the access token was not accepted"),
+        None => {}
+    }
+    if let Some(id) = answer.correlation_id {
+        out.push_str(&format!(" [correlationId {id}]"));
+    }
+    if status == 401 {
+        out.push_str(". Check settings.accessToken");
+    } else if status == 403 {
+        out.push_str(". Check the private app's scopes (analytics.behavioral_events.send, crm.objects.contacts.write)");
+    }
+    out
+}

@@ -1,0 +1,157 @@
+//! The mapping engine for JavaScript callers (`walkeros-destination-hubspot/
+//! mapping`): `getMappingValue`, `getMappingEvent`, and named mappings
+//! resolved together.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+use crate::js::convert::to_js;
+use crate::js::host::JsHost;
+use crate::js::wasm;
+use crate::mapping::rules::RuleTable;
+use crate::mapping::value::{Key, Object, Value};
+use crate::mapping::{self, Mapping};
+
+fn parse_tagged(json: &str, what: &str) -> Result<Value, JsError> {
+    Value::parse_tagged(json).map_err(|e| {
+        JsError::new(&format!(
+            "HubSpot destination: the {what} could not be read: {e}"
+        ))
+    })
+}
+
+fn consent_of(json: Option<String>) -> Result<Option<Value>, JsError> {
+    json.map(|c| parse_tagged(&c, "consent")).transpose()
+}
+
+/// `getMappingValue(value, mapping, { consent })` as @walkeros/core resolves
+/// it. `value` and `mapping` are tagged JSON text (functions in `mapping` as
+/// markers into `callbacks`); `root` is the caller's value itself.
+#[wasm_bindgen(js_name = getMappingValue)]
+pub fn get_mapping_value(
+    value: &str,
+    mapping: &str,
+    consent: Option<String>,
+    callbacks: Array,
+    root: JsValue,
+    collector: JsValue,
+    logger: JsValue,
+) -> Result<JsValue, JsError> {
+    let value = parse_tagged(value, "value")?;
+    let compiled = mapping::compile(&parse_tagged(mapping, "mapping")?);
+    let consent = consent_of(consent)?;
+    let host = JsHost {
+        callbacks,
+        root,
+        collector,
+        logger,
+    };
+    let consent = consent.as_ref().and_then(Value::as_object);
+    Ok(to_js(&mapping::resolve_with(
+        &value, &compiled, consent, &host,
+    )))
+}
+
+/// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,
+/// actionKey, index]` (index undefined unless the slot is an array), or
+/// undefined. Throws when a rule condition throws, as walkerOS does.
+#[wasm_bindgen(js_name = getMappingEvent)]
+pub fn get_mapping_event(
+    event: &str,
+    mapping: &str,
+    callbacks: Array,
+    root: JsValue,
+    collector: JsValue,
+) -> Result<JsValue, JsError> {
+    let event = parse_tagged(event, "event")?;
+    let table = RuleTable::compile(&parse_tagged(mapping, "mapping")?);
+    let host = JsHost {
+        callbacks,
+        root,
+        logger: JsValue::UNDEFINED,
+        collector,
+    };
+    let found = table
+        .find(&event, &host)
+        .map_err(|_| JsError::new("a mapping rule condition threw"))?;
+    Ok(found.map_or(JsValue::UNDEFINED, |m| {
+        wasm::to_js(&(m.entity, m.action, m.index))
+    }))
+}
+
+/// Named mappings compiled once and resolved together per event: one
+/// boundary crossing for a whole rule's values.
+#[wasm_bindgen]
+pub struct MappingSet {
+    names: Vec<Key>,
+    mappings: Vec<Mapping>,
+    callbacks: Array,
+}
+
+#[wasm_bindgen]
+impl MappingSet {
+    /// `mappings` is tagged JSON text of `{ name: mappingValue, ... }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(mappings: &str, callbacks: Array) -> Result<MappingSet, JsError> {
+        let Value::Object(entries) = parse_tagged(mappings, "mappings")? else {
+            return Err(JsError::new(
+                "compileMappings takes an object of names to mapping values",
+            ));
+        };
+        let (names, mappings) = entries
+            .iter()
+            .map(|(name, value)| (name.clone(), mapping::compile(value)))
+            .unzip();
+        Ok(MappingSet {
+            names,
+            mappings,
+            callbacks,
+        })
+    }
+
+    /// The event's top-level fields the mappings read, or undefined when
+    /// they may read any.
+    pub fn reads(&self) -> JsValue {
+        let mut keys = vec!["consent".to_string()];
+        for m in &self.mappings {
+            if !m.read_keys(&mut keys) {
+                return JsValue::UNDEFINED;
+            }
+        }
+        wasm::to_js(&keys)
+    }
+
+    /// Resolves every mapping against the event (JSON text of the fields
+    /// `reads` names; `root` is the event object itself): `{ name: value,
+    /// ... }`, undefined results left out.
+    pub fn resolve(
+        &self,
+        event: &str,
+        consent: Option<String>,
+        root: JsValue,
+        collector: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let event = parse_tagged(event, "event")?;
+        let consent = consent_of(consent)?;
+        let host = JsHost {
+            callbacks: self.callbacks.clone(),
+            root,
+            logger: JsValue::UNDEFINED,
+            collector,
+        };
+        let consent: Option<&Object> = consent.as_ref().and_then(Value::as_object);
+        let results = self
+            .names
+            .iter()
+            .zip(&self.mappings)
+            .map(|(name, m)| {
+                (
+                    name.clone(),
+                    mapping::resolve_with(&event, m, consent, &host),
+                )
+            })
+            .filter(|(_, v)| !v.is_undefined())
+            .collect();
+        Ok(to_js(&Value::Object(results)))
+    }
+}

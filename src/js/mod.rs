@@ -1,0 +1,8 @@
+//! The boundary to JavaScript: the wasm-bindgen surface, `fetch`, the
+//! mapping functions' host, and value conversion.
+
+pub mod convert;
+pub mod fetch;
+pub mod host;
+pub mod mapping;
+pub mod wasm;

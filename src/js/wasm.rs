@@ -1,0 +1,333 @@
+//! The destination's wasm-bindgen surface: JSON text in, promises and
+//! plain objects out, notices to the collector's logger. Everything it does
+//! is delegated to the core.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::config::settings::Settings;
+use crate::delivery::core::{self, Core, Report};
+use crate::error::Notice;
+use crate::hubspot::api::Request;
+use crate::js::fetch::FetchTransport;
+use crate::js::host::JsHost;
+use crate::mapping::value::Value;
+
+#[wasm_bindgen]
+pub struct HubspotCore {
+    core: Rc<RefCell<Core>>,
+    transport: Rc<FetchTransport>,
+    /// `env.onDrop`, given every event input this destination gives up on.
+    on_drop: JsValue,
+    /// The shell's registry of the config's functions.
+    callbacks: Array,
+}
+
+/// One event as the shell writes it: its rule handle (none for no rule),
+/// the event's fields `reads` names, and the collector's mapped data.
+#[derive(Deserialize)]
+struct Entry {
+    rule: Option<usize>,
+    event: Value,
+    #[serde(default)]
+    data: Value,
+}
+
+/// A plain JavaScript value of `value` (objects, not Maps).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn unreadable(what: &str, error: impl std::fmt::Display) -> JsError {
+    JsError::new(&format!(
+        "HubSpot destination: the {what} could not be read: {error}"
+    ))
+}
+
+fn entries(json: &str) -> Result<Vec<core::Entry>, JsError> {
+    let entries: Vec<Entry> = serde_json::from_str(json).map_err(|e| {
+        // serde_json stops at 128 levels, far deeper than any real event.
+        let reason = if e.to_string().starts_with("recursion limit exceeded") {
+            "nested too deeply (more than 128 levels)".to_string()
+        } else {
+            e.to_string()
+        };
+        unreadable("event", reason)
+    })?;
+    Ok(entries
+        .into_iter()
+        .map(|e| (e.event, e.rule, e.data))
+        .collect())
+}
+
+#[wasm_bindgen]
+impl HubspotCore {
+    /// Validates `settings` (tagged JSON text); `fetch` makes every HTTP
+    /// request; `callbacks` is the registry the config's functions were
+    /// put in.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        settings: &str,
+        fetch: Function,
+        callbacks: Array,
+        on_drop: JsValue,
+    ) -> Result<HubspotCore, JsError> {
+        let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
+        let transport = FetchTransport::new(
+            fetch,
+            &settings.api_base,
+            &settings.access_token,
+            settings.timeout,
+        );
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        Ok(HubspotCore {
+            on_drop,
+            core: Rc::new(RefCell::new(Core::new(settings, seed))),
+            transport: Rc::new(transport),
+            callbacks,
+        })
+    }
+
+    /// The event's top-level fields the core reads under `rule`, or
+    /// undefined for all of them.
+    pub fn reads(&self, rule: Option<u32>) -> JsValue {
+        self.core
+            .borrow()
+            .reads(rule.map(|r| r as usize))
+            .map_or(JsValue::UNDEFINED, to_js)
+    }
+
+    fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
+        JsHost {
+            callbacks: self.callbacks.clone(),
+            root,
+            collector,
+            logger: logger.clone(),
+        }
+    }
+
+    /// Compiles a mapping rule (tagged JSON text); `field` names it in
+    /// errors.
+    #[wasm_bindgen(js_name = addRule)]
+    pub fn add_rule(&self, rule: &str, field: &str) -> Result<u32, JsError> {
+        let value = Value::parse_tagged(rule).map_err(|e| unreadable(field, e))?;
+        let id = self
+            .core
+            .borrow_mut()
+            .add_rule(&value, field)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(id as u32)
+    }
+
+    /// True while the core is in use further up the stack: a mapping
+    /// function that pushes into this destination synchronously lands here
+    /// mid-plan, and the shell then queues that push a moment later.
+    pub fn busy(&self) -> bool {
+        self.core.try_borrow_mut().is_err()
+    }
+
+    /// Plans and queues events (a JSON array of `{ rule, event, data }`)
+    /// in one call; `roots` are the event objects themselves, for the
+    /// mapping functions. True when a flush is due.
+    #[wasm_bindgen(js_name = queueEvents)]
+    pub fn queue_events(
+        &self,
+        json: &str,
+        logger: JsValue,
+        roots: Array,
+        collector: JsValue,
+    ) -> Result<bool, JsError> {
+        let entries = entries(json)?;
+        let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
+        let (report, due) = core::queue_all(&self.core, entries, host);
+        finish(report, &logger, &self.on_drop);
+        Ok(due)
+    }
+
+    /// Handles a collector batch (the same entries as `queueEvents`): queued
+    /// and sent at once.
+    #[wasm_bindgen(js_name = pushBatch)]
+    pub fn push_batch(
+        &self,
+        json: &str,
+        logger: JsValue,
+        roots: Array,
+        collector: JsValue,
+    ) -> Result<Promise, JsError> {
+        let entries = entries(json)?;
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        let callbacks = self.callbacks.clone();
+        let on_drop = self.on_drop.clone();
+        Ok(future_to_promise(async move {
+            let host = |i: usize| JsHost {
+                callbacks: callbacks.clone(),
+                root: roots.get(i as u32),
+                collector: collector.clone(),
+                logger: logger.clone(),
+            };
+            let report = core::push_batch(&core, &*transport, entries, host).await;
+            Ok(finish(report, &logger, &on_drop))
+        }))
+    }
+
+    /// Sends what is queued: full batches, or everything when `all`;
+    /// `force` does not wait out a backoff (the last try before shutdown).
+    /// Settles with the milliseconds until the next try is due, if any.
+    pub fn flush(&self, all: bool, force: bool, logger: JsValue) -> Promise {
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        let on_drop = self.on_drop.clone();
+        future_to_promise(async move {
+            let mut report = Report::default();
+            let batched = core.borrow().settings.batch;
+            core::flush_held(&core, &*transport, all, force, batched, &mut report).await;
+            Ok(finish(report, &logger, &on_drop))
+        })
+    }
+
+    /// Gives up on everything still queued (the process is ending): each
+    /// event goes to `onDrop` with `reason`, and one error is logged.
+    pub fn abandon(&self, reason: &str, logger: JsValue) {
+        let report = self.core.borrow_mut().abandon(reason);
+        finish(report, &logger, &self.on_drop);
+    }
+
+    /// The counters `stats()` returns.
+    pub fn stats(&self) -> JsValue {
+        to_js(&self.core.borrow().stats())
+    }
+
+    /// Events and contact upserts waiting to be sent (not those under way).
+    pub fn waiting(&self) -> u32 {
+        self.core.borrow().waiting() as u32
+    }
+
+    /// Events (not contact upserts) waiting to be sent.
+    #[wasm_bindgen(js_name = waitingEvents)]
+    pub fn waiting_events(&self) -> u32 {
+        self.core.borrow().queued() as u32
+    }
+
+    /// Events and contact upserts not accepted by HubSpot yet.
+    pub fn queued(&self) -> u32 {
+        self.core.borrow().pending() as u32
+    }
+
+    /// Events per batch request (`settings.batchSize`).
+    #[wasm_bindgen(js_name = batchSize)]
+    pub fn batch_size(&self) -> u32 {
+        self.core.borrow().settings.batch_size as u32
+    }
+
+    /// Batch mode: events not accepted yet from which a push waits for the
+    /// requests under way (half of `maxQueue`), so a producer faster than
+    /// HubSpot slows down before `maxQueue` drops anything.
+    #[wasm_bindgen(js_name = highWater)]
+    pub fn high_water(&self) -> u32 {
+        (self.core.borrow().settings.max_queue / 2).max(1) as u32
+    }
+
+    /// Milliseconds between timed flushes; 0 when there are none (single
+    /// mode, or `flushInterval: 0`).
+    #[wasm_bindgen(js_name = flushInterval)]
+    pub fn flush_interval(&self) -> u32 {
+        let settings = &self.core.borrow().settings;
+        if settings.batch {
+            settings.flush_interval
+        } else {
+            0
+        }
+    }
+
+    /// The dry run: `{ requests: [{ method, path, body }], notes: [{ level,
+    /// message }] }` for one entry (as `queueEvents` takes them; `root` is
+    /// the event itself). Sends nothing and changes no state.
+    pub fn explain(&self, json: &str, root: JsValue, logger: JsValue) -> Result<JsValue, JsError> {
+        let Some((event, rule, data)) = entries(&format!("[{json}]"))?.pop() else {
+            return Err(unreadable("event", "no entry"));
+        };
+        let host = self.host(root, JsValue::UNDEFINED, &logger);
+        let (requests, notices) = self.core.borrow().explain(&event, rule, &data, &host);
+        #[derive(Serialize)]
+        struct Note<'a> {
+            level: &'static str,
+            message: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Explained<'a> {
+            requests: Vec<Request>,
+            notes: Vec<Note<'a>>,
+        }
+        let notes = notices
+            .iter()
+            .map(|n| Note {
+                level: n.level.method(),
+                message: &n.message,
+            })
+            .collect();
+        Ok(to_js(&Explained { requests, notes }))
+    }
+}
+
+/// Logs the notices, hands dropped events to `onDrop`, and gives the retry
+/// delay (ms) when something waits for one, else undefined.
+fn finish(report: Report, logger: &JsValue, on_drop: &JsValue) -> JsValue {
+    log_all(&report.notices, logger);
+    // Most reports drop nothing: only then is `onDrop` looked at.
+    if !report.dropped.is_empty() {
+        if let Ok(on_drop) = on_drop.clone().dyn_into::<Function>() {
+            for (input, reason) in &report.dropped {
+                // A throwing onDrop is the user's bug; it must not stop
+                // delivery.
+                let _ = on_drop.call2(&JsValue::UNDEFINED, &to_js(input), &reason.into());
+            }
+        }
+    }
+    report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from)
+}
+
+/// Hands each notice to `logger[level](message, { event })`.
+fn log_all(notices: &[Notice], logger: &JsValue) {
+    for notice in notices {
+        let Ok(method) = Reflect::get(logger, &notice.level.method().into()) else {
+            continue;
+        };
+        let Ok(method) = method.dyn_into::<Function>() else {
+            continue;
+        };
+        let context = Object::new();
+        if !notice.event.is_empty() {
+            let _ = Reflect::set(&context, &"event".into(), &notice.event.as_str().into());
+        }
+        let message = format!("HubSpot: {}", notice.message);
+        let _ = method.call2(logger, &message.into(), &context);
+    }
+}
+
+/// The benchmark's scale figure: bytes the contact dedup holds per contact
+/// after `contacts` distinct contacts.
+#[wasm_bindgen(js_name = dedupBytesPerContact)]
+pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
+    let mut dedup = crate::delivery::dedup::Dedup::new(contacts as usize);
+    for i in 0..contacts {
+        dedup.claim(&crate::hubspot::plan::ContactUpsert {
+            email: format!("user{i}@example.com"),
+            properties: vec![("firstname".into(), "Jane".into())],
+        });
+    }
+    dedup.memory_bytes() as f64 / f64::from(contacts.max(1))
+}
+
+/// The JSON Schemas of `settings` and of a rule's `settings`: `{ settings,
+/// mapping }`.
+#[wasm_bindgen]
+pub fn schemas() -> JsValue {
+    to_js(&crate::config::schema::schemas())
+}
