@@ -43,7 +43,9 @@ function fetch(url, { method = 'GET', headers, body, signal } = {}) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported protocol ${target.protocol}`);
     const { module, agent } = client(target.protocol);
     const data = bodyBytes(body);
-    const options = { method, agent, signal, headers: { ...headers } };
+    // A plain object (what the core passes), or fetch's Headers and pairs.
+    const fields = headers && typeof headers[Symbol.iterator] === 'function' ? Object.fromEntries(headers) : { ...headers };
+    const options = { method, agent, signal, headers: fields };
     if (data !== undefined) options.headers['content-length'] = data.length;
     // As fetch rejects: with the signal's reason once aborted (a timeout's
     // says so), else "fetch failed" with the network's error as the cause.

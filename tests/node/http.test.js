@@ -54,7 +54,7 @@ test('status, headers (case-insensitive) and body text; one connection for seque
   const server = await serve(async (req, res) => {
     const body = await readBody(req);
     res.writeHead(207, { 'Retry-After': '3', 'X-HubSpot-RateLimit-Max': '100', 'Set-Cookie': ['a=1', 'b=2'] });
-    res.end(JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization, length: req.headers['content-length'], body }));
+    res.end(JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization, length: req.headers['content-length'], xa: req.headers['x-a'], body }));
   });
   try {
     const bytes = new TextEncoder().encode('xünïx');
@@ -69,6 +69,10 @@ test('status, headers (case-insensitive) and body text; one connection for seque
       assert.deepEqual(JSON.parse(await response.text()), { method: 'POST', url: '/x?y=1', auth: 'Bearer t', length: '5', body: 'ünï' });
     }
     assert.equal(server.connections, 1, 'the connection is kept alive');
+    for (const headers of [new Headers({ 'X-A': 'h' }), [['x-a', 'h']]]) {
+      const echoed = JSON.parse(await (await fetch(`${server.url}/`, { method: 'post', headers })).text());
+      assert.deepEqual([echoed.method, echoed.length, echoed.xa], ['POST', '0', 'h']);
+    }
   } finally {
     await close(server);
   }
