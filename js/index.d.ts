@@ -63,7 +63,7 @@ export interface Rule {
 }
 
 export interface Env {
-  /** Replaces the built-in HTTP client (HTTP/1.1 over kept-alive node:tls connections) for every HubSpot request, called as fetch(url, { method, headers, body, signal }). */
+  /** Replaces the built-in HTTP client (node:https, kept-alive) for every HubSpot request, called as fetch(url, { method, headers, body, signal }) with a string body and an AbortSignal.timeout signal: globalThis.fetch or undici's fetch fit. */
   fetch?: typeof fetch;
   /** Receives every event given up on: the HubSpot event body and the reason. */
   onDrop?: (event: Record<string, unknown>, reason: string) => void;

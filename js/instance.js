@@ -6,29 +6,15 @@
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
 const { taggedJson, entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
-const { request } = require('./http.js');
+const { fetch } = require('./fetch.js');
 
 // Single mode: events sent side by side at most.
 const SINGLE_CONCURRENCY = 8;
 // Batch mode: batch requests sent side by side at most.
 const BATCH_CONCURRENCY = 2;
 
-// The core hands request bodies over as UTF-8 bytes and the timeout in
-// milliseconds: the default client takes both as they are, while
-// `env.fetch` gets a string body and an AbortSignal, as fetch callers
-// expect.
-const utf8 = new TextDecoder();
-
 function pickFetch(env) {
-  if (env && typeof env.fetch === 'function') {
-    const { fetch } = env;
-    return (url, { timeout, body, ...init }) => {
-      if (body !== undefined) init.body = utf8.decode(body);
-      if (timeout !== undefined && typeof AbortSignal.timeout === 'function') init.signal = AbortSignal.timeout(timeout);
-      return fetch(url, init);
-    };
-  }
-  return request;
+  return env && typeof env.fetch === 'function' ? env.fetch : fetch;
 }
 
 /** Every rule of a walkerOS `mapping` with the path that names it. */

@@ -1,4 +1,5 @@
-//! `Transport` over a `fetch`-shaped function: the shell's HTTP client (js/http.js), or `env.fetch`.
+//! `Transport` over a `fetch`-shaped function: the shell's default (js/fetch.js, over
+//! node:https), or `env.fetch`.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -32,16 +33,8 @@ impl FetchTransport {
         let init = Object::new();
         Reflect::set(&init, &"method".into(), &request.method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        // Bytes: the shell's client writes them as they are, instead of
-        // decoding the text here and encoding it again there.
-        Reflect::set(
-            &init,
-            &"body".into(),
-            &js_sys::Uint8Array::from(request.body.as_bytes()),
-        )?;
-        // Milliseconds, which the shell's client enforces itself and turns
-        // into an `AbortSignal.timeout` for `env.fetch`.
-        Reflect::set(&init, &"timeout".into(), &JsValue::from(self.timeout_ms))?;
+        Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        Reflect::set(&init, &"signal".into(), &timeout_signal(self.timeout_ms)?)?;
         let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
         let response = JsFuture::from(Promise::resolve(&pending)).await?;
@@ -53,6 +46,14 @@ impl FetchTransport {
         let body = JsFuture::from(Promise::resolve(&text.call0(&response)?)).await?;
         Ok((status, body.as_string().unwrap_or_default(), headers))
     }
+}
+
+/// `AbortSignal.timeout(ms)`, looked up on the global object: what every
+/// fetch, Node's own and undici's, takes as a deadline.
+fn timeout_signal(ms: u32) -> Result<JsValue, JsValue> {
+    let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into())?;
+    let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())?.dyn_into()?;
+    timeout.call1(&abort_signal, &JsValue::from(ms))
 }
 
 /// The headers delivery reads, from a fetch `Response`.
