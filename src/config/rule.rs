@@ -3,11 +3,20 @@
 //! collector handles the other rule fields before `push` is called.
 
 use crate::config::schema::{self, RULE_SETTINGS};
-use crate::config::settings::{compile_checked, reject_unknown};
+use crate::config::settings::{compile_checked, read_typed, reject_unknown};
+use serde::Deserialize;
+
 use crate::error::ConfigError;
 use crate::hubspot::names;
 use crate::mapping::value::Value;
 use crate::mapping::Mapping;
+
+/// The rule settings serde reads with their types.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Typed {
+    event_name: Option<String>,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Rule {
@@ -48,10 +57,12 @@ impl Rule {
         };
         let field = format!("{field}.settings");
         reject_unknown(settings, &field, &schema::names(&RULE_SETTINGS))?;
+        let typed: Typed = read_typed(&Value::Object(settings.clone()), &field, &RULE_SETTINGS)?;
         let get =
             |k: &str| crate::mapping::value::lookup(settings, k).filter(|v| !v.is_undefined());
-        rule.event_name = get("eventName")
-            .map(|v| event_name(v, &format!("{field}.eventName"), prefix))
+        rule.event_name = typed
+            .event_name
+            .map(|name| event_name(&name, &format!("{field}.eventName"), prefix))
             .transpose()?;
         rule.identify = get("identify")
             .map(|v| compile_checked(v, &format!("{field}.identify")))
@@ -63,14 +74,7 @@ impl Rule {
     }
 }
 
-fn event_name(value: &Value, field: &str, prefix: &str) -> Result<String, ConfigError> {
-    let Value::String(name) = value else {
-        return Err(ConfigError::new(
-            field,
-            format!("must be a string, got {} ({})", value.kind(), value.show()),
-            "set it to the HubSpot event name without the prefix, such as \"purchase_completed\"",
-        ));
-    };
+fn event_name(name: &str, field: &str, prefix: &str) -> Result<String, ConfigError> {
     let part = name.strip_prefix(prefix).unwrap_or(name);
     if names::is_valid_name(part) {
         return Ok(part.to_string());

@@ -33,6 +33,20 @@ pub enum Kind {
     Properties,
 }
 
+impl Kind {
+    /// What a value of this kind must be, for error messages.
+    pub fn expected(self) -> String {
+        match self {
+            Kind::String { .. } => "must be a string".into(),
+            Kind::Url => "must be a URL string".into(),
+            Kind::Boolean => "must be true or false".into(),
+            Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
+            Kind::Mapping { .. } => "must be a mapping value".into(),
+            Kind::Properties => "must be an object".into(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Field {
     pub name: &'static str,
@@ -41,6 +55,10 @@ pub struct Field {
     /// What an unset field means, if anything.
     pub default: Option<DefaultValue>,
     pub description: &'static str,
+    /// What to do when the field is wrong, for error messages.
+    pub fix: &'static str,
+    /// The value may be a secret: never shown in messages.
+    pub secret: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,6 +75,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::String { pattern: None },
         required: true,
         default: None,
+        secret: true,
+        fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
         description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
     },
     Field {
@@ -64,6 +84,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::String { pattern: Some("^pe[0-9]+_$") },
         required: true,
         default: None,
+        secret: false,
+        fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events)",
         description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events.",
     },
     Field {
@@ -71,6 +93,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Mapping { off: true },
         required: false,
         default: Some(DefaultValue::Str("user.email")),
+        secret: false,
+        fix: "use a mapping value such as \"user.email\", or false to switch email identity off",
         description: "Mapping value for the contact's email on each event; false switches email identity off.",
     },
     Field {
@@ -78,6 +102,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Mapping { off: false },
         required: false,
         default: None,
+        secret: false,
+        fix: "use a mapping value such as \"user.id\"",
         description: "Mapping value for the contact's HubSpot object id, used when no email resolves.",
     },
     Field {
@@ -85,6 +111,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Mapping { off: false },
         required: false,
         default: None,
+        secret: false,
+        fix: "use a mapping value such as \"user.hutk\"",
         description: "Mapping value for the HubSpot user token (the hubspotutk cookie), such as \"user.hutk\".",
     },
     Field {
@@ -92,6 +120,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Mapping { off: false },
         required: false,
         default: None,
+        secret: false,
+        fix: "use a mapping value resolving to { email, properties }",
         description: "Mapping value resolving to { email, properties }: that contact is created or updated before the event, once while its properties are unchanged.",
     },
     Field {
@@ -99,6 +129,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Properties,
         required: false,
         default: Some(DefaultValue::EmptyObject),
+        secret: false,
+        fix: "set it to an object of HubSpot property names and values, such as { \"hs_touchpoint_source\": \"walkerOS\" }",
         description: "Properties sent with every event (strings, numbers or booleans, sent as strings); mapped properties win over them.",
     },
     Field {
@@ -106,6 +138,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Boolean,
         required: false,
         default: Some(DefaultValue::Bool(false)),
+        secret: false,
+        fix: "set it to true to send events in batches, or leave it out",
         description: "Queue events and contact upserts and send them with HubSpot's batch endpoints.",
     },
     Field {
@@ -113,6 +147,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: MAX_BATCH_SIZE as u64 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_BATCH_SIZE as u64)),
+        secret: false,
+        fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
         description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
     },
     Field {
@@ -120,6 +156,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 0, max: 86_400_000 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_FLUSH_INTERVAL as u64)),
+        secret: false,
+        fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
         description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
     },
     Field {
@@ -127,6 +165,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: MAX_DEDUP_CAPACITY as u64 },
         required: false,
         default: Some(DefaultValue::Int(crate::delivery::dedup::DEFAULT_CAPACITY as u64)),
+        secret: false,
+        fix: "leave it out for 10000, the number of contacts remembered (at most 64 bytes each)",
         description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
     },
     Field {
@@ -134,6 +174,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: 10_000 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_RATE_LIMIT as u64)),
+        secret: false,
+        fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
         description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
     },
     Field {
@@ -141,6 +183,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: 10_000_000 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_MAX_QUEUE as u64)),
+        secret: false,
+        fix: "leave it out for 10000 events",
         description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
     },
     Field {
@@ -148,6 +192,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Integer { min: 1, max: 600_000 },
         required: false,
         default: Some(DefaultValue::Int(DEFAULT_TIMEOUT as u64)),
+        secret: false,
+        fix: "leave it out for 10000 ms",
         description: "Milliseconds one request may take before it is aborted and retried.",
     },
     Field {
@@ -155,6 +201,8 @@ pub const SETTINGS: [Field; 15] = [
         kind: Kind::Url,
         required: false,
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
+        secret: false,
+        fix: "leave it out for https://api.hubapi.com",
         description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
     },
 ];
@@ -166,6 +214,8 @@ pub const RULE_SETTINGS: [Field; 3] = [
         kind: Kind::String { pattern: Some("^[a-z][a-z0-9_]*$") },
         required: false,
         default: None,
+        secret: false,
+        fix: "set it to the HubSpot event name without the prefix, such as \"purchase_completed\"",
         description: "The HubSpot event name for this rule, without the prefix (purchase_completed), at most 50 characters. Without it the walkerOS name is used, lowercased with spaces as _ (order complete becomes order_complete).",
     },
     Field {
@@ -173,6 +223,8 @@ pub const RULE_SETTINGS: [Field; 3] = [
         kind: Kind::Mapping { off: false },
         required: false,
         default: None,
+        secret: false,
+        fix: "use a mapping value resolving to an object, such as { \"map\": { \"total\": \"data.total\" } }",
         description: "Mapping value resolving to an object: the event's properties (sent as strings), over defaultProperties and the rule's mapped data.",
     },
     Field {
@@ -180,6 +232,8 @@ pub const RULE_SETTINGS: [Field; 3] = [
         kind: Kind::Mapping { off: false },
         required: false,
         default: None,
+        secret: false,
+        fix: "use a mapping value resolving to { email, properties }",
         description: "Like settings.identify, for this rule only (it overrides the destination-level one); with silent: true the rule only upserts the contact.",
     },
 ];

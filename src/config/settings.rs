@@ -1,6 +1,9 @@
 //! The destination's `settings`, validated once at `init`.
 
-use crate::config::schema::{self, DefaultValue, Kind, SETTINGS};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::config::schema::{self, DefaultValue, Field, Kind, SETTINGS};
 use crate::error::ConfigError;
 use crate::hubspot::names;
 use crate::mapping::value::{Object, Value};
@@ -42,7 +45,25 @@ pub struct Settings {
     pub api_base: String,
 }
 
+/// The settings serde reads with their types; the mapping values and
+/// `defaultProperties` are JavaScript-shaped, so they are read as `Value`s.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Typed {
+    access_token: Option<String>,
+    event_name_prefix: Option<String>,
+    batch: Option<bool>,
+    batch_size: Option<u32>,
+    flush_interval: Option<u32>,
+    dedup_capacity: Option<u32>,
+    rate_limit: Option<u32>,
+    max_queue: Option<u32>,
+    timeout: Option<u32>,
+    api_base: Option<String>,
+}
+
 impl Settings {
+    /// Reads `settings` from the shell's tagged JSON text.
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
         let value = Value::parse_tagged(json).map_err(|e| {
             ConfigError::new(
@@ -67,60 +88,38 @@ impl Settings {
             }
         };
         reject_unknown(entries, "settings", &schema::names(&SETTINGS))?;
+        let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
         let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
-
-        let access_token = match get("accessToken") {
-            // It goes into a request header, where a line break could add
-            // headers of its own; HubSpot tokens are visible ASCII.
-            Some(Value::String(s)) if !s.trim().is_empty() && !is_header_safe(s.trim()) => {
-                return Err(ConfigError::new(
-                    "settings.accessToken",
-                    "contains a character an access token cannot have (a space, line break, control or non-ASCII character)",
-                    "copy the token again from your HubSpot private app, without anything around it",
-                ))
-            }
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            Some(Value::String(_)) | None => {
-                return Err(ConfigError::new(
-                    "settings.accessToken",
-                    "is missing",
-                    "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write), for example from an environment variable",
-                ))
-            }
-            // The value may be a secret in the wrong place: never echo it.
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.accessToken",
-                    format!("must be a string, got {}", other.kind()),
-                    "set it to your HubSpot private app access token as a string",
-                ))
-            }
+        let required = |key: &str| {
+            let field = schema::field(&SETTINGS, key);
+            ConfigError::new(format!("settings.{key}"), "is missing", field.fix)
         };
 
-        let event_name_prefix = match get("eventNamePrefix") {
-            Some(Value::String(s)) if names::is_valid_prefix(s) => s.clone(),
-            Some(Value::String(s)) => {
-                return Err(ConfigError::new(
-                    "settings.eventNamePrefix",
-                    format!("is {s:?}, which is not of the form pe{{HubID}}_"),
-                    "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events)",
-                ))
-            }
-            None => {
-                return Err(ConfigError::new(
-                    "settings.eventNamePrefix",
-                    "is missing",
-                    "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\"",
-                ))
-            }
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.eventNamePrefix",
-                    format!("must be a string, got {} ({})", other.kind(), other.show()),
-                    "set it to a string such as \"pe12345678_\"",
-                ))
-            }
-        };
+        let access_token = typed.access_token.unwrap_or_default();
+        let access_token = access_token.trim();
+        if access_token.is_empty() {
+            return Err(required("accessToken"));
+        }
+        // It goes into a request header, where a line break could add
+        // headers of its own; HubSpot tokens are visible ASCII.
+        if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::new(
+                "settings.accessToken",
+                "contains a character an access token cannot have (a space, line break, control or non-ASCII character)",
+                "copy the token again from your HubSpot private app, without anything around it",
+            ));
+        }
+
+        let event_name_prefix = typed
+            .event_name_prefix
+            .ok_or_else(|| required("eventNamePrefix"))?;
+        if !names::is_valid_prefix(&event_name_prefix) {
+            return Err(ConfigError::new(
+                "settings.eventNamePrefix",
+                format!("is {event_name_prefix:?}, which is not of the form pe{{HubID}}_"),
+                schema::field(&SETTINGS, "eventNamePrefix").fix,
+            ));
+        }
 
         let email = match get("email") {
             None => Some(mapping::compile(&Value::from("user.email"))),
@@ -128,119 +127,108 @@ impl Settings {
             Some(Value::Bool(false)) | Some(Value::Null) => None,
             Some(v) => Some(compile_checked(v, "settings.email")?),
         };
-        let object_id = get("objectId")
-            .map(|v| compile_checked(v, "settings.objectId"))
-            .transpose()?;
-        let utk = get("utk")
-            .map(|v| compile_checked(v, "settings.utk"))
-            .transpose()?;
-        let identify = get("identify")
-            .map(|v| compile_checked(v, "settings.identify"))
-            .transpose()?;
-
+        let mapping_at = |key: &str| {
+            get(key)
+                .map(|v| compile_checked(v, &format!("settings.{key}")))
+                .transpose()
+        };
         let default_properties = match get("defaultProperties") {
             None => Vec::new(),
             Some(Value::Object(props)) => default_properties(props)?,
             Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.defaultProperties",
-                    format!("must be an object, got {}", other.kind()),
-                    "set it to an object of HubSpot property names and values, such as { \"hs_touchpoint_source\": \"walkerOS\" }",
-                ))
-            }
-        };
-
-        let batch = match get("batch") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.batch",
-                    format!(
-                        "must be true or false, got {} ({})",
-                        other.kind(),
-                        other.show()
-                    ),
-                    "set it to true to send events in batches, or leave it out",
+                return Err(wrong_type(
+                    "settings",
+                    &SETTINGS,
+                    "defaultProperties",
+                    other,
                 ))
             }
         };
 
         // Bounds and defaults come from the schema table, as the published
         // JSON Schema does.
-        let whole = |key: &str, fix: &str| -> Result<f64, ConfigError> {
+        let whole = |key: &str, value: Option<u32>| -> Result<u32, ConfigError> {
             let field = schema::field(&SETTINGS, key);
             let (Kind::Integer { min, max }, Some(DefaultValue::Int(default))) =
                 (field.kind, field.default)
             else {
                 unreachable!("{key} is an integer setting with a default");
             };
-            let (min, max) = (min as f64, max as f64);
-            match get(key) {
-                None => Ok(default as f64),
-                Some(Value::Number(n)) if n.fract() == 0.0 && *n >= min && *n <= max => Ok(*n),
-                Some(other) => Err(ConfigError::new(
+            match value {
+                None => Ok(default as u32),
+                Some(n) if (min..=max).contains(&u64::from(n)) => Ok(n),
+                Some(n) => Err(ConfigError::new(
                     format!("settings.{key}"),
-                    format!(
-                        "must be a whole number from {min} to {max}, got {}",
-                        other.show()
-                    ),
-                    fix.to_string(),
+                    format!("{}, got {n}", field.kind.expected()),
+                    field.fix,
                 )),
-            }
-        };
-        let batch_size = whole(
-            "batchSize",
-            &format!("set it between 1 and {MAX_BATCH_SIZE} (HubSpot's batch limit), or leave it out for {DEFAULT_BATCH_SIZE}"),
-        )? as usize;
-        let flush_interval = whole(
-            "flushInterval",
-            &format!("set milliseconds, or leave it out for {DEFAULT_FLUSH_INTERVAL}; 0 flushes only at batchSize and on shutdown"),
-        )? as u32;
-        let dedup_capacity = whole(
-            "dedupCapacity",
-            &format!(
-                "leave it out for {}, the number of contacts remembered (at most 64 bytes each)",
-                crate::delivery::dedup::DEFAULT_CAPACITY
-            ),
-        )? as usize;
-        let rate_limit = whole(
-            "rateLimit",
-            "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
-        )? as u32;
-        let max_queue = whole("maxQueue", "leave it out for 10000 events")? as usize;
-        let timeout = whole("timeout", "leave it out for 10000 ms")? as u32;
-
-        let api_base = match get("apiBase") {
-            None => DEFAULT_API_BASE.to_string(),
-            Some(Value::String(s)) => api_base(s)?,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "settings.apiBase",
-                    format!("must be a URL string, got {}", other.kind()),
-                    format!("leave it out for {DEFAULT_API_BASE}"),
-                ))
             }
         };
 
         Ok(Settings {
-            access_token,
+            access_token: access_token.to_string(),
             event_name_prefix,
             email,
-            object_id,
-            utk,
-            identify,
+            object_id: mapping_at("objectId")?,
+            utk: mapping_at("utk")?,
+            identify: mapping_at("identify")?,
             default_properties,
-            batch,
-            batch_size,
-            flush_interval,
-            dedup_capacity,
-            rate_limit,
-            max_queue,
-            timeout,
-            api_base,
+            batch: typed.batch.unwrap_or(false),
+            batch_size: whole("batchSize", typed.batch_size)? as usize,
+            flush_interval: whole("flushInterval", typed.flush_interval)?,
+            dedup_capacity: whole("dedupCapacity", typed.dedup_capacity)? as usize,
+            rate_limit: whole("rateLimit", typed.rate_limit)?,
+            max_queue: whole("maxQueue", typed.max_queue)? as usize,
+            timeout: whole("timeout", typed.timeout)?,
+            api_base: match typed.api_base {
+                None => DEFAULT_API_BASE.to_string(),
+                Some(url) => api_base(&url)?,
+            },
         })
     }
+}
+
+/// Reads the typed fields of `value` (an object of `table`'s fields) with
+/// serde. A field of the wrong type fails with its name, what it must be
+/// and the table's fix. Its value is shown, except where it may be a secret.
+pub fn read_typed<T: DeserializeOwned>(
+    value: &Value,
+    at: &str,
+    table: &[Field],
+) -> Result<T, ConfigError> {
+    // serde reads null as unset; here it is a mistake, as in JavaScript.
+    let typed = |f: &&Field| !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties);
+    if let Some(field) = table
+        .iter()
+        .filter(typed)
+        .find(|f| value.get(f.name) == Some(&Value::Null))
+    {
+        return Err(wrong_type(at, table, field.name, &Value::Null));
+    }
+    // As JSON: `undefined` members are left out, so they read as unset.
+    let json = value.to_json();
+    let mut reader = serde_json::Deserializer::from_str(&json);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = e.path().to_string();
+        let key = path.split('.').next().unwrap_or_default();
+        let found = value.get(key).cloned().unwrap_or_default();
+        wrong_type(at, table, key, &found)
+    })
+}
+
+/// "`at`.`key` must be …, got …", with the table's fix.
+fn wrong_type(at: &str, table: &[Field], key: &str, found: &Value) -> ConfigError {
+    let field = schema::field(table, key);
+    let shown = if field.secret {
+        found.kind().to_string()
+    } else {
+        format!("{} ({})", found.kind(), found.show())
+    };
+    ConfigError::new(
+        format!("{at}.{key}"),
+        format!("{}, got {shown}", field.kind.expected()),
+        field.fix,
+    )
 }
 
 /// Validates and compiles a mapping value found at `field`.
@@ -355,9 +343,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// Whether a token is visible ASCII only.
-fn is_header_safe(token: &str) -> bool {
-    token.bytes().all(|b| b.is_ascii_graphic())
 }
