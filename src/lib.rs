@@ -1,8 +1,9 @@
 //! walkerOS → HubSpot: the Rust core of `walkeros-destination-hubspot`.
 //!
 //! The layers, each a folder, each using only the ones above it:
-//! - [`config`]: settings and rule settings, their schema and defaults;
 //! - [`mapping`]: the walkerOS mapping engine and rule resolution;
+//! - [`config`]: settings and rule settings, their schema and defaults,
+//!   and HubSpot's naming rules they are checked against;
 //! - [`hubspot`]: what an event becomes in HubSpot, and what answers mean;
 //! - [`delivery`]: the destination's state, queues, dedup, rate limits;
 //! - [`js`]: the boundary to JavaScript, the only code that knows

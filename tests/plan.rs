@@ -1,10 +1,10 @@
 //! What an event becomes: identity, names, properties, times.
 
-use walkeros_destination_hubspot::config::rule::Rule;
-use walkeros_destination_hubspot::config::settings::Settings;
-use walkeros_destination_hubspot::hubspot::names::{
+use walkeros_destination_hubspot::config::names::{
     event_name_part, is_valid_name, is_valid_prefix,
 };
+use walkeros_destination_hubspot::config::rule::Rule;
+use walkeros_destination_hubspot::config::settings::Settings;
 use walkeros_destination_hubspot::hubspot::plan::Plan;
 use walkeros_destination_hubspot::hubspot::properties::stringify;
 use walkeros_destination_hubspot::hubspot::time::iso8601;

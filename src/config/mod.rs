@@ -2,6 +2,7 @@
 //! the table both are checked against (which also renders the published
 //! JSON Schemas and the README's tables).
 
+pub mod names;
 pub mod rule;
 pub mod schema;
 pub mod settings;

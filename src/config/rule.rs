@@ -6,8 +6,8 @@ use crate::config::schema::{self, RULE_SETTINGS};
 use crate::config::settings::{compile_checked, read_typed, reject_unknown};
 use serde::Deserialize;
 
+use crate::config::names;
 use crate::error::ConfigError;
-use crate::hubspot::names;
 use crate::mapping::value::Value;
 use crate::mapping::Mapping;
 

@@ -6,10 +6,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::settings::{
-    DEFAULT_API_BASE, DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_QUEUE,
-    DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, MAX_BATCH_SIZE, MAX_DEDUP_CAPACITY,
-};
+pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
@@ -144,9 +141,9 @@ pub const SETTINGS: [Field; 15] = [
     },
     Field {
         name: "batchSize",
-        kind: Kind::Integer { min: 1, max: MAX_BATCH_SIZE as u64 },
+        kind: Kind::Integer { min: 1, max: 500 },
         required: false,
-        default: Some(DefaultValue::Int(DEFAULT_BATCH_SIZE as u64)),
+        default: Some(DefaultValue::Int(50)),
         secret: false,
         fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
         description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
@@ -155,16 +152,16 @@ pub const SETTINGS: [Field; 15] = [
         name: "flushInterval",
         kind: Kind::Integer { min: 0, max: 86_400_000 },
         required: false,
-        default: Some(DefaultValue::Int(DEFAULT_FLUSH_INTERVAL as u64)),
+        default: Some(DefaultValue::Int(5_000)),
         secret: false,
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
         description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
     },
     Field {
         name: "dedupCapacity",
-        kind: Kind::Integer { min: 1, max: MAX_DEDUP_CAPACITY as u64 },
+        kind: Kind::Integer { min: 1, max: 10_000_000 },
         required: false,
-        default: Some(DefaultValue::Int(crate::delivery::dedup::DEFAULT_CAPACITY as u64)),
+        default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000, the number of contacts remembered (at most 64 bytes each)",
         description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
@@ -173,7 +170,7 @@ pub const SETTINGS: [Field; 15] = [
         name: "rateLimit",
         kind: Kind::Integer { min: 1, max: 10_000 },
         required: false,
-        default: Some(DefaultValue::Int(DEFAULT_RATE_LIMIT as u64)),
+        default: Some(DefaultValue::Int(100)),
         secret: false,
         fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
         description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
@@ -182,7 +179,7 @@ pub const SETTINGS: [Field; 15] = [
         name: "maxQueue",
         kind: Kind::Integer { min: 1, max: 10_000_000 },
         required: false,
-        default: Some(DefaultValue::Int(DEFAULT_MAX_QUEUE as u64)),
+        default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
         description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
@@ -191,7 +188,7 @@ pub const SETTINGS: [Field; 15] = [
         name: "timeout",
         kind: Kind::Integer { min: 1, max: 600_000 },
         required: false,
-        default: Some(DefaultValue::Int(DEFAULT_TIMEOUT as u64)),
+        default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 ms",
         description: "Milliseconds one request may take before it is aborted and retried.",

@@ -3,21 +3,12 @@
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::config::names;
+pub use crate::config::schema::DEFAULT_API_BASE;
 use crate::config::schema::{self, DefaultValue, Field, Kind, SETTINGS};
 use crate::error::ConfigError;
-use crate::hubspot::names;
-use crate::mapping::value::{Object, Value};
+use crate::mapping::value::{js_number, Key, Object, Value};
 use crate::mapping::{self, Mapping};
-
-pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
-pub const DEFAULT_BATCH_SIZE: usize = 50;
-pub const MAX_BATCH_SIZE: usize = 500;
-pub const DEFAULT_FLUSH_INTERVAL: u32 = 5_000;
-pub const MAX_DEDUP_CAPACITY: usize = 10_000_000;
-
-pub const DEFAULT_RATE_LIMIT: u32 = 100;
-pub const DEFAULT_MAX_QUEUE: usize = 10_000;
-pub const DEFAULT_TIMEOUT: u32 = 10_000;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -28,7 +19,7 @@ pub struct Settings {
     pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
-    pub default_properties: Vec<crate::hubspot::properties::Property>,
+    pub default_properties: Vec<(Key, String)>,
     pub batch: bool,
     pub batch_size: usize,
     /// Milliseconds between timed flushes in batch mode; 0 for none.
@@ -261,9 +252,7 @@ pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(
     Ok(())
 }
 
-fn default_properties(
-    props: &Object,
-) -> Result<Vec<crate::hubspot::properties::Property>, ConfigError> {
+fn default_properties(props: &Object) -> Result<Vec<(Key, String)>, ConfigError> {
     let mut out = Vec::with_capacity(props.len());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
@@ -276,9 +265,9 @@ fn default_properties(
         }
         match value {
             Value::Undefined | Value::Null => {}
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                out.push((name.clone(), crate::hubspot::properties::stringify(value)))
-            }
+            Value::String(s) => out.push((name.clone(), s.clone())),
+            Value::Number(n) => out.push((name.clone(), js_number(*n))),
+            Value::Bool(b) => out.push((name.clone(), b.to_string())),
             other => return Err(ConfigError::new(
                 field,
                 format!("must be a string, number or boolean, got {}", other.kind()),

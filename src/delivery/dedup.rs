@@ -9,8 +9,6 @@ use std::hash::{Hash, Hasher};
 
 use crate::hubspot::plan::ContactUpsert;
 
-pub const DEFAULT_CAPACITY: usize = 10_000;
-
 /// No slot: the end of the recency list.
 const NONE: u32 = u32::MAX;
 /// A properties hash that matches nothing: the contact must be upserted.

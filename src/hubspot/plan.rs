@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use crate::config::names;
 use crate::config::rule::Rule;
 use crate::config::settings::Settings;
 use crate::error::Notice;
-use crate::hubspot::names;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::time;
 use crate::mapping::value::Value;
@@ -221,8 +221,8 @@ fn contact_upsert(
 /// The notices planning writes: rare, so out of line and cold, which keeps
 /// `plan_with` (run for every event) small for V8 to optimise.
 mod notice {
+    use crate::config::names;
     use crate::error::Notice;
-    use crate::hubspot::names;
     use crate::mapping::value::Value;
 
     #[cold]

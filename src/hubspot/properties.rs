@@ -1,7 +1,7 @@
 //! HubSpot event properties: every value a string, nothing lost in the cast.
 
+use crate::config::names;
 use crate::error::Notice;
-use crate::hubspot::names;
 use crate::mapping::value::{Key, Value};
 
 /// A HubSpot property: its name (shared with the mapping that named it)
