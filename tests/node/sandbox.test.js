@@ -125,6 +125,7 @@ test('event definitions: created, read back with their properties, extended, lis
     assert.equal(unknown.status, 400);
     assert.match(unknown.body.message, /does not exist/);
     assert.equal((await call(sandbox, 'POST', `${DEFINITIONS}/nope/property`, { body: { label: 'X', type: 'string' } })).status, 400);
+    assert.equal((await call(sandbox, 'GET', `${DEFINITIONS}/%E0%A4%A`)).status, 400, 'bad percent-encoding is a 400, not a crash');
     assert.equal((await call(sandbox, 'POST', DEFINITIONS, { body: { label: 'Bad', name: 'Bad-Name', propertyDefinitions: [] } })).status, 400);
     assert.equal((await call(sandbox, 'POST', DEFINITIONS, { body: { label: 'No props' } })).status, 400);
     assert.equal((await call(sandbox, 'POST', `${DEFINITIONS}/purchase/property`, { body: { label: 'X', type: 'bool' } })).status, 400);
@@ -140,7 +141,7 @@ test('event definitions: created, read back with their properties, extended, lis
     assert.equal(rest.body.paging, undefined);
 
     const counted = sandbox.definitionRequests;
-    assert.equal(counted.filter((r) => r.method === 'GET').length, 7);
+    assert.equal(counted.filter((r) => r.method === 'GET').length, 8);
     assert.equal(counted.filter((r) => r.method === 'POST' && r.path === DEFINITIONS).length, 5);
     assert.deepEqual(Object.keys(counted[0]).sort(), ['at', 'method', 'path', 'query', 'status']);
     assert.equal(counted[1].query, '');

@@ -168,6 +168,14 @@ function makeOption(option, where) {
   };
 }
 
+function decodePathSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new Rejection(400, `The path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+  }
+}
+
 /** Does `value` (as sent in an occurrence's properties) fit `property`? */
 function fits(property, value) {
   switch (property.type) {
@@ -312,7 +320,7 @@ function createDefinitions({ hubId, missingStatus }) {
   function route(method, path, query, body) {
     const match = DEFINITION_ROUTE.exec(path);
     if (!match) return null;
-    const key = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    const key = match[1] === undefined ? undefined : decodePathSegment(match[1]);
     if (key === undefined) {
       if (method === 'GET') return [200, list(query)];
       if (method === 'POST') {
