@@ -335,22 +335,30 @@ test('earlyRetries records requests that come before the Retry-After the sandbox
     sandbox.setFaults({ status: { status: 429, count: 2, retryAfter: 1, only: '/events/v3/send/batch' } });
     const batch = { inputs: [event()] };
     assert.equal((await post(sandbox, '/events/v3/send/batch', batch)).status, 429);
-    assert.equal((await post(sandbox, '/events/v3/send', event())).status, 204, 'another endpoint is not held');
+    const upsert = { inputs: [{ id: 'a@b.c', idProperty: 'email', properties: {} }] };
+    assert.equal((await post(sandbox, '/crm/v3/objects/contacts/batch/upsert', upsert)).status, 200, 'another endpoint is not held');
+    assert.equal(sandbox.earlyRetries.length, 0);
     assert.equal((await post(sandbox, '/events/v3/send/batch', batch)).status, 429, 'at once: too early');
     assert.equal(sandbox.earlyRetries.length, 1);
     const [early] = sandbox.earlyRetries;
     assert.equal(early.path, '/events/v3/send/batch');
+    assert.equal(early.limited_path, '/events/v3/send/batch');
     assert.ok(early.early_by_ms > 800 && early.early_by_ms <= 1000, String(early.early_by_ms));
     assert.ok(early.after_answer_ms >= 0);
+    // The single send shares the batch's Retry-After.
+    assert.equal((await post(sandbox, '/events/v3/send', event())).status, 204);
+    assert.equal(sandbox.earlyRetries.length, 2);
+    assert.equal(sandbox.earlyRetries[1].path, '/events/v3/send');
+    assert.equal(sandbox.earlyRetries[1].limited_path, '/events/v3/send/batch');
 
     // The early request got a new Retry-After; waiting it out is honest.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal((await post(sandbox, '/events/v3/send/batch', batch)).status, 204);
-    assert.equal(sandbox.earlyRetries.length, 1);
+    assert.equal((await post(sandbox, '/events/v3/send', event())).status, 204);
+    assert.equal(sandbox.earlyRetries.length, 2);
 
     // The CRM window gives Retry-After when asked to, and is watched too.
     sandbox.setFaults({ crmLimit: { max: 1, intervalMs: 2000, retryAfter: true } });
-    const upsert = { inputs: [{ id: 'a@b.c', idProperty: 'email', properties: {} }] };
     assert.equal((await post(sandbox, '/crm/v3/objects/contacts/batch/upsert', upsert)).status, 200);
     const limited = await fetch(`${sandbox.url}/crm/v3/objects/contacts/batch/upsert`, {
       method: 'POST',
@@ -360,8 +368,8 @@ test('earlyRetries records requests that come before the Retry-After the sandbox
     assert.equal(limited.status, 429);
     assert.equal(limited.headers.get('retry-after'), '2');
     await post(sandbox, '/crm/v3/objects/contacts/batch/upsert', upsert);
-    assert.equal(sandbox.earlyRetries.length, 2);
-    assert.equal(sandbox.earlyRetries[1].path, '/crm/v3/objects/contacts/batch/upsert');
+    assert.equal(sandbox.earlyRetries.length, 3);
+    assert.equal(sandbox.earlyRetries[2].path, '/crm/v3/objects/contacts/batch/upsert');
   } finally {
     await sandbox.close();
   }

@@ -490,6 +490,13 @@ function expiredRejection(expiredMs) {
 
 const RETRY_SLACK_MS = 50;
 
+/** The endpoint a Retry-After holds back. The two event send paths are one:
+ * a single send's retry may well travel in a batch, and HubSpot limits the
+ * events API as a whole. */
+function retryKey(path) {
+  return path === '/events/v3/send/batch' ? '/events/v3/send' : path;
+}
+
 /** Retry-After as milliseconds from `now`: delay-seconds or an HTTP-date. */
 function retryAfterMs(value, now) {
   const text = String(value).trim();
@@ -499,22 +506,22 @@ function retryAfterMs(value, now) {
 }
 
 function createRetryWatch() {
-  const notBefore = new Map(); // path -> { at, answeredAt }
+  const notBefore = new Map(); // retryKey(path) -> { at, answeredAt, path }
   const early = [];
   return {
     early,
     /** An answer to `path` carried Retry-After `value`, written at `now`. */
     answered(path, value, now) {
       const ms = retryAfterMs(value, now);
-      if (ms !== null) notBefore.set(path, { at: now + Math.max(0, ms), answeredAt: now });
+      if (ms !== null) notBefore.set(retryKey(path), { at: now + Math.max(0, ms), answeredAt: now, path });
     },
     /** A request to `path` arrived at `now`. */
     arrived(path, now) {
-      const wait = notBefore.get(path);
+      const wait = notBefore.get(retryKey(path));
       if (!wait || now >= wait.at - RETRY_SLACK_MS) return;
-      // after_answer_ms tells a retry apart from a request already on its
-      // way when the Retry-After answer was written (a few ms at most).
-      early.push({ path, early_by_ms: wait.at - now, after_answer_ms: now - wait.answeredAt });
+      // after_answer_ms helps tell a retry from a request that was already
+      // on its way when the Retry-After answer was written.
+      early.push({ path, early_by_ms: wait.at - now, after_answer_ms: now - wait.answeredAt, limited_path: wait.path });
     },
     reset() {
       notBefore.clear();
@@ -871,7 +878,8 @@ async function startSandbox({
       return state.unauthorized;
     },
     /** Requests that came before the Retry-After the sandbox gave their
-     * path (less 50 ms of slack): { path, early_by_ms, after_answer_ms }. */
+     * endpoint (less 50 ms of slack; /events/v3/send and /send/batch count
+     * as one endpoint): { path, early_by_ms, after_answer_ms, limited_path }. */
     get earlyRetries() {
       return retries.early;
     },
