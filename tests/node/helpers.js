@@ -66,4 +66,18 @@ function errorText(entry) {
   return String(error);
 }
 
-module.exports = { setup, errorText, TOKEN, PREFIX, destinationHubspot, startSandbox };
+/**
+ * Waits until `predicate()` is truthy, checking every `interval` ms, and
+ * throws after `timeout` ms naming `what`: a regression then fails the test
+ * instead of hanging it.
+ */
+async function waitFor(predicate, { timeout = 10000, interval = 10, what = 'the condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() >= deadline) throw new Error(`waitFor: timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+module.exports = { setup, errorText, waitFor, TOKEN, PREFIX, destinationHubspot, startSandbox };

@@ -5,7 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { setup, errorText, TOKEN, PREFIX, destinationHubspot } = require('./helpers.js');
+const { setup, errorText, waitFor, TOKEN, PREFIX, destinationHubspot } = require('./helpers.js');
 
 const user = { email: 'ann@example.com' };
 
@@ -152,7 +152,7 @@ test('stats() counts what happened', async () => {
   await t.elb({ name: 'page view', user });
   await t.elb({ name: 'page view', user: {} });
   // Single mode delivers in the background: wait for it.
-  while (destinationHubspot.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  await waitFor(() => destinationHubspot.stats().queued === 0, { what: 'the queue to empty' });
   const stats = destinationHubspot.stats();
   await t.shutdown();
   assert.equal(stats.accepted, 2);
