@@ -30,6 +30,7 @@ function explain(...args) {
 function add(total, counts) {
   for (const [key, value] of Object.entries(counts)) {
     if (typeof value === 'number') total[key] = (total[key] || 0) + value;
+    else if (typeof value === 'boolean') total[key] = Boolean(total[key]) || value;
     else total[key] = add(total[key] || {}, value);
   }
   return total;
@@ -39,7 +40,7 @@ function add(total, counts) {
  * The delivery counters of the destination with this `config`, or summed
  * over every live one without it: accepted, sent, retried, deduplicated,
  * contactsUpserted, skipped and dropped (by reason), queued, queuedUpserts,
- * rateLimited (429s by policy).
+ * rateLimited (429s by policy), and draining (a shutdown is under way).
  */
 function stats(config) {
   if (config) {
@@ -86,8 +87,9 @@ const destinationHubspot = {
   async destroy({ config, logger }) {
     const instance = instances.get(config);
     if (!instance) return;
-    instances.delete(config);
+    // Still found by stats(config) while it drains.
     await instance.stop(logger);
+    instances.delete(config);
   },
 
   explain,

@@ -32,6 +32,11 @@ function* rulesOf(mapping) {
   }
 }
 
+/** A timer that keeps the process alive (a drain is under way). */
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 class Instance {
   constructor(config, env, { timers = true } = {}) {
     const settings = config.settings === undefined ? {} : config.settings;
@@ -204,8 +209,8 @@ class Instance {
     if (this.retryTimer && this.retryAt <= at) return;
     clearTimeout(this.retryTimer);
     this.retryAt = at;
-    // Unref'd like the flush timer; on the way out the shutdown hook tries
-    // once more.
+    // Unref'd like the flush timer: on the way out the shutdown hook
+    // drains what is left.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryAt = Infinity;
@@ -215,34 +220,72 @@ class Instance {
     this.retryTimer.unref();
   }
 
-  /** Sends what is queued (everything when `all`; `force` does not wait
-   * out a backoff); never throws. */
-  async flush(all, force = false) {
+  /** Sends what is queued (everything when `all`); never throws.
+   * Resolves with the milliseconds until the next try is due, if any. */
+  async flush(all) {
     try {
       if (all) this.handOver();
-      if (this.core.queued() === 0) return;
-      this.retryIn(await this.track(this.core.flush(all, force, this.logger)));
+      if (this.core.queued() === 0) return undefined;
+      const wait = await this.track(this.core.flush(all, this.logger));
+      this.retryIn(wait);
+      return wait;
     } catch (error) {
       if (this.logger) this.logger.error('HubSpot: flush failed', { error });
+      return undefined;
     }
   }
 
-  /** Flushes everything and stops the timers; what HubSpot still did not
-   * take is given up on (to `onDrop`). */
-  async stop(logger) {
+  /** Stops the timers and drains: see `drainUntilDeadline`. Runs once,
+   * however often the collector and the process hooks ask. */
+  stop(logger) {
     if (logger) this.logger = logger;
+    if (!this.stopping) this.stopping = this.drainUntilDeadline();
+    return this.stopping;
+  }
+
+  /** Keeps sending what is queued (contact upserts first), with the usual
+   * retries, backoff and Retry-After, until HubSpot has taken or refused
+   * all of it or `shutdownTimeout` has passed; then what is left goes to
+   * `onDrop`. A wait that would end past the deadline gives up at once. */
+  async drainUntilDeadline() {
     if (this.timer) clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     this.timers = false;
     shutdown.unregister(this);
-    await Promise.allSettled([...this.running]);
-    await this.flush(true, true);
-    if (this.queued() > 0) this.core.abandon('the destination was shut down before HubSpot accepted them', this.logger);
+    const timeout = this.core.shutdownTimeout();
+    const deadline = Date.now() + timeout;
+    let expired = false;
+    // Requests under way at the deadline are aborted: what they carried
+    // goes back to the queue and is given up on with the rest.
+    const timer = setTimeout(() => {
+      expired = true;
+      this.core.abortRequests();
+    }, timeout);
+    try {
+      for (;;) {
+        await this.settled();
+        if (this.queued() === 0 || expired) break;
+        const wait = await this.flush(true);
+        if (expired || this.queued() === 0) continue;
+        if (wait !== undefined && Date.now() + wait >= deadline) break;
+        // Nothing to wait for but requests under way: settled() waits.
+        if (wait !== undefined || this.running.size === 0) await sleep(wait === undefined ? 10 : wait);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.settled();
+    if (this.queued() > 0) {
+      this.core.abandon(`the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`, this.logger);
+    }
+    this.stopped = true;
   }
 
   stats() {
     const stats = this.core.stats();
     stats.queued += this.held.length;
+    // Between a shutdown's start and the end of its drain.
+    stats.draining = Boolean(this.stopping) && !this.stopped;
     return stats;
   }
 }

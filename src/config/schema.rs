@@ -66,7 +66,7 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 15] = [
+pub const SETTINGS: [Field; 16] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
@@ -192,6 +192,15 @@ pub const SETTINGS: [Field; 15] = [
         secret: false,
         fix: "leave it out for 10000 ms",
         description: "Milliseconds one request may take before it is aborted and retried.",
+    },
+    Field {
+        name: "shutdownTimeout",
+        kind: Kind::Integer { min: 0, max: 600_000 },
+        required: false,
+        default: Some(DefaultValue::Int(10_000)),
+        secret: false,
+        fix: "set milliseconds from 0 to 600000, or leave it out for 10000",
+        description: "Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop.",
     },
     Field {
         name: "apiBase",

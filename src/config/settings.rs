@@ -32,6 +32,8 @@ pub struct Settings {
     pub max_queue: usize,
     /// Milliseconds a request may take.
     pub timeout: u32,
+    /// Milliseconds a shutdown keeps delivering what is queued.
+    pub shutdown_timeout: u32,
     /// Without a trailing slash.
     pub api_base: String,
 }
@@ -50,6 +52,7 @@ struct Typed {
     rate_limit: Option<u32>,
     max_queue: Option<u32>,
     timeout: Option<u32>,
+    shutdown_timeout: Option<u32>,
     api_base: Option<String>,
 }
 
@@ -171,6 +174,7 @@ impl Settings {
             rate_limit: whole("rateLimit", typed.rate_limit)?,
             max_queue: whole("maxQueue", typed.max_queue)? as usize,
             timeout: whole("timeout", typed.timeout)?,
+            shutdown_timeout: whole("shutdownTimeout", typed.shutdown_timeout)?,
             api_base: match typed.api_base {
                 None => DEFAULT_API_BASE.to_string(),
                 Some(url) => api_base(&url)?,

@@ -59,6 +59,8 @@ pub struct Core {
     /// After a failed event send, events wait until then (the backoff, or
     /// the rate-limit window).
     events_held_until: f64,
+    /// Likewise for contact upserts.
+    upserts_held_until: f64,
     stats: Stats,
     /// Events and upserts taken from the queues and not answered yet.
     in_flight: usize,
@@ -102,6 +104,7 @@ impl Core {
             upserts: Vec::new(),
             crm_paused_until: 0.0,
             events_held_until: 0.0,
+            upserts_held_until: 0.0,
             stats: Stats::default(),
             in_flight: 0,
             upserts_sending: 0,
@@ -209,7 +212,16 @@ impl Core {
             ));
             self.drop_inputs(left, "shutdown", reason, &mut report);
         }
-        self.upserts.clear();
+        if !self.upserts.is_empty() {
+            report.notices.push(Notice::error(
+                "",
+                format!(
+                    "{} contact upserts could not be sent: {reason}",
+                    self.upserts.len()
+                ),
+            ));
+            self.upserts.clear();
+        }
         report
     }
 
@@ -345,7 +357,7 @@ pub async fn push_batch<H: Host>(
 ) -> Report {
     let (mut report, _) = queue_all(core, entries, host);
     // The collector batched these: they go with the batch endpoint.
-    flush_held(core, transport, true, false, true, &mut report).await;
+    flush_held(core, transport, true, true, &mut report).await;
     report
 }
 
@@ -361,18 +373,16 @@ pub async fn flush(
     report: &mut Report,
 ) {
     let batched = core.borrow().settings.batch;
-    flush_held(core, transport, all, false, batched, report).await
+    flush_held(core, transport, all, batched, report).await
 }
 
-/// `flush`, where `force` also sends events that wait out a backoff (the
-/// last try before shutdown), and `batched` says whether events wait for a
+/// `flush`, where `batched` says whether events wait for a
 /// full batch of `batchSize` (else each goes as soon as it can, with the
 /// single endpoint when it goes alone).
 pub async fn flush_held(
     core: &RefCell<Core>,
     transport: &impl Transport,
     all: bool,
-    force: bool,
     batched: bool,
     report: &mut Report,
 ) {
@@ -383,7 +393,7 @@ pub async fn flush_held(
             // as one event waits (several flushes run side by side).
             let size = if batched { core.settings.batch_size } else { 1 };
             let now = transport.now_ms();
-            let held = (!force && now < core.events_held_until) || core.upserts_sending > 0;
+            let held = now < core.events_held_until || core.upserts_sending > 0;
             if held && !core.queue.is_empty() {
                 report.retry_after((core.events_held_until - now).ceil() as u32);
             }
@@ -501,7 +511,9 @@ impl Core {
         let count = back.len();
         self.queue.restore(back);
         let delay = self.backoff.next_delay(sent.retry_after_ms);
-        self.events_held_until = now + f64::from(delay);
+        // A request already under way when another failed may fail later
+        // with a shorter delay: it must not cut an earlier Retry-After short.
+        self.events_held_until = self.events_held_until.max(now + f64::from(delay));
         report.retry_after(delay);
         report.notices.push(Notice::warn(
             "",
@@ -592,6 +604,10 @@ async fn send_upserts(
                 return;
             }
             let now = transport.now_ms();
+            if now < core.upserts_held_until {
+                report.retry_after((core.upserts_held_until - now).ceil() as u32);
+                return;
+            }
             if now < core.crm_paused_until {
                 report.retry_after((core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32);
                 return;
@@ -648,6 +664,7 @@ async fn send_upserts(
             core.upserts = chunk;
             core.upserts.extend(later);
             let delay = core.backoff.next_delay(wait);
+            core.upserts_held_until = core.upserts_held_until.max(now + f64::from(delay));
             report.retry_after(delay);
             report.notices.push(Notice::warn(
                 event,

@@ -14,6 +14,9 @@ pub struct FetchTransport {
     base: String,
     authorization: JsValue,
     timeout_ms: u32,
+    /// Aborted when a shutdown's deadline passes, ending every request
+    /// under way at once.
+    shutdown: JsValue,
 }
 
 impl FetchTransport {
@@ -23,6 +26,32 @@ impl FetchTransport {
             base: base.to_string(),
             authorization: JsValue::from_str(&format!("Bearer {token}")),
             timeout_ms,
+            shutdown: global_new("AbortController").unwrap_or(JsValue::UNDEFINED),
+        }
+    }
+
+    pub fn abort(&self) {
+        let abort = Reflect::get(&self.shutdown, &"abort".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(abort) = abort {
+            let _ = abort.call0(&self.shutdown);
+        }
+    }
+
+    /// The request's deadline, or the shutdown's, whichever comes first.
+    fn signal(&self) -> Result<JsValue, JsValue> {
+        let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into())?;
+        let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())?.dyn_into()?;
+        let timeout = timeout.call1(&abort_signal, &JsValue::from(self.timeout_ms))?;
+        // AbortSignal.any came with Node 20.3: before it, only the timeout.
+        let any = Reflect::get(&abort_signal, &"any".into())?;
+        let shutdown = Reflect::get(&self.shutdown, &"signal".into())?;
+        match any.dyn_into::<Function>() {
+            Ok(any) if !shutdown.is_undefined() => {
+                any.call1(&abort_signal, &js_sys::Array::of2(&timeout, &shutdown))
+            }
+            _ => Ok(timeout),
         }
     }
 
@@ -34,7 +63,7 @@ impl FetchTransport {
         Reflect::set(&init, &"method".into(), &request.method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
         Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
-        Reflect::set(&init, &"signal".into(), &timeout_signal(self.timeout_ms)?)?;
+        Reflect::set(&init, &"signal".into(), &self.signal()?)?;
         let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
         let response = JsFuture::from(Promise::resolve(&pending)).await?;
@@ -48,12 +77,10 @@ impl FetchTransport {
     }
 }
 
-/// `AbortSignal.timeout(ms)`, looked up on the global object: what every
-/// fetch, Node's own and undici's, takes as a deadline.
-fn timeout_signal(ms: u32) -> Result<JsValue, JsValue> {
-    let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into())?;
-    let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())?.dyn_into()?;
-    timeout.call1(&abort_signal, &JsValue::from(ms))
+/// `new globalThis[name]()`.
+fn global_new(name: &str) -> Result<JsValue, JsValue> {
+    let class: Function = Reflect::get(&js_sys::global(), &name.into())?.dyn_into()?;
+    Reflect::construct(&class, &js_sys::Array::new())
 }
 
 /// The headers delivery reads, from a fetch `Response`.

@@ -177,17 +177,16 @@ impl HubspotCore {
         }))
     }
 
-    /// Sends what is queued: full batches, or everything when `all`;
-    /// `force` does not wait out a backoff (the last try before shutdown).
+    /// Sends what is queued: full batches, or everything when `all`.
     /// Settles with the milliseconds until the next try is due, if any.
-    pub fn flush(&self, all: bool, force: bool, logger: JsValue) -> Promise {
+    pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let on_drop = self.on_drop.clone();
         future_to_promise(async move {
             let mut report = Report::default();
             let batched = core.borrow().settings.batch;
-            core::flush_held(&core, &*transport, all, force, batched, &mut report).await;
+            core::flush_held(&core, &*transport, all, batched, &mut report).await;
             Ok(finish(report, &logger, &on_drop))
         })
     }
@@ -232,6 +231,19 @@ impl HubspotCore {
     #[wasm_bindgen(js_name = highWater)]
     pub fn high_water(&self) -> u32 {
         (self.core.borrow().settings.max_queue / 2).max(1) as u32
+    }
+
+    /// Milliseconds a shutdown keeps delivering (`settings.shutdownTimeout`).
+    #[wasm_bindgen(js_name = shutdownTimeout)]
+    pub fn shutdown_timeout(&self) -> u32 {
+        self.core.borrow().settings.shutdown_timeout
+    }
+
+    /// Aborts the requests under way (a shutdown's deadline has passed):
+    /// what they carried goes back to the queue, to be given up on.
+    #[wasm_bindgen(js_name = abortRequests)]
+    pub fn abort_requests(&self) {
+        self.transport.abort();
     }
 
     /// Milliseconds between timed flushes; 0 when there are none (single
