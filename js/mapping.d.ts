@@ -1,8 +1,8 @@
 // walkerOS's mapping functions, resolved by the package's Rust engine.
 import type { MappingValue, Rule } from './index';
 
-/** @walkeros/core's mapping context: `collector` is required (the call
- * rejects without it); failures are logged through `collector.logger` and
+/** @walkeros/core's mapping context. `collector` is required: without it
+ * the call rejects. Failures are logged through `collector.logger` and
  * counted in `collector.status.failed`. */
 export interface MappingContext {
   collector: { consent?: Record<string, boolean>; logger: { error(message: string, context?: unknown): void }; status: { failed: number } };
@@ -14,7 +14,7 @@ export interface MappingContext {
 export declare function getMappingValue(
   value: unknown,
   mapping?: MappingValue | Record<string, unknown>,
-  context: MappingContext,
+  context?: MappingContext,
 ): Promise<unknown>;
 
 export declare function getMappingEvent(
