@@ -5,32 +5,76 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, toJson, pick } = require('./config.js');
+const { taggedJson, toJson, pick, isPlainObject } = require('./config.js');
 
 /**
- * `getMappingValue(value, mapping, { consent, collector })`: the mapped
- * value. `consent` is used when `value` carries no `consent` of its own.
- * Mapping functions are called synchronously.
+ * `getMappingValue(value, mapping, { collector, consent?, event? })`: the
+ * mapped value, as @walkeros/core 4.2.1 resolves it. `consent` is used when
+ * `value` carries no `consent` of its own, then `collector.consent`;
+ * failures are logged through `collector.logger`. Mapping functions are
+ * called synchronously.
  */
-async function getMappingValue(value, mapping = {}, options = {}) {
-  return getMappingValueSync(value, mapping, options);
+async function getMappingValue(value, mapping = {}, context = {}) {
+  if (value === undefined) return undefined;
+  // Read before the collector check, as walkerOS does: a value that throws
+  // here rejects.
+  const consent = (isPlainObject(value) && value.consent) || context.consent || (context.collector && context.collector.consent);
+  const event = context.event ?? (isPlainObject(value) ? value : {});
+  const { collector } = context;
+  if (!collector) throw new Error('getMappingValue: context.collector is required');
+  let json;
+  try {
+    json = taggedJson(value, 'value');
+  } catch (wrapped) {
+    // walkerOS reads lazily and fails where a read throws; the value cannot
+    // be copied for the engine, so the whole mapping fails as walkerOS's
+    // does then. The error logged is the one reading threw.
+    let error = wrapped;
+    try {
+      JSON.stringify(value);
+    } catch (thrown) {
+      error = thrown;
+    }
+    collector.status.failed++;
+    collector.logger.error('mapping processing failed', { event, error });
+    return undefined;
+  }
+  return resolveValue(value, json, mapping, consent, collector);
 }
 
+/** `getMappingValue` without walkerOS's checks, for the dry run. */
 function getMappingValueSync(value, mapping = {}, options = {}) {
   if (value === undefined) return undefined;
+  const collector = options.collector;
+  return resolveValue(value, taggedJson(value, 'value'), mapping, options.consent || (collector && collector.consent), collector);
+}
+
+function resolveValue(value, json, mapping, consent, collector) {
   const registry = [];
   const mappingJson = taggedJson(mapping, 'mapping', registry);
-  const collector = options.collector;
-  const consent = options.consent || (collector && collector.consent);
-  return wasm.getMappingValue(
-    taggedJson(value, 'value'),
+  const [result, path] = wasm.getMappingValue(
+    json,
     mappingJson,
     consent ? taggedJson(consent, 'consent') : undefined,
     registry,
     value,
     collector,
-    options.logger || (collector && collector.logger),
+    collector && collector.logger,
   );
+  return path ? own(value, path, result) : result;
+}
+
+/**
+ * walkerOS returns the part of the value a path names, not a copy: `result`
+ * is the engine's copy of what `path` leads to in `value`.
+ */
+function own(value, path, result) {
+  let current = value;
+  for (const key of path) {
+    if (!(Array.isArray(current) || isPlainObject(current)) || !Object.prototype.hasOwnProperty.call(current, key)) return result;
+    current = current[key];
+  }
+  return current !== null && typeof current === 'object' ? current : result;
 }
 
 /**

@@ -27,6 +27,10 @@ fn consent_of(json: Option<String>) -> Result<Option<Value>, JsError> {
 /// `getMappingValue(value, mapping, { consent })` as @walkeros/core resolves
 /// it. `value` and `mapping` are tagged JSON text (functions in `mapping` as
 /// markers into `callbacks`); `root` is the caller's value itself.
+///
+/// Returns `[result, path]`: `path` (keys from `root`) is set when walkerOS
+/// returns part of `root` itself, which the shell then reads from `root`:
+/// the result here is a copy.
 #[wasm_bindgen(js_name = getMappingValue)]
 pub fn get_mapping_value(
     value: &str,
@@ -47,9 +51,13 @@ pub fn get_mapping_value(
         logger,
     };
     let consent = consent.as_ref().and_then(Value::as_object);
-    Ok(to_js(&mapping::resolve_with(
-        &value, &compiled, consent, &host,
-    )))
+    let (result, origin) = mapping::resolve_traced(&value, &compiled, consent, &host);
+    // Primitives are equal to the caller's anyway.
+    let path = match (&result, origin) {
+        (Value::Object(_) | Value::Array(_), Some(keys)) => wasm::to_js(keys),
+        _ => JsValue::UNDEFINED,
+    };
+    Ok(Array::of2(&to_js(&result), &path).into())
 }
 
 /// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,

@@ -1,5 +1,7 @@
 //! Resolves a compiled mapping against a value, as `getMappingValue` does.
 
+use std::cell::Cell;
+
 use super::callback::{invoke, Host, NoCallbacks, Threw};
 use super::{cast_to_property, is_granted, Chain, Config, Item, Mapping, Scope, Shape};
 use crate::mapping::value::{Object, Value};
@@ -21,23 +23,45 @@ pub fn resolve_with(
     consent: Option<&Object>,
     host: &dyn Host,
 ) -> Value {
-    Run::new(value, host).resolve(value, mapping, consent)
+    resolve_traced(value, mapping, consent, host).0
+}
+
+/// `resolve_with`, and where the result was found when walkerOS would return
+/// part of `value` itself rather than a new value: the path of keys from
+/// `value` (empty for `value` itself). Only meaningful for an object or
+/// array result; the caller reads the path from its own object.
+pub fn resolve_traced<'a>(
+    value: &'a Value,
+    mapping: &'a Mapping,
+    consent: Option<&Object>,
+    host: &'a dyn Host,
+) -> (Value, Option<&'a [String]>) {
+    let run = Run {
+        root: value,
+        host,
+        origin: Cell::new(None),
+    };
+    let result = run.resolve(value, mapping, consent);
+    (result, run.origin.get())
 }
 
 struct Run<'a> {
     /// The value resolution started from (the event).
     root: &'a Value,
     host: &'a dyn Host,
+    /// Where the last value produced came from in `root`, if taken whole.
+    origin: Cell<Option<&'a [String]>>,
 }
 
 const EMPTY: &Object = &Vec::new();
 
 impl<'a> Run<'a> {
-    fn new(root: &'a Value, host: &'a dyn Host) -> Run<'a> {
-        Run { root, host }
+    /// `segments` when `value` is the root, where a path found its result.
+    fn at_root(&self, value: &Value, segments: &'a [String]) -> Option<&'a [String]> {
+        std::ptr::eq(value, self.root).then_some(segments)
     }
 
-    fn resolve(&self, value: &Value, mapping: &Mapping, consent: Option<&Object>) -> Value {
+    fn resolve(&self, value: &Value, mapping: &'a Mapping, consent: Option<&Object>) -> Value {
         if value.is_undefined() {
             return Value::Undefined;
         }
@@ -55,7 +79,7 @@ impl<'a> Run<'a> {
     fn resolve_with_consent(
         &self,
         value: &Value,
-        mapping: &Mapping,
+        mapping: &'a Mapping,
         consent: Option<&Object>,
     ) -> Value {
         for chain in &mapping.alternatives {
@@ -71,7 +95,7 @@ impl<'a> Run<'a> {
     fn process(
         &self,
         value: &Value,
-        chain: &Chain,
+        chain: &'a Chain,
         consent: Option<&Object>,
     ) -> Result<Value, Failed> {
         let mut acc = Value::Undefined;
@@ -80,7 +104,10 @@ impl<'a> Run<'a> {
                 break;
             }
             acc = match item {
-                Item::Path(path) => cast_to_property(path.get(value, &Value::Undefined)),
+                Item::Path(path) => {
+                    self.origin.set(self.at_root(value, path.segments()));
+                    cast_to_property(path.get(value, &Value::Undefined))
+                }
                 Item::Config(config) => self.configured(value, config, consent)?,
                 Item::Nothing => Value::Undefined,
                 Item::Fails => return Err(Failed),
@@ -107,9 +134,10 @@ impl<'a> Run<'a> {
     fn configured(
         &self,
         value: &Value,
-        c: &Config,
+        c: &'a Config,
         consent: Option<&Object>,
     ) -> Result<Value, Failed> {
+        self.origin.set(None);
         let callbacks = c.callbacks.as_deref();
         if let Some(condition) = callbacks.and_then(|cb| cb.condition) {
             // A throwing condition counts as false.
@@ -132,10 +160,17 @@ impl<'a> Run<'a> {
         let fn_result = callbacks
             .and_then(|cb| cb.fn_)
             .map(|f| self.call(f, value, consent).unwrap_or_default());
-        let base = || match (&c.key, &fn_result) {
-            (Some(path), _) => path.get(value, &c.value),
+        let mut origin = None;
+        let mut base = || match (&c.key, &fn_result) {
+            (Some(path), _) => {
+                origin = self.at_root(value, path.segments());
+                path.get(value, &c.value)
+            }
             (None, Some(result)) => result.clone(),
-            (None, None) if c.value.is_undefined() => value.clone(),
+            (None, None) if c.value.is_undefined() => {
+                origin = self.at_root(value, &[]);
+                value.clone()
+            }
             (None, None) => c.value.clone(),
         };
         let mut result = match &c.shape {
@@ -180,8 +215,14 @@ impl<'a> Run<'a> {
                 result = Value::Undefined;
             }
         }
+        // Set last: the inner mappings of `map`, `loop` and `set` record
+        // origins of their own.
+        self.origin.set(origin);
         match cast_to_property(result) {
-            Value::Undefined => Ok(cast_to_property(c.value.clone())),
+            Value::Undefined => {
+                self.origin.set(None);
+                Ok(cast_to_property(c.value.clone()))
+            }
             v => Ok(v),
         }
     }

@@ -29,7 +29,7 @@ async function theirsValue(event, mapping, consent) {
 }
 
 async function oursValue(event, mapping, consent) {
-  const direct = await ours.getMappingValue(event, mapping, { consent });
+  const direct = await ours.getMappingValue(event, mapping, { collector: await collector(), consent });
   // The destination's path: the event cut down to what the mapping reads,
   // as plain JSON (so only for events JSON carries exactly).
   if (event && typeof event === 'object' && !Array.isArray(event) && isDeepStrictEqual(JSON.parse(JSON.stringify(event)), event)) {

@@ -34,7 +34,8 @@ const perConfig = stats(config);
 const type: 'hubspot' = destinationHubspot.type;
 
 async function mappings(): Promise<void> {
-  await getMappingValue({ a: 1 }, 'a', { consent: { marketing: true } });
+  const collector = { logger: { error: (message: string) => console.error(message) }, status: { failed: 0 } };
+  await getMappingValue({ a: 1 }, 'a', { collector, consent: { marketing: true } });
   const { mappingKey } = await getMappingEvent({ name: 'a b' }, { a: { b: {} } });
   const set = compileMappings({ email: 'user.email' });
   const resolved = set.resolve({ user: { email: 'x@y.z' } });
