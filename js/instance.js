@@ -251,7 +251,6 @@ class Instance {
     if (this.timer) clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     this.timers = false;
-    shutdown.unregister(this);
     const timeout = this.core.shutdownTimeout();
     const deadline = Date.now() + timeout;
     let expired = false;
@@ -279,6 +278,9 @@ class Instance {
       this.core.abandon(`the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`, this.logger);
     }
     this.stopped = true;
+    // Live until here: stats() shows the drain, and a signal during it
+    // waits for it.
+    shutdown.unregister(this);
   }
 
   stats() {

@@ -510,9 +510,15 @@ impl Core {
         back.splice(0..0, inputs);
         let count = back.len();
         self.queue.restore(back);
-        let delay = self.backoff.next_delay(sent.retry_after_ms);
-        // A request already under way when another failed may fail later
-        // with a shorter delay: it must not cut an earlier Retry-After short.
+        // Requests sent side by side fail together: one that fails while an
+        // earlier failure's wait is still on neither grows the backoff nor
+        // cuts that wait (an earlier Retry-After) short.
+        let delay = if now < self.events_held_until {
+            let left = (self.events_held_until - now).ceil() as u32;
+            left.max(sent.retry_after_ms.unwrap_or(0))
+        } else {
+            self.backoff.next_delay(sent.retry_after_ms)
+        };
         self.events_held_until = self.events_held_until.max(now + f64::from(delay));
         report.retry_after(delay);
         report.notices.push(Notice::warn(
