@@ -94,6 +94,11 @@ async function run(title, faults, { count = EVENTS, poisonEvery = 0, settings = 
   );
   for (const d of dropped) assert.match(d.reason, /poison is not allowed \[correlationId /);
   for (const line of logs) assert.ok(!JSON.stringify(line).includes(TOKEN), 'no log line holds the token');
+  // A request sent before its client read the answer naming a Retry-After
+  // arrives within milliseconds of it; a later one is a retry that came
+  // too early.
+  const early = sandbox.earlyRetries.filter((r) => r.after_answer_ms >= 50);
+  assert.deepEqual(early, [], `${title}: no retry came before the Retry-After it was given`);
   return { sandbox, stats, logs };
 }
 
