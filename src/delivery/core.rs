@@ -670,7 +670,11 @@ async fn send_upserts(
             core.upserts = chunk;
             core.upserts.extend(later);
             let delay = core.backoff.next_delay(wait);
-            core.upserts_held_until = core.upserts_held_until.max(now + f64::from(delay));
+            // Where HubSpot named a wait (Retry-After, a rate-limit window),
+            // no upsert goes before it ends, whatever else flushes.
+            if wait.is_some() {
+                core.upserts_held_until = core.upserts_held_until.max(now + f64::from(delay));
+            }
             report.retry_after(delay);
             report.notices.push(Notice::warn(
                 event,
