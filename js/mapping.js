@@ -5,7 +5,7 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, toJson, pick, isPlainObject } = require('./config.js');
+const { taggedJson, toJson, fromTaggedJson, pick, isPlainObject } = require('./config.js');
 
 /**
  * `getMappingValue(value, mapping, { collector, consent?, event? })`: the
@@ -52,7 +52,7 @@ function getMappingValueSync(value, mapping = {}, options = {}) {
 function resolveValue(value, json, mapping, consent, collector) {
   const registry = [];
   const mappingJson = taggedJson(mapping, 'mapping', registry);
-  const [result, path] = wasm.getMappingValue(
+  const [text, path] = wasm.getMappingValue(
     json,
     mappingJson,
     consent ? taggedJson(consent, 'consent') : undefined,
@@ -61,6 +61,7 @@ function resolveValue(value, json, mapping, consent, collector) {
     collector,
     collector && collector.logger,
   );
+  const result = fromTaggedJson(text);
   return path ? own(value, path, result) : result;
 }
 
@@ -112,7 +113,7 @@ function compileMappings(mappings) {
   return {
     resolve(event, options = {}) {
       const consent = options.consent ? taggedJson(options.consent, 'consent') : undefined;
-      return set.resolve(toJson(pick(event, keys), 'event'), consent, event, options.collector);
+      return fromTaggedJson(set.resolve(toJson(pick(event, keys), 'event'), consent, event, options.collector));
     },
   };
 }

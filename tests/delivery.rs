@@ -75,10 +75,12 @@ impl Transport for Scripted {
 /// What the shell does for a push: queue the event, then send what is due
 /// (single mode: everything; batch mode: full batches).
 async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
-    let (mut report, due) =
-        core::queue_all(core, vec![(event.clone(), None, Value::Undefined)], |_| {
-            NoCallbacks
-        });
+    let (mut report, due) = core::queue_all(
+        core,
+        vec![(event.clone(), None, Value::Undefined)],
+        |_| NoCallbacks,
+        |_| None,
+    );
     let single = !core.borrow().settings.batch;
     if due {
         core::flush(core, t, single, &mut report).await;
@@ -444,9 +446,12 @@ async fn a_rejected_batch_names_each_event_once_with_its_count() {
             r#"{{"name":"{name}","user":{{"email":"{email}","name":"N"}}}}"#
         ))
         .unwrap();
-        let (report, _) = core::queue_all(&core, vec![(event, None, Value::Undefined)], |_| {
-            NoCallbacks
-        });
+        let (report, _) = core::queue_all(
+            &core,
+            vec![(event, None, Value::Undefined)],
+            |_| NoCallbacks,
+            |_| None,
+        );
         assert!(report.notices.is_empty());
     }
     let mut report = Report::default();

@@ -177,26 +177,41 @@ fn malformed_shapes_give_undefined_and_fall_through() {
 fn read_keys_name_the_top_level_fields_a_mapping_reads() {
     let reads = |m: &str| {
         let mut keys = Vec::new();
-        compile(&json(m)).read_keys(&mut keys).then_some(keys)
+        compile(&json(m)).read_keys(&mut keys);
+        keys
     };
     assert_eq!(
-        reads(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#).unwrap(),
+        reads(r#"{"map":{"a":"data.x.y","b":["user.email",{"key":"data"}]}}"#),
         ["data", "user"]
     );
+    assert_eq!(reads(r#"{"loop":["nested","data.name"]}"#), ["nested"]);
+    assert_eq!(reads(r#"{"loop":["this","user.id"]}"#), ["user"]);
     assert_eq!(
-        reads(r#"{"key":"nested","loop":["nested","data.name"]}"#).unwrap(),
-        ["nested"]
+        reads(r#""*.b""#),
+        ["*"],
+        "the event is an object: * is a key"
     );
-    assert_eq!(
-        reads(r#"{"loop":["nested","data.name"]}"#),
-        None,
-        "without a key, a scope that is not an array gives the whole event"
-    );
-    assert_eq!(reads(r#"{"loop":["this","user.id"]}"#), None);
-    assert_eq!(reads(r#""*.b""#), None, "a wildcard may read any field");
     assert_eq!(
         reads(r#"{"fn":"\u0000fn:0"}"#),
-        None,
-        "functions may read anything"
+        Vec::<String>::new(),
+        "functions get the caller's own event"
+    );
+}
+
+#[wasm_bindgen_test]
+fn taking_the_input_itself_is_reported() {
+    use walkeros_destination_hubspot::mapping::{resolve_traced, NoCallbacks};
+    let partial = json(r#"{"user":{"id":1}}"#);
+    let took =
+        |m: &str| resolve_traced(&partial, &compile(&json(m)), None, &NoCallbacks).took_input;
+    assert!(
+        took(r#"{"loop":["nested","data.name"]}"#),
+        "the loop scope is missing, so walkerOS returns the whole event"
+    );
+    assert!(took(r#"{"map":{"all":{"key":""}}}"#));
+    assert!(!took(r#"{"map":{"a":"user.id"}}"#));
+    assert!(
+        !took(r#"{"key":"user"}"#),
+        "a part of the input is not all of it"
     );
 }

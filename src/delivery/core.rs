@@ -44,8 +44,8 @@ pub struct Core {
     pub settings: Settings,
     rules: Vec<Rule>,
     /// The event's top-level fields planning reads without a rule (first)
-    /// and under each rule, or `None` where it may read all of them.
-    reads: Vec<Option<Vec<String>>>,
+    /// and under each rule.
+    reads: Vec<Vec<String>>,
     dedup: Dedup,
     /// Events waiting for delivery: the batch queue, and in single mode
     /// the events whose first try failed.
@@ -127,10 +127,11 @@ impl Core {
         Ok(id)
     }
 
-    /// `read_keys(rule)`, as worked out when the rule was added.
+    /// `read_keys(rule)`, as worked out when the rule was added (none for
+    /// a rule handle this core never gave out).
     pub fn reads(&self, rule: Option<usize>) -> Option<&[String]> {
         let index = rule.map_or(Some(0), |r| r.checked_add(1))?;
-        self.reads.get(index)?.as_deref()
+        self.reads.get(index).map(Vec::as_slice)
     }
 
     pub fn plan(&self, event: &Value, rule: Option<usize>, data: &Value, host: &dyn Host) -> Plan {
@@ -138,9 +139,9 @@ impl Core {
         plan::plan(&self.settings, event, rule, data, host)
     }
 
-    /// The event's top-level fields planning reads under `rule`, or `None`
-    /// when it may read any. The shell hands over only those.
-    fn read_keys(&self, rule: Option<usize>) -> Option<Vec<String>> {
+    /// The event's top-level fields planning reads under `rule`. The shell
+    /// hands over only those.
+    fn read_keys(&self, rule: Option<usize>) -> Vec<String> {
         let mut keys: Vec<String> = ["name", "id", "timestamp"].map(String::from).to_vec();
         let s = &self.settings;
         let rule = rule.and_then(|id| self.rules.get(id));
@@ -151,16 +152,14 @@ impl Core {
             .flatten();
         let mut consent = false;
         for mapping in mappings {
-            if !mapping.read_keys(&mut keys) {
-                return None;
-            }
+            mapping.read_keys(&mut keys);
             consent |= mapping.reads_consent();
         }
         // The event's consent only where a mapping asks for some.
         if consent && !keys.iter().any(|k| k == "consent") {
             keys.push("consent".into());
         }
-        Some(keys)
+        keys
     }
 
     /// The requests pushing `event` would make on a fresh destination, and
@@ -319,19 +318,26 @@ impl Core {
 pub type Entry = (Value, Option<usize>, Value);
 
 /// Plans, counts and queues events and their contact upserts, without
-/// I/O: `host(i)` calls entry `i`'s mapping functions. True when a flush
-/// is due (single mode: always; batch mode: a full batch, or enough
-/// upserts), which the caller then starts.
+/// I/O: `host(i)` calls entry `i`'s mapping functions, and `whole(i)` gives
+/// all of event `i` where a mapping took the event itself as a value. True
+/// when a flush is due (single mode: always; batch mode: a full batch, or
+/// enough upserts), which the caller then starts.
 pub fn queue_all<H: Host>(
     core: &RefCell<Core>,
     entries: Vec<Entry>,
     host: impl Fn(usize) -> H,
+    whole: impl Fn(usize) -> Option<Value>,
 ) -> (Report, bool) {
     let mut report = Report::default();
     for (index, (event, rule, data)) in entries.into_iter().enumerate() {
         // Planning may call mapping functions, which may push into this
         // destination: the core is not borrowed mutably meanwhile.
-        let plan = core.borrow().plan(&event, rule, &data, &host(index));
+        let mut plan = core.borrow().plan(&event, rule, &data, &host(index));
+        if plan.took_event {
+            if let Some(event) = whole(index) {
+                plan = core.borrow().plan(&event, rule, &data, &host(index));
+            }
+        }
         let mut core = core.borrow_mut();
         core.count(&plan);
         report.notices.extend(plan.notices);
@@ -355,7 +361,7 @@ pub async fn push_batch<H: Host>(
     entries: Vec<Entry>,
     host: impl Fn(usize) -> H,
 ) -> Report {
-    let (mut report, _) = queue_all(core, entries, host);
+    let (mut report, _) = queue_all(core, entries, host, |_| None);
     // The collector batched these: they go with the batch endpoint.
     flush_held(core, transport, true, true, &mut report).await;
     report

@@ -12,7 +12,7 @@ use crate::error::Notice;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::time;
 use crate::mapping::value::Value;
-use crate::mapping::{resolve_with, Host, Mapping};
+use crate::mapping::{resolve_traced, Host, Mapping};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
@@ -21,6 +21,9 @@ pub struct Plan {
     pub notices: Vec<Notice>,
     /// Why no event is sent, for `stats()`, where the plan sends none.
     pub skipped: Option<&'static str>,
+    /// A mapping took the event itself as a value: planned from only some
+    /// of its fields, it is planned again from all of them.
+    pub took_event: bool,
 }
 
 /// A contact to create or update, found by email.
@@ -68,7 +71,25 @@ pub fn plan(
     data: &Value,
     host: &dyn Host,
 ) -> Plan {
-    let resolve = |mapping: &Mapping| resolve_with(event, mapping, None, host);
+    let took_event = std::cell::Cell::new(false);
+    let resolve = |mapping: &Mapping| {
+        let resolved = resolve_traced(event, mapping, None, host);
+        took_event.set(took_event.get() || resolved.took_input);
+        resolved.value
+    };
+    let mut plan = plan_with(settings, event, rule, data, &resolve);
+    plan.took_event = took_event.get();
+    plan
+}
+
+/// `plan`, with `resolve` giving each mapping's value for this event.
+fn plan_with(
+    settings: &Settings,
+    event: &Value,
+    rule: Option<&Rule>,
+    data: &Value,
+    resolve: &dyn Fn(&Mapping) -> Value,
+) -> Plan {
     let name = match event.get("name") {
         Some(Value::String(name)) => name.as_str(),
         _ => "",

@@ -5,7 +5,6 @@
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use crate::js::convert::to_js;
 use crate::js::host::JsHost;
 use crate::js::wasm;
 use crate::mapping::rules::RuleTable;
@@ -51,13 +50,17 @@ pub fn get_mapping_value(
         logger,
     };
     let consent = consent.as_ref().and_then(Value::as_object);
-    let (result, origin) = mapping::resolve_traced(&value, &compiled, consent, &host);
+    let mapping::Resolved {
+        value: result,
+        origin,
+        ..
+    } = mapping::resolve_traced(&value, &compiled, consent, &host);
     // Primitives are equal to the caller's anyway.
     let path = match (&result, origin) {
         (Value::Object(_) | Value::Array(_), Some(keys)) => wasm::to_js(keys),
         _ => JsValue::UNDEFINED,
     };
-    Ok(Array::of2(&to_js(&result), &path).into())
+    Ok(Array::of2(&result.to_tagged_json().into(), &path).into())
 }
 
 /// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,
@@ -117,14 +120,11 @@ impl MappingSet {
         })
     }
 
-    /// The event's top-level fields the mappings read, or undefined when
-    /// they may read any.
+    /// The event's top-level fields the mappings read.
     pub fn reads(&self) -> JsValue {
         let mut keys = vec!["consent".to_string()];
         for m in &self.mappings {
-            if !m.read_keys(&mut keys) {
-                return JsValue::UNDEFINED;
-            }
+            m.read_keys(&mut keys);
         }
         wasm::to_js(&keys)
     }
@@ -138,7 +138,7 @@ impl MappingSet {
         consent: Option<String>,
         root: JsValue,
         collector: JsValue,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<String, JsError> {
         let event = parse_tagged(event, "event")?;
         let consent = consent_of(consent)?;
         let host = JsHost {
@@ -148,18 +148,28 @@ impl MappingSet {
             collector,
         };
         let consent: Option<&Object> = consent.as_ref().and_then(Value::as_object);
-        let results = self
-            .names
-            .iter()
-            .zip(&self.mappings)
-            .map(|(name, m)| {
-                (
-                    name.clone(),
-                    mapping::resolve_with(&event, m, consent, &host),
-                )
-            })
-            .filter(|(_, v)| !v.is_undefined())
-            .collect();
-        Ok(to_js(&Value::Object(results)))
+        let resolve_all = |event: &Value| {
+            let mut took_event = false;
+            let results: Vec<(Key, Value)> = self
+                .names
+                .iter()
+                .zip(&self.mappings)
+                .map(|(name, m)| {
+                    let resolved = mapping::resolve_traced(event, m, consent, &host);
+                    took_event |= resolved.took_input;
+                    (name.clone(), resolved.value)
+                })
+                .filter(|(_, v)| !v.is_undefined())
+                .collect();
+            (results, took_event)
+        };
+        let (mut results, took_event) = resolve_all(&event);
+        // A mapping took the event itself: resolve again with all of it.
+        if took_event {
+            if let Some(whole) = wasm::whole_event(&host.root) {
+                results = resolve_all(&whole).0;
+            }
+        }
+        Ok(Value::Object(results).to_tagged_json())
     }
 }

@@ -145,7 +145,9 @@ impl HubspotCore {
     ) -> Result<bool, JsError> {
         let entries = entries(json)?;
         let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
-        let (report, due) = core::queue_all(&self.core, entries, host);
+        let (report, due) = core::queue_all(&self.core, entries, host, |i| {
+            whole_event(&roots.get(i as u32))
+        });
         finish(report, &logger, &self.on_drop);
         Ok(due)
     }
@@ -286,6 +288,12 @@ impl HubspotCore {
             .collect();
         Ok(to_js(&Explained { requests, notes }))
     }
+}
+
+/// All of an event, where a mapping took the event itself as a value.
+pub fn whole_event(root: &JsValue) -> Option<Value> {
+    let text = js_sys::JSON::stringify(root).ok()?.as_string()?;
+    Value::parse(&text).ok()
 }
 
 /// Logs the notices, hands dropped events to `onDrop`, and gives the retry

@@ -19,7 +19,7 @@ pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;
 pub use path::Path;
-pub use resolve::{resolve, resolve_traced, resolve_with};
+pub use resolve::{resolve, resolve_traced, resolve_with, Resolved};
 pub use validate::validate;
 
 use crate::mapping::value::{Key, Object, Value};

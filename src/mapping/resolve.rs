@@ -23,26 +23,41 @@ pub fn resolve_with(
     consent: Option<&Object>,
     host: &dyn Host,
 ) -> Value {
-    resolve_traced(value, mapping, consent, host).0
+    resolve_traced(value, mapping, consent, host).value
 }
 
-/// `resolve_with`, and where the result was found when walkerOS would return
-/// part of `value` itself rather than a new value: the path of keys from
-/// `value` (empty for `value` itself). Only meaningful for an object or
-/// array result; the caller reads the path from its own object.
+/// A result, and what the caller needs to know of where it came from.
+pub struct Resolved<'a> {
+    pub value: Value,
+    /// Where walkerOS would return part of the input itself rather than a
+    /// new value: the path of keys from the input (empty for the input
+    /// itself). Only meaningful for an object or array result; the caller
+    /// reads the path from its own object.
+    pub origin: Option<&'a [String]>,
+    /// The input itself became (part of) the result: given only some of an
+    /// event's fields (`Mapping::read_keys`), resolve again with all.
+    pub took_input: bool,
+}
+
+/// `resolve_with`, reporting where the result came from.
 pub fn resolve_traced<'a>(
     value: &'a Value,
     mapping: &'a Mapping,
     consent: Option<&Object>,
     host: &'a dyn Host,
-) -> (Value, Option<&'a [String]>) {
+) -> Resolved<'a> {
     let run = Run {
         root: value,
         host,
         origin: Cell::new(None),
+        took_input: Cell::new(false),
     };
     let result = run.resolve(value, mapping, consent);
-    (result, run.origin.get())
+    Resolved {
+        value: result,
+        origin: run.origin.get(),
+        took_input: run.took_input.get(),
+    }
 }
 
 struct Run<'a> {
@@ -51,6 +66,8 @@ struct Run<'a> {
     host: &'a dyn Host,
     /// Where the last value produced came from in `root`, if taken whole.
     origin: Cell<Option<&'a [String]>>,
+    /// `root` itself was taken as a value.
+    took_input: Cell<bool>,
 }
 
 const EMPTY: &Object = &Vec::new();
@@ -169,6 +186,8 @@ impl<'a> Run<'a> {
             (None, Some(result)) => result.clone(),
             (None, None) if c.value.is_undefined() => {
                 origin = self.at_root(value, &[]);
+                self.took_input
+                    .set(self.took_input.get() || origin.is_some());
                 value.clone()
             }
             (None, None) => c.value.clone(),

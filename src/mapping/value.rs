@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// Object keys: shared, so copying a key (the core rebuilds events from
@@ -74,6 +74,15 @@ impl Value {
     /// `Serialize` impl).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON text the JS shell reads back with what JSON cannot hold
+    /// tagged, as `parse_tagged` reads it: `undefined` (and values that are
+    /// not plain data, which JavaScript gets back as `undefined`) in arrays,
+    /// NaN, the infinities and -0 become strings starting with NUL, and a
+    /// string that starts with NUL gets a second one.
+    pub fn to_tagged_json(&self) -> String {
+        serde_json::to_string(&Tagged(self)).unwrap_or_default()
     }
 
     /// A value's JSON text for messages, cut short so a huge value cannot
@@ -287,9 +296,61 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Object = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            entries.push((key.into(), value));
+        while let Some(key) = map.next_key_seed(KeyVisitor)? {
+            entries.push((key, map.next_value()?));
         }
         Ok(Value::Object(entries))
+    }
+}
+
+/// Reads an object key straight into a `Key`: one allocation, not a
+/// `String` and then a `Key`.
+struct KeyVisitor;
+
+impl<'de> DeserializeSeed<'de> for KeyVisitor {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Key, E> {
+        Ok(Key::from(s))
+    }
+}
+
+/// `Value::to_tagged_json`'s form.
+struct Tagged<'a>(&'a Value);
+
+impl Serialize for Tagged<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Undefined | Value::Opaque => serializer.serialize_str("\0u"),
+            Value::Number(n) if n.is_nan() => serializer.serialize_str("\0nan"),
+            Value::Number(n) if n.is_infinite() => {
+                serializer.serialize_str(if *n > 0.0 { "\0inf" } else { "\0-inf" })
+            }
+            Value::Number(n) if *n == 0.0 && n.is_sign_negative() => {
+                serializer.serialize_str("\0-0")
+            }
+            Value::String(s) if s.starts_with('\0') => serializer.serialize_str(&format!("\0{s}")),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Tagged)),
+            // Absent, as walkerOS leaves undefined results out of objects.
+            Value::Object(entries) => serializer.collect_map(
+                entries
+                    .iter()
+                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque))
+                    .map(|(k, v)| (&**k, Tagged(v))),
+            ),
+            plain => plain.serialize(serializer),
+        }
     }
 }
