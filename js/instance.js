@@ -92,7 +92,7 @@ class Instance {
     return id;
   }
 
-  /** The event fields the core reads under a rule, or undefined for all. */
+  /** The event fields the core reads under a rule. */
   readsOf(ruleId) {
     const slot = ruleId === undefined ? -1 : ruleId;
     if (!this.reads.has(slot)) this.reads.set(slot, this.core.reads(ruleId));
