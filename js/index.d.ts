@@ -41,6 +41,8 @@ export interface Settings {
   maxQueue?: number;
   /** Milliseconds one request may take. Default 10000. */
   timeout?: number;
+  /** Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop. Default 10000. */
+  shutdownTimeout?: number;
   /** API base URL. Default `https://api.hubapi.com`; `http://` only for loopback hosts. */
   apiBase?: string;
 }
@@ -80,6 +82,8 @@ export interface Stats {
   queued: number;
   queuedUpserts: number;
   rateLimited: Record<string, number>;
+  /** A shutdown is under way: what is queued is still being sent. */
+  draining: boolean;
 }
 
 export interface Config {
