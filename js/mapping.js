@@ -39,7 +39,7 @@ async function getMappingValue(value, mapping = {}, context = {}) {
     collector.logger.error('mapping processing failed', { event, error });
     return undefined;
   }
-  return resolveValue(value, json, mapping, consent, collector);
+  return resolveValue(value, json, mapping, consent, collector, context.event);
 }
 
 /** `getMappingValue` without walkerOS's checks, for the dry run. */
@@ -49,7 +49,7 @@ function getMappingValueSync(value, mapping = {}, options = {}) {
   return resolveValue(value, taggedJson(value, 'value'), mapping, options.consent || (collector && collector.consent), collector);
 }
 
-function resolveValue(value, json, mapping, consent, collector) {
+function resolveValue(value, json, mapping, consent, collector, event) {
   const registry = [];
   const mappingJson = taggedJson(mapping, 'mapping', registry);
   const [text, path] = wasm.getMappingValue(
@@ -58,8 +58,7 @@ function resolveValue(value, json, mapping, consent, collector) {
     consent ? taggedJson(consent, 'consent') : undefined,
     registry,
     value,
-    collector,
-    collector && collector.logger,
+    { collector, logger: collector && collector.logger, event },
   );
   const result = fromTaggedJson(text);
   return path ? own(value, path, result) : result;

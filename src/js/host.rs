@@ -19,12 +19,17 @@ pub struct JsHost {
     pub root: JsValue,
     pub collector: JsValue,
     pub logger: JsValue,
+    /// walkerOS's `ctx.event` for the functions, when the caller gives one
+    /// (`getMappingValue`'s context); else the root when it is an object.
+    pub event: JsValue,
 }
 
 impl JsHost {
     fn context(&self, item: &JsValue, consent: Option<&Entries>) -> JsValue {
         let ctx = Object::new();
-        let event = if is_plain_object(&self.root) {
+        let event = if !self.event.is_undefined() && !self.event.is_null() {
+            self.event.clone()
+        } else if is_plain_object(&self.root) {
             self.root.clone()
         } else {
             Object::new().into()

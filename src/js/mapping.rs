@@ -2,7 +2,7 @@
 //! mapping`): `getMappingValue`, `getMappingEvent`, and named mappings
 //! resolved together.
 
-use js_sys::Array;
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::js::host::JsHost;
@@ -37,17 +37,19 @@ pub fn get_mapping_value(
     consent: Option<String>,
     callbacks: Array,
     root: JsValue,
-    collector: JsValue,
-    logger: JsValue,
+    context: JsValue,
 ) -> Result<JsValue, JsError> {
     let value = parse_tagged(value, "value")?;
     let compiled = mapping::compile(&parse_tagged(mapping, "mapping")?);
     let consent = consent_of(consent)?;
+    // `{ collector, logger, event }`, as the functions get them.
+    let field = |name: &str| Reflect::get(&context, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let host = JsHost {
+        event: field("event"),
         callbacks,
         root,
-        collector,
-        logger,
+        collector: field("collector"),
+        logger: field("logger"),
     };
     let consent = consent.as_ref().and_then(Value::as_object);
     let mapping::Resolved {
@@ -77,6 +79,7 @@ pub fn get_mapping_event(
     let event = parse_tagged(event, "event")?;
     let table = RuleTable::compile(&parse_tagged(mapping, "mapping")?);
     let host = JsHost {
+        event: JsValue::UNDEFINED,
         callbacks,
         root,
         logger: JsValue::UNDEFINED,
@@ -142,6 +145,7 @@ impl MappingSet {
         let event = parse_tagged(event, "event")?;
         let consent = consent_of(consent)?;
         let host = JsHost {
+            event: JsValue::UNDEFINED,
             callbacks: self.callbacks.clone(),
             root,
             logger: JsValue::UNDEFINED,

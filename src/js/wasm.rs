@@ -105,6 +105,7 @@ impl HubspotCore {
 
     fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
         JsHost {
+            event: JsValue::UNDEFINED,
             callbacks: self.callbacks.clone(),
             root,
             collector,
@@ -169,6 +170,7 @@ impl HubspotCore {
         let on_drop = self.on_drop.clone();
         Ok(future_to_promise(async move {
             let host = |i: usize| JsHost {
+                event: JsValue::UNDEFINED,
                 callbacks: callbacks.clone(),
                 root: roots.get(i as u32),
                 collector: collector.clone(),

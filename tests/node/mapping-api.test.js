@@ -152,3 +152,19 @@ test('an input that throws before the mapping runs rejects, as in core', async (
     }
   }
 });
+
+test('a mapping function gets the context\'s event as ctx.event, as in core', async () => {
+  const seen = {};
+  for (const [name, getMappingValue] of Object.entries(impls)) {
+    const { collector } = await recording();
+    const given = { name: 'page view', id: 'ctx-event' };
+    const mapping = { fn: (value, ctx) => `${ctx.event.id}:${value.x}`, condition: (value, ctx) => ctx.event === given };
+    seen[name] = [
+      await getMappingValue({ x: 1 }, mapping, { collector, event: given }),
+      // Without one, the value itself when it is an object.
+      await getMappingValue({ x: 2, id: 'value' }, { fn: (value, ctx) => ctx.event.id }, { collector }),
+    ];
+  }
+  assert.deepEqual(seen.ours, seen.core);
+  assert.deepEqual(seen.ours, ['ctx-event:1', 'value']);
+});
