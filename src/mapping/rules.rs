@@ -1,5 +1,5 @@
 //! Which mapping rule an event gets: `getMappingEvent` of @walkeros/core
-//! 4.2.1 (../shared/WALKEROS.md §3), with own-key lookups only.
+//! 4.2.1 (the parity tests compare the two), with own-key lookups only.
 
 use crate::mapping::value::{Object, Value};
 use crate::mapping::{Callback, Host, Threw};

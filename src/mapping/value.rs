@@ -10,8 +10,8 @@ use std::fmt;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-/// Object keys: shared, so copying a key (the core rebuilds events from
-/// their projection's keys) costs no allocation.
+/// Object keys: shared, so copying a key (a mapped property keeps the name
+/// its mapping gave it) costs no allocation.
 pub type Key = std::rc::Rc<str>;
 
 /// Object entries in insertion order. Events have few keys per level, so a
