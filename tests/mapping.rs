@@ -1,5 +1,5 @@
-//! Mapping values, checked against the outputs measured on @walkeros/core
-//! 4.2.1, as measured on the published package.
+//! Mapping values, checked against the outputs of the published
+//! @walkeros/core 4.2.1.
 
 use walkeros_destination_hubspot::mapping::value::Value;
 use walkeros_destination_hubspot::mapping::{compile, resolve};
