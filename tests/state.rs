@@ -10,6 +10,7 @@ fn upsert(email: &str, name: &str) -> ContactUpsert {
     ContactUpsert {
         email: email.to_string(),
         properties: vec![("firstname".into(), name.to_string())],
+        spool_ids: Vec::new(),
     }
 }
 
@@ -104,6 +105,7 @@ fn queue_takes_oldest_first_and_restores_failures_in_front() {
         uuid: None,
         occurred_at: None,
         properties: Vec::new(),
+        spool_id: 0,
     };
     let names = |inputs: Vec<EventInput>| -> Vec<String> {
         inputs.into_iter().map(|i| i.event_name).collect()

@@ -66,7 +66,7 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 16] = [
+pub const SETTINGS: [Field; 19] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
@@ -201,6 +201,33 @@ pub const SETTINGS: [Field; 16] = [
         secret: false,
         fix: "set milliseconds from 0 to 600000, or leave it out for 10000",
         description: "Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop.",
+    },
+    Field {
+        name: "spool",
+        kind: Kind::String { pattern: None },
+        required: false,
+        default: None,
+        secret: false,
+        fix: "set it to a directory this process alone writes to, such as \"/var/lib/walkeros/hubspot-spool\" (created if missing), or leave it out for no spool",
+        description: "A directory for the disk spool (off when unset): every accepted event and contact upsert is written to its journal before push returns, and what HubSpot has not taken is sent again after a restart. See docs/spool.md.",
+    },
+    Field {
+        name: "spoolMaxBytes",
+        kind: Kind::Integer { min: 1_024, max: 4_294_967_295 },
+        required: false,
+        default: Some(DefaultValue::Int(1_073_741_824)),
+        secret: false,
+        fix: "set bytes from 1024 to 4294967295, or leave it out for 1073741824 (1 GiB)",
+        description: "Bytes of undelivered records the spool holds at most; beyond it the oldest queued events go to env.onDrop.",
+    },
+    Field {
+        name: "spoolSyncInterval",
+        kind: Kind::Integer { min: 0, max: 60_000 },
+        required: false,
+        default: Some(DefaultValue::Int(1_000)),
+        secret: false,
+        fix: "set milliseconds from 0 to 60000, or leave it out for 1000; 0 fsyncs every write",
+        description: "Milliseconds between fsyncs of the spool (0: every write). A crash of the process loses nothing; a power loss at most this much.",
     },
     Field {
         name: "apiBase",

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::names;
 use crate::config::rule::Rule;
@@ -24,16 +24,25 @@ pub struct Plan {
 }
 
 /// A contact to create or update, found by email.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactUpsert {
     pub email: String,
+    #[serde(
+        serialize_with = "properties::serialize",
+        deserialize_with = "properties::deserialize"
+    )]
     pub properties: Properties,
+    /// The spool journal records this upsert stands for (several once
+    /// upserts of one email are merged); kept out of every JSON text, as a
+    /// record names its id itself.
+    #[serde(skip)]
+    pub spool_ids: Vec<u64>,
 }
 
 /// One custom behavioral event occurrence, as HubSpot's send endpoints
 /// take it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventInput {
     pub event_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,8 +57,15 @@ pub struct EventInput {
     pub uuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<String>,
-    #[serde(serialize_with = "properties::serialize")]
+    #[serde(
+        serialize_with = "properties::serialize",
+        deserialize_with = "properties::deserialize"
+    )]
     pub properties: Properties,
+    /// The spool journal record of this input, 0 for none. Never sent:
+    /// HubSpot must not see it, and a record names its id itself.
+    #[serde(skip)]
+    pub spool_id: u64,
 }
 
 impl EventInput {
@@ -175,6 +191,7 @@ pub fn plan(
         uuid,
         occurred_at,
         properties: props,
+        spool_id: 0,
     });
     plan
 }
@@ -215,7 +232,11 @@ fn contact_upsert(
         Some(v @ Value::Object(_)) => properties::from_object(v),
         _ => Vec::new(),
     };
-    Some(ContactUpsert { email, properties })
+    Some(ContactUpsert {
+        email,
+        properties,
+        spool_ids: Vec::new(),
+    })
 }
 
 /// The notices planning writes: rare, so out of line and cold, which keeps
