@@ -12,10 +12,10 @@ const shutdown = require('./shutdown.js');
 // destination more than once (for two HubSpot accounts, say).
 const instances = new WeakMap();
 
-function instanceFor(config, env) {
+function instanceFor(config, env, logger) {
   let instance = instances.get(config);
   if (!instance) {
-    instance = new Instance(config, env);
+    instance = new Instance(config, env, { logger });
     instances.set(config, instance);
   }
   return instance;
@@ -55,7 +55,7 @@ const destinationHubspot = {
   config: {},
 
   init({ config, env, logger }) {
-    instanceFor(config, env).logger = logger;
+    instanceFor(config, env, logger).logger = logger;
   },
 
   // Not async: in batch mode most pushes only queue, and return nothing to
