@@ -189,7 +189,7 @@ test('spoolMaxBytes: beyond it the oldest events go to onDrop, with one warning'
   try {
     for (let i = 0; i < 40; i++) await elb({ name: 'order complete', id: `e${i}`, user: { email: 'a@x.y' }, data: { n: i } });
     const stats = destinationHubspot.stats();
-    assert.ok(dropped.length > 20, `${dropped.length} dropped`);
+    assert.ok(dropped.length > 10, `${dropped.length} dropped`);
     assert.ok(dropped.every((d) => d.reason === 'the spool was full'));
     // The oldest waiting went first (those on their way to HubSpot are
     // older still): what is left are the newest.
