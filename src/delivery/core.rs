@@ -405,7 +405,10 @@ impl Core {
                 format!("the spool is full (settings.spoolMaxBytes {max}): dropping the oldest events until HubSpot catches up"),
             ));
         }
-        while self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
+        // Records on their way to HubSpot cannot be given up on; they count
+        // again once they are back in the queue (`retry_later`). Till then
+        // the newest event stays, so the oldest are the ones that go.
+        while self.queue.len() > 1 && self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
             let Some(oldest) = self.queue.take(1).pop() else {
                 break;
             };
@@ -637,6 +640,7 @@ impl Core {
         back.splice(0..0, inputs);
         let count = back.len();
         self.queue.restore(back);
+        self.bound_spool(report);
         // Requests sent side by side fail together: one that fails while an
         // earlier failure's wait is still on neither grows the backoff nor
         // cuts that wait (an earlier Retry-After) short.
