@@ -209,7 +209,7 @@ pub const SETTINGS: [Field; 19] = [
         default: None,
         secret: false,
         fix: "set it to a directory this process alone writes to, such as \"/var/lib/walkeros/hubspot-spool\" (created if missing), or leave it out for no spool",
-        description: "A directory for the disk spool (off when unset): every accepted event and contact upsert is written to its journal before push returns, and what HubSpot has not taken is sent again after a restart. See docs/spool.md.",
+        description: "Directory of the disk spool (off when unset): what push accepted survives a crash and is sent after a restart (docs/spool.md).",
     },
     Field {
         name: "spoolMaxBytes",
@@ -218,7 +218,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(1_073_741_824)),
         secret: false,
         fix: "set bytes from 1024 to 4294967295, or leave it out for 1073741824 (1 GiB)",
-        description: "Bytes of undelivered records the spool holds at most; beyond it the oldest queued events go to env.onDrop.",
+        description: "Spool bytes not yet delivered at most; beyond it the oldest events go to env.onDrop.",
     },
     Field {
         name: "spoolSyncInterval",
@@ -227,7 +227,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(1_000)),
         secret: false,
         fix: "set milliseconds from 0 to 60000, or leave it out for 1000; 0 fsyncs every write",
-        description: "Milliseconds between fsyncs of the spool (0: every write). A crash of the process loses nothing; a power loss at most this much.",
+        description: "Milliseconds between fsyncs of the spool (0: every write): what a power loss can take.",
     },
     Field {
         name: "apiBase",
