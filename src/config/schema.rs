@@ -74,7 +74,7 @@ pub const SETTINGS: [Field; 19] = [
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
+        description: "HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write), from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); never logged.",
     },
     Field {
         name: "eventNamePrefix",
@@ -155,7 +155,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(5_000)),
         secret: false,
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
-        description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
+        description: "Milliseconds between timed flushes in batch mode (0: none); the timer never keeps Node running.",
     },
     Field {
         name: "dedupCapacity",
@@ -182,7 +182,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
-        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
+        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits once half of this is unaccepted.",
     },
     Field {
         name: "timeout",
@@ -236,7 +236,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         secret: false,
         fix: "leave it out for https://api.hubapi.com",
-        description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
+        description: "Where requests go; plain http:// only to 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
     },
 ];
 
