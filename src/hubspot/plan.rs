@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::config::names;
 use crate::config::rule::Rule;
@@ -24,13 +24,10 @@ pub struct Plan {
 }
 
 /// A contact to create or update, found by email.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ContactUpsert {
     pub email: String,
-    #[serde(
-        serialize_with = "properties::serialize",
-        deserialize_with = "properties::deserialize"
-    )]
+    #[serde(serialize_with = "properties::serialize")]
     pub properties: Properties,
     /// The spool journal records this upsert stands for (several once
     /// upserts of one email are merged); kept out of every JSON text, as a
@@ -41,8 +38,8 @@ pub struct ContactUpsert {
 
 /// One custom behavioral event occurrence, as HubSpot's send endpoints
 /// take it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EventInput {
     pub event_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,10 +54,7 @@ pub struct EventInput {
     pub uuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<String>,
-    #[serde(
-        serialize_with = "properties::serialize",
-        deserialize_with = "properties::deserialize"
-    )]
+    #[serde(serialize_with = "properties::serialize")]
     pub properties: Properties,
     /// The spool journal record of this input, 0 for none. Never sent:
     /// HubSpot must not see it, and a record names its id itself.
