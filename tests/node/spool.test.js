@@ -65,6 +65,7 @@ async function crashThenRestart({ count, batch = false, cut }) {
     assert.ok(first.stdout.includes('pushed'), `the first process pushed everything: ${first.stderr.slice(-500)}`);
     await kill(first);
     assert.equal(sandbox.events.length, 0, 'HubSpot took nothing before the crash');
+    assert.ok(!fs.readFileSync(path.join(spool, 'journal'), 'utf8').includes(TOKEN), 'no record holds the access token');
     if (cut) cut(path.join(spool, 'journal'));
     sandbox.setFaults({});
     const second = run({ ...env, MODE: 'deliver' }, { until: '}' });
