@@ -41,8 +41,14 @@ export interface Settings {
   maxQueue?: number;
   /** Milliseconds one request may take. Default 10000. */
   timeout?: number;
-  /** Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop. Default 10000. */
+  /** Milliseconds a shutdown keeps sending what is queued, 0 to 600000. Default 10000. */
   shutdownTimeout?: number;
+  /** A directory for the disk spool (off when unset): see docs/spool.md. */
+  spool?: string;
+  /** Bytes of undelivered records the spool holds at most. Default 1073741824 (1 GiB). */
+  spoolMaxBytes?: number;
+  /** Milliseconds between fsyncs of the spool; 0 for every write. Default 1000. */
+  spoolSyncInterval?: number;
   /** API base URL. Default `https://api.hubapi.com`; `http://` only for loopback hosts. */
   apiBase?: string;
 }
@@ -81,6 +87,10 @@ export interface Stats {
   dropped: Record<string, number>;
   queued: number;
   queuedUpserts: number;
+  /** Spool records (events and contact upserts) not done yet. */
+  spooled: number;
+  /** Events the spool queued again at start. */
+  replayed: number;
   rateLimited: Record<string, number>;
   /** A shutdown is under way: what is queued is still being sent. */
   draining: boolean;

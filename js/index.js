@@ -11,13 +11,22 @@ const shutdown = require('./shutdown.js');
 // One instance per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say).
 const instances = new WeakMap();
+// The collector replaces the config with a spread copy after init; this
+// enumerable symbol goes along, so init's instance (which holds the spool's
+// lock and what it replayed) is the one pushes find.
+const INSTANCE = Symbol('hubspot instance');
 
-function instanceFor(config, env) {
-  let instance = instances.get(config);
+function lookup(config) {
+  return instances.get(config) || (config && config[INSTANCE]);
+}
+
+function instanceFor(config, env, logger) {
+  let instance = lookup(config);
   if (!instance) {
-    instance = new Instance(config, env);
-    instances.set(config, instance);
+    instance = new Instance(config, env, { logger });
+    Object.defineProperty(config, INSTANCE, { value: instance, enumerable: true, configurable: true, writable: true });
   }
+  instances.set(config, instance);
   return instance;
 }
 
@@ -44,7 +53,7 @@ function add(total, counts) {
  */
 function stats(config) {
   if (config) {
-    const instance = instances.get(config);
+    const instance = lookup(config);
     return instance ? instance.stats() : undefined;
   }
   return shutdown.running().reduce((total, instance) => add(total, instance.stats()), {});
@@ -55,7 +64,7 @@ const destinationHubspot = {
   config: {},
 
   init({ config, env, logger }) {
-    instanceFor(config, env).logger = logger;
+    instanceFor(config, env, logger).logger = logger;
   },
 
   // Not async: in batch mode most pushes only queue, and return nothing to
@@ -85,11 +94,12 @@ const destinationHubspot = {
   },
 
   async destroy({ config, logger }) {
-    const instance = instances.get(config);
+    const instance = lookup(config);
     if (!instance) return;
     // Still found by stats(config) while it drains.
     await instance.stop(logger);
     instances.delete(config);
+    delete config[INSTANCE];
   },
 
   explain,

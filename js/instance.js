@@ -7,6 +7,7 @@ const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
 const { taggedJson, entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { fetch } = require('./fetch.js');
+const { Spool } = require('./spool.js');
 
 // Single mode: events sent side by side at most.
 const SINGLE_CONCURRENCY = 8;
@@ -38,12 +39,15 @@ function sleep(ms) {
 }
 
 class Instance {
-  constructor(config, env, { timers = true } = {}) {
+  constructor(config, env, { timers = true, logger } = {}) {
     const settings = config.settings === undefined ? {} : config.settings;
     this.batch = settings.batch === true;
     this.callbacks = [];
     const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
-    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop);
+    // The core writes the spool's journal through this (see spool.js).
+    const write = (rewrite, append) => this.spool.write(rewrite, append);
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop, write);
+    this.spool = undefined;
     this.retryTimer = undefined;
     this.retryAt = Infinity;
     // Requests under way, which stop() waits for.
@@ -53,7 +57,7 @@ class Instance {
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): the event fields the core reads.
     this.reads = new Map();
-    this.logger = undefined;
+    this.logger = logger;
     this.collector = undefined;
     // Batch mode: events held until a batch is full or the next flush, when
     // they go to the core together (one boundary crossing instead of one
@@ -70,6 +74,10 @@ class Instance {
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
 
+    // The dry run never spools: it sends nothing and must not take a lock.
+    const dir = timers ? this.core.spoolDir() : undefined;
+    if (dir !== undefined) this.openSpool(dir);
+
     this.timers = timers;
     if (timers) {
       const interval = this.core.flushInterval();
@@ -79,6 +87,24 @@ class Instance {
         this.timer.unref();
       }
       shutdown.register(this);
+      // What the spool held from before is sent first.
+      if (this.core.queued() > 0) {
+        if (this.batch) this.flush(true);
+        else this.drain();
+      }
+    }
+  }
+
+  /** Takes the spool directory's lock, queues again what its journal
+   * holds that HubSpot has not taken, and rewrites the journal to that. */
+  openSpool(dir) {
+    this.spool = new Spool(dir, this.core.spoolSyncInterval());
+    try {
+      this.spool.read((text, tail) => this.core.spoolRead(text, tail, this.logger));
+      this.core.replay(this.logger);
+    } catch (error) {
+      this.spool.close();
+      throw error;
     }
   }
 
@@ -116,7 +142,9 @@ class Instance {
       // faster producer down instead of letting maxQueue drop events.
       this.held.push(entry);
       this.heldRoots.push(event);
-      if (this.held.length >= this.holdLimit && this.handOver()) this.send();
+      // With a spool the event's record must be written before this push
+      // returns, so it goes to the core (which writes it) now.
+      if ((this.spool || this.held.length >= this.holdLimit) && this.handOver()) this.send();
       if (this.queued() >= this.highWater) return this.settled();
       return undefined;
     }
@@ -277,6 +305,7 @@ class Instance {
     if (this.queued() > 0) {
       this.core.abandon(`the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`, this.logger);
     }
+    if (this.spool) this.spool.close();
     this.stopped = true;
     // Live until here: stats() shows the drain, and a signal during it
     // waits for it.

@@ -241,7 +241,10 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
     .into_iter()
     .map(|e| (e, None, Value::Undefined))
     .collect();
-    let r = core::push_batch(&core, &t, entries, |_| NoCallbacks).await;
+    // As the collector's batches go (`pushBatch`): queued, then all sent
+    // with the batch endpoint.
+    let (mut r, _) = core::queue_all(&core, entries, |_| NoCallbacks, |_| None);
+    core::flush_held(&core, &t, true, true, &mut r).await;
     // The batch of two fails with 400; its halves go alone: the first is
     // the bad one, the second is accepted.
     assert_eq!(

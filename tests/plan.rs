@@ -498,6 +498,7 @@ fn event_inputs_are_valid_json_whatever_the_strings() {
         )),
         occurred_at: None,
         properties: vec![("a".into(), tricky.into()), ("b".into(), String::new())],
+        spool_id: 0,
     };
     let parsed: serde_json::Value = serde_json::from_str(&input.to_json()).unwrap();
     assert_eq!(parsed["email"], tricky);

@@ -1,4 +1,4 @@
-//! Contact dedup and the batch queue.
+//! Contact dedup, the batch queue and the spool journal.
 
 use walkeros_destination_hubspot::delivery::dedup::Dedup;
 use walkeros_destination_hubspot::delivery::queue::Queue;
@@ -10,6 +10,7 @@ fn upsert(email: &str, name: &str) -> ContactUpsert {
     ContactUpsert {
         email: email.to_string(),
         properties: vec![("firstname".into(), name.to_string())],
+        spool_ids: Vec::new(),
     }
 }
 
@@ -104,6 +105,7 @@ fn queue_takes_oldest_first_and_restores_failures_in_front() {
         uuid: None,
         occurred_at: None,
         properties: Vec::new(),
+        spool_id: 0,
     };
     let names = |inputs: Vec<EventInput>| -> Vec<String> {
         inputs.into_iter().map(|i| i.event_name).collect()
@@ -175,4 +177,101 @@ fn backoff_grows_with_full_jitter_and_honours_retry_after() {
         })
         .collect();
     assert!(delays.iter().any(|d| *d != delays[0]), "jittered");
+}
+
+#[wasm_bindgen_test]
+fn the_spool_journal_replays_what_is_not_done_and_skips_a_cut_record() {
+    use walkeros_destination_hubspot::delivery::spool::{Replayed, Spool};
+    let input = |name: &str| EventInput {
+        event_name: name.into(),
+        email: Some("a@x.y".into()),
+        object_id: None,
+        utk: None,
+        uuid: Some(format!("uuid-{name}")),
+        occurred_at: None,
+        properties: vec![("n".into(), "1".into())],
+        spool_id: 0,
+    };
+    let mut spool = Spool::new(1 << 20);
+    let (mut a, mut b, mut c) = (input("pe1_a"), input("pe1_b"), input("pe1_c"));
+    let mut journal = spool.record_event(&mut a) + &spool.record_event(&mut b);
+    let mut contact = upsert("a@x.y", "Ann");
+    journal += &spool.record_upsert(&mut contact);
+    journal += &spool.done([a.spool_id]).expect("a was live");
+    assert!(spool.done([a.spool_id]).is_none(), "done once");
+    let last = spool.record_event(&mut c);
+    assert_eq!(spool.live(), 3);
+
+    // A restart: the journal with its last record cut in half.
+    let mut notices = Vec::new();
+    let mut again = Spool::new(1 << 20);
+    again.read(&journal, &mut notices);
+    again.read_tail(&last[..last.len() / 2], &mut notices);
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].message.contains("cut short"));
+    let replayed = again.take_read();
+    assert_eq!(replayed.len(), 2);
+    let Replayed::Event(first) = &replayed[0] else {
+        panic!("b first")
+    };
+    assert_eq!(
+        (first.event_name.as_str(), first.spool_id),
+        ("pe1_b", b.spool_id)
+    );
+    assert_eq!(first.properties, b.properties);
+    let Replayed::Upsert(read) = &replayed[1] else {
+        panic!("then the contact")
+    };
+    assert_eq!(
+        (read.email.as_str(), &read.properties),
+        ("a@x.y", &contact.properties)
+    );
+    // New records continue after every id the journal named.
+    let mut d = input("pe1_d");
+    again.record_event(&mut d);
+    assert!(d.spool_id > b.spool_id && d.spool_id > contact.spool_ids[0]);
+    // The rewritten journal is the live records only, and reads the same.
+    let rewritten = again.rewrite();
+    assert_eq!(rewritten.lines().count(), 3);
+    assert!(!rewritten.contains("pe1_a") && !rewritten.contains("pe1_c"));
+    // A line that is not a record is reported, never replayed.
+    let mut notices = Vec::new();
+    let mut third = Spool::new(1 << 20);
+    third.read(
+        "{\"event\":{\"id\":9,\"input\":{\"eventName\":\"x\",\"bogus\":1,\"properties\":{}}}}\n",
+        &mut notices,
+    );
+    assert!(third.take_read().is_empty());
+    assert!(notices[0].message.contains("line 1 could not be read"));
+}
+
+#[wasm_bindgen_test]
+fn the_spool_is_compacted_once_half_of_it_is_done() {
+    use walkeros_destination_hubspot::delivery::spool::Spool;
+    let mut spool = Spool::new(1 << 30);
+    let mut ids = Vec::new();
+    let mut written = 0;
+    for i in 0..2_000 {
+        let mut e = EventInput {
+            event_name: format!("pe1_e{i}"),
+            email: Some("a@x.y".into()),
+            object_id: None,
+            utk: None,
+            uuid: None,
+            occurred_at: None,
+            properties: vec![("pad".into(), "x".repeat(60))],
+            spool_id: 0,
+        };
+        written += spool.record_event(&mut e).len();
+        ids.push(e.spool_id);
+    }
+    assert!(written > 128 * 1024);
+    assert!(spool.compaction().is_none(), "nothing is done yet");
+    spool.done(ids[..900].iter().copied());
+    assert!(spool.compaction().is_none(), "less than half is done");
+    spool.done(ids[900..1_200].iter().copied());
+    let text = spool.compaction().expect("more than half is done");
+    assert_eq!(text.lines().count(), 800);
+    assert_eq!(text.len() as u64, spool.live_bytes());
+    assert!(spool.compaction().is_none(), "the new journal is all live");
 }

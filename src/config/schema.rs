@@ -66,7 +66,7 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 16] = [
+pub const SETTINGS: [Field; 19] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
@@ -74,7 +74,7 @@ pub const SETTINGS: [Field; 16] = [
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
+        description: "HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write), from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); never logged.",
     },
     Field {
         name: "eventNamePrefix",
@@ -155,7 +155,7 @@ pub const SETTINGS: [Field; 16] = [
         default: Some(DefaultValue::Int(5_000)),
         secret: false,
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
-        description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
+        description: "Milliseconds between timed flushes in batch mode (0: none); the timer never keeps Node running.",
     },
     Field {
         name: "dedupCapacity",
@@ -182,7 +182,7 @@ pub const SETTINGS: [Field; 16] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
-        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
+        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits once half of this is unaccepted.",
     },
     Field {
         name: "timeout",
@@ -203,13 +203,40 @@ pub const SETTINGS: [Field; 16] = [
         description: "Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop.",
     },
     Field {
+        name: "spool",
+        kind: Kind::String { pattern: None },
+        required: false,
+        default: None,
+        secret: false,
+        fix: "set it to a directory this process alone writes to, such as \"/var/lib/walkeros/hubspot-spool\" (created if missing), or leave it out for no spool",
+        description: "Directory of the disk spool (off when unset): what push accepted survives a crash and is sent after a restart (docs/spool.md).",
+    },
+    Field {
+        name: "spoolMaxBytes",
+        kind: Kind::Integer { min: 1_024, max: 4_294_967_295 },
+        required: false,
+        default: Some(DefaultValue::Int(1_073_741_824)),
+        secret: false,
+        fix: "set bytes from 1024 to 4294967295, or leave it out for 1073741824 (1 GiB)",
+        description: "Spool bytes not yet delivered at most; beyond it the oldest events go to env.onDrop.",
+    },
+    Field {
+        name: "spoolSyncInterval",
+        kind: Kind::Integer { min: 0, max: 60_000 },
+        required: false,
+        default: Some(DefaultValue::Int(1_000)),
+        secret: false,
+        fix: "set milliseconds from 0 to 60000, or leave it out for 1000; 0 fsyncs every write",
+        description: "Milliseconds between fsyncs of the spool (0: every write): what a power loss can take.",
+    },
+    Field {
         name: "apiBase",
         kind: Kind::Url,
         required: false,
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         secret: false,
         fix: "leave it out for https://api.hubapi.com",
-        description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
+        description: "Where requests go; plain http:// only to 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
     },
 ];
 

@@ -36,6 +36,12 @@ pub struct Settings {
     pub shutdown_timeout: u32,
     /// Without a trailing slash.
     pub api_base: String,
+    /// The spool's directory, if there is one.
+    pub spool: Option<String>,
+    /// Bytes of records not done yet the spool holds at most.
+    pub spool_max_bytes: u32,
+    /// Milliseconds between fsyncs of the spool; 0 fsyncs every write.
+    pub spool_sync_interval: u32,
 }
 
 /// The settings serde reads with their types; the mapping values and
@@ -54,6 +60,9 @@ struct Typed {
     timeout: Option<u32>,
     shutdown_timeout: Option<u32>,
     api_base: Option<String>,
+    spool: Option<String>,
+    spool_max_bytes: Option<u32>,
+    spool_sync_interval: Option<u32>,
 }
 
 impl Settings {
@@ -179,6 +188,18 @@ impl Settings {
                 None => DEFAULT_API_BASE.to_string(),
                 Some(url) => api_base(&url)?,
             },
+            spool: match typed.spool {
+                Some(dir) if dir.trim().is_empty() => {
+                    return Err(ConfigError::new(
+                        "settings.spool",
+                        "is an empty string",
+                        schema::field(&SETTINGS, "spool").fix,
+                    ))
+                }
+                dir => dir,
+            },
+            spool_max_bytes: whole("spoolMaxBytes", typed.spool_max_bytes)?,
+            spool_sync_interval: whole("spoolSyncInterval", typed.spool_sync_interval)?,
         })
     }
 }

@@ -13,6 +13,7 @@ use crate::delivery::backoff::Backoff;
 use crate::delivery::dedup::Dedup;
 use crate::delivery::limiter::{Limiter, RateHeaders};
 use crate::delivery::queue::Queue;
+use crate::delivery::spool::{Replayed, Spool};
 use crate::delivery::stats::Stats;
 use crate::error::{ConfigError, Notice};
 use crate::hubspot::api::{self, Outcome, Request};
@@ -70,6 +71,8 @@ pub struct Core {
     /// The queue is at `maxQueue` and dropping: warn once per burst.
     overflowing: bool,
     auth_reported: bool,
+    /// The disk spool's journal state (`settings.spool`).
+    spool: Option<Spool>,
 }
 
 /// What a push or flush did, for the shell to log, throw, report and
@@ -82,6 +85,11 @@ pub struct Report {
     /// Try again after this many milliseconds: something is still queued
     /// after a failure or is waiting for the rate limit.
     pub retry_in: Option<u32>,
+    /// Spool only: the text the journal becomes (a compaction), written
+    /// before `journal`.
+    pub rewrite: Option<String>,
+    /// Spool only: lines to append to the journal.
+    pub journal: String,
 }
 
 impl Report {
@@ -110,7 +118,11 @@ impl Core {
             upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
+            spool: None,
         };
+        if core.settings.spool.is_some() {
+            core.spool = Some(Spool::new(u64::from(core.settings.spool_max_bytes)));
+        }
         let reads = core.read_keys(None);
         core.reads.push(reads);
         core
@@ -200,6 +212,9 @@ impl Core {
     /// Empties the queues for good (the process is ending).
     pub fn abandon(&mut self, reason: &str) -> Report {
         let mut report = Report::default();
+        if self.spool.is_some() {
+            return self.keep_spooled();
+        }
         let left = self.queue.take(self.queue.len());
         if !left.is_empty() {
             report.notices.push(Notice::error(
@@ -224,12 +239,99 @@ impl Core {
         report
     }
 
+    /// With a spool, shutting down gives nothing up: the journal keeps
+    /// what is left for the next start.
+    fn keep_spooled(&mut self) -> Report {
+        let mut report = Report::default();
+        let (events, upserts) = (self.queue.len(), self.upserts.len());
+        if events + upserts > 0 {
+            report.notices.push(Notice::warn(
+                "",
+                format!("{events} queued events and {upserts} contact upserts stay in the spool (settings.spool) and are sent on the next start"),
+            ));
+        }
+        self.queue.take(events);
+        self.upserts.clear();
+        report
+    }
+
     /// The counters; `queued` counts what is on its way too.
     pub fn stats(&self) -> Stats {
         Stats {
             queued: (self.queue.len() + self.in_flight) as u64,
             queued_upserts: self.upserts.len() as u64,
+            spooled: self.spool.as_ref().map_or(0, |s| s.live() as u64),
             ..self.stats.clone()
+        }
+    }
+
+    /// Reads journal text at start (whole lines); `tail` is a last line
+    /// without its newline.
+    pub fn spool_read(&mut self, text: &str, tail: bool) -> Report {
+        let mut report = Report::default();
+        if let Some(spool) = &mut self.spool {
+            if tail {
+                spool.read_tail(text, &mut report.notices);
+            } else {
+                spool.read(text, &mut report.notices);
+            }
+        }
+        report
+    }
+
+    /// Queues what the journal read at start holds that is not done, before
+    /// anything else, and rewrites the journal to just those records (which
+    /// also drops a cut last line, so nothing is appended to it).
+    pub fn replay(&mut self) -> Report {
+        let mut report = Report::default();
+        let Some(spool) = &mut self.spool else {
+            return report;
+        };
+        let records = spool.take_read();
+        let (mut events, mut upserts) = (0, 0);
+        for record in records {
+            match record {
+                Replayed::Event(input) => {
+                    events += 1;
+                    self.enqueue(input, &mut report);
+                }
+                Replayed::Upsert(upsert) => {
+                    upserts += 1;
+                    // Known to the dedup, so the same contact is not
+                    // upserted again while this one waits.
+                    self.dedup.claim(&upsert);
+                    self.upserts.push(upsert);
+                }
+            }
+        }
+        self.stats.replayed += events;
+        if events + upserts > 0 {
+            report.notices.push(Notice::info(
+                "",
+                format!(
+                    "{events} events and {upserts} contact upserts from the spool are queued again"
+                ),
+            ));
+        }
+        if let Some(spool) = &mut self.spool {
+            report.rewrite = Some(spool.rewrite());
+        }
+        report
+    }
+
+    /// Records HubSpot took, or that were given up on for good.
+    fn spool_done(&mut self, ids: impl IntoIterator<Item = u64>, report: &mut Report) {
+        let Some(spool) = &mut self.spool else {
+            return;
+        };
+        if let Some(line) = spool.done(ids) {
+            report.journal.push_str(&line);
+        }
+        if let Some(text) = spool.compaction() {
+            // The new journal holds every live record, so what this report
+            // was to append is in it already.
+            report.rewrite = Some(text);
+            report.journal.clear();
         }
     }
 
@@ -279,6 +381,38 @@ impl Core {
             self.overflowing = false;
         }
         self.queue.push(input);
+        self.bound_spool(report);
+    }
+
+    /// Past `spoolMaxBytes` of live records the oldest queued events make
+    /// room, with one warning per burst (as at `maxQueue`).
+    fn bound_spool(&mut self, report: &mut Report) {
+        let Some(spool) = &mut self.spool else {
+            return;
+        };
+        let max = spool.max_bytes;
+        if spool.live_bytes() <= max {
+            if spool.live_bytes() < max / 2 {
+                spool.overflowing = false;
+            }
+            return;
+        }
+        if !spool.overflowing {
+            spool.overflowing = true;
+            report.notices.push(Notice::warn(
+                "",
+                format!("the spool is full (settings.spoolMaxBytes {max}): dropping the oldest events until HubSpot catches up"),
+            ));
+        }
+        // Records on their way to HubSpot cannot be given up on; they count
+        // again once they are back in the queue (`retry_later`). Till then
+        // the newest event stays, so the oldest are the ones that go.
+        while self.queue.len() > 1 && self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
+            let Some(oldest) = self.queue.take(1).pop() else {
+                break;
+            };
+            self.drop_inputs(vec![oldest], "spool_full", "the spool was full", report);
+        }
     }
 
     fn drop_inputs(
@@ -289,6 +423,7 @@ impl Core {
         report: &mut Report,
     ) {
         self.stats.drop_events(code, inputs.len() as u64);
+        self.spool_done(inputs.iter().map(|i| i.spool_id), report);
         report
             .dropped
             .extend(inputs.into_iter().map(|i| (i, reason.to_string())));
@@ -342,29 +477,23 @@ pub fn queue_all<H: Host>(
         core.count(&plan);
         report.notices.extend(plan.notices);
         if let Some(upsert) = plan.upsert {
-            let claimed = core.claim(vec![upsert]);
+            let mut claimed = core.claim(vec![upsert]);
+            if let Some(spool) = &mut core.spool {
+                for upsert in &mut claimed {
+                    report.journal.push_str(&spool.record_upsert(upsert));
+                }
+            }
             core.upserts.extend(claimed);
         }
-        if let Some(input) = plan.send {
+        if let Some(mut input) = plan.send {
+            if let Some(spool) = &mut core.spool {
+                report.journal.push_str(&spool.record_event(&mut input));
+            }
             core.enqueue(input, &mut report);
         }
     }
     let due = core.borrow().flush_due();
     (report, due)
-}
-
-/// Handles the collector's own batches (`pushBatch`): the events join the
-/// queue, upserts first, and everything is sent at once.
-pub async fn push_batch<H: Host>(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    entries: Vec<Entry>,
-    host: impl Fn(usize) -> H,
-) -> Report {
-    let (mut report, _) = queue_all(core, entries, host, |_| None);
-    // The collector batched these: they go with the batch endpoint.
-    flush_held(core, transport, true, true, &mut report).await;
-    report
 }
 
 /// Sends what is queued: contact upserts first (the events may depend on
@@ -464,6 +593,7 @@ async fn send_isolating(
             Outcome::Accepted => {
                 core.stats.sent += inputs.len() as u64;
                 core.backoff.reset();
+                core.spool_done(inputs.iter().map(|i| i.spool_id), report);
                 report.notices.push(Notice::debug(
                     "",
                     format!(
@@ -516,6 +646,7 @@ impl Core {
         back.splice(0..0, inputs);
         let count = back.len();
         self.queue.restore(back);
+        self.bound_spool(report);
         // Requests sent side by side fail together: one that fails while an
         // earlier failure's wait is still on neither grows the backoff nor
         // cuts that wait (an earlier Retry-After) short.
@@ -688,6 +819,9 @@ async fn send_upserts(
             ));
             return;
         }
+        // Taken or refused for good: either way never sent again.
+        let ids: Vec<u64> = chunk.iter().flat_map(|u| u.spool_ids.clone()).collect();
+        core.spool_done(ids, report);
         let written = chunk.len() - failed.len();
         core.stats.contacts_upserted += written as u64;
         if written > 0 {
@@ -750,7 +884,8 @@ fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
             .find(|m| m.email.eq_ignore_ascii_case(&upsert.email))
         {
             Some(existing) => {
-                crate::hubspot::properties::merge(&mut existing.properties, upsert.properties)
+                crate::hubspot::properties::merge(&mut existing.properties, upsert.properties);
+                existing.spool_ids.extend(upsert.spool_ids);
             }
             None => merged.push(upsert),
         }

@@ -7,4 +7,5 @@ pub mod core;
 pub mod dedup;
 pub mod limiter;
 pub mod queue;
+pub mod spool;
 pub mod stats;

@@ -20,6 +20,10 @@ pub struct Stats {
     pub queued: u64,
     /// Contact upserts waiting to be sent.
     pub queued_upserts: u64,
+    /// Records in the spool not done yet (events and contact upserts).
+    pub spooled: u64,
+    /// Events the spool queued again at start.
+    pub replayed: u64,
     pub skipped: BTreeMap<String, u64>,
     pub dropped: BTreeMap<String, u64>,
     pub rate_limited: BTreeMap<String, u64>,

@@ -27,15 +27,21 @@ pub struct Plan {
 }
 
 /// A contact to create or update, found by email.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ContactUpsert {
     pub email: String,
+    #[serde(serialize_with = "properties::serialize")]
     pub properties: Properties,
+    /// The spool journal records this upsert stands for (several once
+    /// upserts of one email are merged); kept out of every JSON text, as a
+    /// record names its id itself.
+    #[serde(skip)]
+    pub spool_ids: Vec<u64>,
 }
 
 /// One custom behavioral event occurrence, as HubSpot's send endpoints
 /// take it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInput {
     pub event_name: String,
@@ -53,6 +59,10 @@ pub struct EventInput {
     pub occurred_at: Option<String>,
     #[serde(serialize_with = "properties::serialize")]
     pub properties: Properties,
+    /// The spool journal record of this input, 0 for none. Never sent:
+    /// HubSpot must not see it, and a record names its id itself.
+    #[serde(skip)]
+    pub spool_id: u64,
 }
 
 impl EventInput {
@@ -196,6 +206,7 @@ fn plan_with(
         uuid,
         occurred_at,
         properties: props,
+        spool_id: 0,
     });
     plan
 }
@@ -236,7 +247,11 @@ fn contact_upsert(
         Some(v @ Value::Object(_)) => properties::from_object(v),
         _ => Vec::new(),
     };
-    Some(ContactUpsert { email, properties })
+    Some(ContactUpsert {
+        email,
+        properties,
+        spool_ids: Vec::new(),
+    })
 }
 
 /// The notices planning writes: rare, so out of line and cold, which keeps

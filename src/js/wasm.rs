@@ -24,6 +24,9 @@ pub struct HubspotCore {
     transport: Rc<FetchTransport>,
     /// `env.onDrop`, given every event input this destination gives up on.
     on_drop: JsValue,
+    /// The shell's spool writer, `write(rewrite, append)`: the journal's new
+    /// text (or undefined), then lines to append. Undefined without a spool.
+    spool: JsValue,
     /// The shell's registry of the config's functions.
     callbacks: Array,
 }
@@ -77,6 +80,7 @@ impl HubspotCore {
         fetch: Function,
         callbacks: Array,
         on_drop: JsValue,
+        spool: JsValue,
     ) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
         let transport = FetchTransport::new(
@@ -88,6 +92,7 @@ impl HubspotCore {
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         Ok(HubspotCore {
             on_drop,
+            spool,
             core: Rc::new(RefCell::new(Core::new(settings, seed))),
             transport: Rc::new(transport),
             callbacks,
@@ -143,14 +148,47 @@ impl HubspotCore {
         logger: JsValue,
         roots: Array,
         collector: JsValue,
-    ) -> Result<bool, JsError> {
+    ) -> Result<bool, JsValue> {
         let entries = entries(json)?;
         let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
         let (report, due) = core::queue_all(&self.core, entries, host, |i| {
             whole_event(&roots.get(i as u32))
         });
-        finish(report, &logger, &self.on_drop);
+        // With a spool, the records are written (or this throws) before the
+        // push returns.
+        self.finish(report, &logger)?;
         Ok(due)
+    }
+
+    fn finish(&self, report: Report, logger: &JsValue) -> Result<JsValue, JsValue> {
+        finish(report, logger, &self.on_drop, &self.spool)
+    }
+
+    /// The spool's directory (`settings.spool`), if there is one.
+    #[wasm_bindgen(js_name = spoolDir)]
+    pub fn spool_dir(&self) -> Option<String> {
+        self.core.borrow().settings.spool.clone()
+    }
+
+    /// Milliseconds between fsyncs of the spool (`settings.spoolSyncInterval`).
+    #[wasm_bindgen(js_name = spoolSyncInterval)]
+    pub fn spool_sync_interval(&self) -> u32 {
+        self.core.borrow().settings.spool_sync_interval
+    }
+
+    /// Reads the spool's journal at start: whole lines, or with `tail` the
+    /// last bytes, which lack their newline.
+    #[wasm_bindgen(js_name = spoolRead)]
+    pub fn spool_read(&self, text: &str, tail: bool, logger: JsValue) -> Result<(), JsValue> {
+        let report = self.core.borrow_mut().spool_read(text, tail);
+        self.finish(report, &logger).map(|_| ())
+    }
+
+    /// Queues what the journal holds that is not done, first, and rewrites
+    /// the journal to those records.
+    pub fn replay(&self, logger: JsValue) -> Result<(), JsValue> {
+        let report = self.core.borrow_mut().replay();
+        self.finish(report, &logger).map(|_| ())
     }
 
     /// Handles a collector batch (the same entries as `queueEvents`): queued
@@ -162,22 +200,23 @@ impl HubspotCore {
         logger: JsValue,
         roots: Array,
         collector: JsValue,
-    ) -> Result<Promise, JsError> {
+    ) -> Result<Promise, JsValue> {
         let entries = entries(json)?;
+        let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
+        // Queued (and spooled) now, before anything is sent.
+        let (report, _) = core::queue_all(&self.core, entries, host, |i| {
+            whole_event(&roots.get(i as u32))
+        });
+        self.finish(report, &logger)?;
         let core = self.core.clone();
         let transport = self.transport.clone();
-        let callbacks = self.callbacks.clone();
         let on_drop = self.on_drop.clone();
+        let spool = self.spool.clone();
         Ok(future_to_promise(async move {
-            let host = |i: usize| JsHost {
-                event: JsValue::UNDEFINED,
-                callbacks: callbacks.clone(),
-                root: roots.get(i as u32),
-                collector: collector.clone(),
-                logger: logger.clone(),
-            };
-            let report = core::push_batch(&core, &*transport, entries, host).await;
-            Ok(finish(report, &logger, &on_drop))
+            let mut report = Report::default();
+            // The collector batched these: they go with the batch endpoint.
+            core::flush_held(&core, &*transport, true, true, &mut report).await;
+            finish(report, &logger, &on_drop, &spool)
         }))
     }
 
@@ -187,19 +226,20 @@ impl HubspotCore {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let on_drop = self.on_drop.clone();
+        let spool = self.spool.clone();
         future_to_promise(async move {
             let mut report = Report::default();
             let batched = core.borrow().settings.batch;
             core::flush_held(&core, &*transport, all, batched, &mut report).await;
-            Ok(finish(report, &logger, &on_drop))
+            finish(report, &logger, &on_drop, &spool)
         })
     }
 
     /// Gives up on everything still queued (the process is ending): each
     /// event goes to `onDrop` with `reason`, and one error is logged.
-    pub fn abandon(&self, reason: &str, logger: JsValue) {
+    pub fn abandon(&self, reason: &str, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().abandon(reason);
-        finish(report, &logger, &self.on_drop);
+        self.finish(report, &logger).map(|_| ())
     }
 
     /// The counters `stats()` returns.
@@ -298,9 +338,28 @@ pub fn whole_event(root: &JsValue) -> Option<Value> {
     Value::parse(&text).ok()
 }
 
-/// Logs the notices, hands dropped events to `onDrop`, and gives the retry
-/// delay (ms) when something waits for one, else undefined.
-fn finish(report: Report, logger: &JsValue, on_drop: &JsValue) -> JsValue {
+/// Writes the spool's journal, logs the notices, hands dropped events to
+/// `onDrop`, and gives the retry delay (ms) when something waits for one,
+/// else undefined. Fails only when the journal could not be written.
+fn finish(
+    report: Report,
+    logger: &JsValue,
+    on_drop: &JsValue,
+    spool: &JsValue,
+) -> Result<JsValue, JsValue> {
+    if report.rewrite.is_some() || !report.journal.is_empty() {
+        if let Some(write) = spool.dyn_ref::<Function>() {
+            let rewrite = report
+                .rewrite
+                .as_deref()
+                .map_or(JsValue::UNDEFINED, JsValue::from);
+            write.call2(
+                &JsValue::UNDEFINED,
+                &rewrite,
+                &report.journal.as_str().into(),
+            )?;
+        }
+    }
     log_all(&report.notices, logger);
     // Most reports drop nothing: only then is `onDrop` looked at.
     if !report.dropped.is_empty() {
@@ -312,7 +371,7 @@ fn finish(report: Report, logger: &JsValue, on_drop: &JsValue) -> JsValue {
             }
         }
     }
-    report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from)
+    Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
 }
 
 /// Hands each notice to `logger[level](message, { event })`.
@@ -342,6 +401,7 @@ pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
         dedup.claim(&crate::hubspot::plan::ContactUpsert {
             email: format!("user{i}@example.com"),
             properties: vec![("firstname".into(), "Jane".into())],
+            spool_ids: Vec::new(),
         });
     }
     dedup.memory_bytes() as f64 / f64::from(contacts.max(1))

@@ -88,7 +88,14 @@ async function main() {
       skipped.push(`${event.name}: matched an ignore rule in flow.json`);
     }
   }
+  // The drain at shutdown: what was still queued, and stats() while it ran.
+  const queued = destinationHubspot.stats().queued;
+  const shutdownAt = Date.now();
+  let drainingSeen = false;
+  const probe = setInterval(() => (drainingSeen = drainingSeen || destinationHubspot.stats().draining === true), 1);
   await elb('walker shutdown');
+  clearInterval(probe);
+  console.log(`Shutdown: ${queued} not yet accepted at "walker shutdown"; the drain (stats().draining: ${drainingSeen}) ended in ${Date.now() - shutdownAt} ms.`);
 
   const events = sandbox ? sandbox.events : sent.filter((r) => r.path.startsWith('/events/') && r.status < 300).flatMap((r) => r.body.inputs || [r.body]);
   const upserts = sandbox ? sandbox.upserts : sent.filter((r) => r.path.endsWith('/batch/upsert') && r.status < 300).flatMap((r) => r.body.inputs);

@@ -1,0 +1,239 @@
+'use strict';
+
+// The disk spool (settings.spool): a process killed with SIGKILL after its
+// pushes returned loses nothing; the next process on the spool delivers it
+// all exactly once. A cut last record, an unreadable one, a live and a
+// stale lock, and the spool's bound.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { startFlow } = require('@walkeros/collector');
+const { startSandbox, destinationHubspot, TOKEN, waitFor } = require('./helpers.js');
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'spool-process.js');
+const children = new Set();
+
+function tmpSpool() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'hubspot-spool-'));
+}
+
+/** Starts the fixture; resolves once it wrote `until` on stdout (or
+ * exited), within `timeout` ms. */
+function run(env, { until, timeout = 60000 }) {
+  const child = spawn(process.execPath, [FIXTURE], { env: { ...process.env, TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const out = { stdout: '', stderr: '', child };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  out.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  out.ready = waitFor(() => out.stdout.includes(until) || child.exitCode !== null, { timeout, what: `the child to write ${until}` })
+    .then(() => out);
+  return out;
+}
+
+function logged(out, level) {
+  return out.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.level === level);
+}
+
+async function kill(out) {
+  out.child.kill('SIGKILL');
+  const { signal } = await out.exited;
+  assert.equal(signal, 'SIGKILL');
+}
+
+test.after(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Pushes `count` events in a process against a sandbox answering 503,
+ * kills it once every push has returned; `cut` then edits the journal;
+ * a second process against a healthy sandbox delivers what it holds. */
+async function crashThenRestart({ count, batch = false, cut }) {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  try {
+    sandbox.setFaults({ status: { status: 503, count: 1e9 } });
+    const env = { SANDBOX_URL: sandbox.url, SPOOL: spool, BATCH: batch ? '1' : '0' };
+    const first = await run({ ...env, MODE: 'push', COUNT: String(count) }, { until: 'pushed' }).ready;
+    assert.ok(first.stdout.includes('pushed'), `the first process pushed everything: ${first.stderr.slice(-500)}`);
+    await kill(first);
+    assert.equal(sandbox.events.length, 0, 'HubSpot took nothing before the crash');
+    assert.ok(!fs.readFileSync(path.join(spool, 'journal'), 'utf8').includes(TOKEN), 'no record holds the access token');
+    if (cut) cut(path.join(spool, 'journal'));
+    sandbox.setFaults({});
+    const second = run({ ...env, MODE: 'deliver' }, { until: '}' });
+    const { code } = await second.exited;
+    assert.equal(code, 0, `the second process ended cleanly: ${second.stderr.slice(-1000)}`);
+    const stats = JSON.parse(second.stdout.trim().split('\n').pop());
+    return { sandbox, second, stats, spool };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+function assertOnce(sandbox, expected) {
+  const uuids = sandbox.events.map((e) => e.uuid);
+  assert.equal(new Set(uuids).size, uuids.length, 'no event arrived twice');
+  assert.equal(sandbox.duplicates.length, 0, 'HubSpot was sent no event twice');
+  const ids = sandbox.events.map((e) => Number(e.properties.n)).sort((a, b) => a - b);
+  assert.deepEqual(ids, expected, 'exactly these events arrived');
+}
+
+const range = (n) => Array.from({ length: n }, (_, i) => i);
+
+for (const batch of [false, true]) {
+  test(`${batch ? 'batch' : 'single'} mode: SIGKILL after 2,000 pushes returned under 503s; the next process delivers all 2,000 exactly once`, { timeout: 120000 }, async () => {
+    const { sandbox, stats } = await crashThenRestart({ count: 2000, batch });
+    assertOnce(sandbox, range(2000));
+    assert.equal(stats.replayed, 2000);
+    assert.equal(stats.spooled, 0, 'every record is done');
+  });
+}
+
+test('a journal whose last record was cut in half: the others all arrive, and a warning says so', { timeout: 120000 }, async () => {
+  let cutAt;
+  const { sandbox, second } = await crashThenRestart({
+    count: 2000,
+    cut(journal) {
+      const text = fs.readFileSync(journal);
+      assert.equal(text[text.length - 1], 0x0a, 'every record was whole when the pushes returned');
+      const lastStart = text.lastIndexOf(0x0a, text.length - 2) + 1;
+      cutAt = lastStart + Math.floor((text.length - lastStart) / 2);
+      fs.truncateSync(journal, cutAt);
+    },
+  });
+  // The cut record stands for a push that never returned: the last one.
+  assertOnce(sandbox, range(1999));
+  const warnings = logged(second, 'warn').filter((l) => /last record \(line \d+\) was cut short by a crash/.test(l.message));
+  assert.equal(warnings.length, 1, second.stderr.slice(-1000));
+  assert.deepEqual(logged(second, 'fatal'), []);
+});
+
+test('a record that cannot be read is reported and skipped; the others are sent', { timeout: 30000 }, async () => {
+  const spool = tmpSpool();
+  const uuid = (i) => `00000000-0000-5000-8000-00000000000${i}`;
+  const record = (id) => JSON.stringify({ event: { id, input: { eventName: 'pe1_x', email: 'a@x.y', uuid: uuid(id), properties: { n: String(id) } } } });
+  fs.writeFileSync(path.join(spool, 'journal'), [
+    record(1),
+    '{"event":{"id":2,"input":{"eventName":"pe1_x","email":"a@x.y","bogus":1,"properties":{}}}}',
+    'not json',
+    record(3),
+    '{"done":[3]}',
+    record(4),
+    '',
+  ].join('\n'));
+  const sandbox = await startSandbox({ token: TOKEN });
+  const errors = [];
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool } };
+  try {
+    const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+    destinationHubspot.init({ config, env: {}, logger });
+    await waitFor(() => sandbox.events.length >= 2, { timeout: 10000, what: 'the replayed events' });
+    await destinationHubspot.destroy({ config, logger });
+    assert.deepEqual(sandbox.events.map((e) => e.uuid).sort(), [uuid(1), uuid(4)]);
+    assert.equal(errors.filter((m) => /journal's line 2 could not be read/.test(m)).length, 1, errors.join('\n'));
+    assert.equal(errors.filter((m) => /journal's line 3 could not be read/.test(m)).length, 1, errors.join('\n'));
+    assert.ok(!fs.existsSync(path.join(spool, 'lock')), 'the lock is released at shutdown');
+  } finally {
+    await sandbox.close();
+  }
+});
+
+test('a second process on a live spool is refused at init; a stale lock is taken over', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const config = () => ({ settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool } });
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  try {
+    const holder = await run({ SANDBOX_URL: sandbox.url, SPOOL: spool, MODE: 'hold' }, { until: 'ready' }).ready;
+    assert.ok(holder.stdout.includes('ready'), holder.stderr);
+    assert.throws(
+      () => destinationHubspot.init({ config: config(), env: {}, logger }),
+      new RegExp(`settings.spool ".*" is in use by process ${holder.child.pid} \\(its lock file .*lock\\); give each running destination its own spool directory`),
+    );
+    await kill(holder);
+    // The killed process left its lock behind: stale, so taken over.
+    assert.equal(fs.readFileSync(path.join(spool, 'lock'), 'utf8').trim(), String(holder.child.pid));
+    const live = config();
+    destinationHubspot.init({ config: live, env: {}, logger });
+    assert.equal(fs.readFileSync(path.join(spool, 'lock'), 'utf8').trim(), String(process.pid));
+    // A second destination of this process on it is refused too.
+    assert.throws(() => destinationHubspot.init({ config: config(), env: {}, logger }), /is in use by another destination in this process/);
+    await destinationHubspot.destroy({ config: live, logger });
+    assert.ok(!fs.existsSync(path.join(spool, 'lock')));
+  } finally {
+    await sandbox.close();
+  }
+});
+
+test('spoolMaxBytes: beyond it the oldest events go to onDrop, with one warning', { timeout: 30000 }, async () => {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  sandbox.setFaults({ status: { status: 503, count: 1e9 } });
+  const dropped = [];
+  const warnings = [];
+  const { elb } = await startFlow({
+    logger: { level: 1, handler: (level, message) => level === 1 && warnings.push(message) },
+    destinations: { hubspot: { code: destinationHubspot, config: {
+      settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, spoolMaxBytes: 4096, shutdownTimeout: 0 },
+      mapping: { order: { complete: { settings: { properties: { map: { n: 'data.n' } } } } } },
+      env: { onDrop: (event, reason) => dropped.push({ event, reason }) },
+    } } },
+  });
+  try {
+    for (let i = 0; i < 40; i++) await elb({ name: 'order complete', id: `e${i}`, user: { email: 'a@x.y' }, data: { n: i } });
+    // Those on their way count again once HubSpot's 503 sends them back.
+    await waitFor(() => destinationHubspot.stats().retried > 0, { timeout: 10000, what: 'a retry' });
+    const stats = destinationHubspot.stats();
+    assert.ok(dropped.length > 10, `${dropped.length} dropped`);
+    assert.ok(dropped.every((d) => d.reason === 'the spool was full'));
+    // The oldest waiting went first (those on their way to HubSpot are
+    // older still): what is left are the newest.
+    const ns = dropped.map((d) => Number(d.event.properties.n));
+    assert.equal(new Set(ns).size, ns.length);
+    assert.ok(!ns.includes(39), 'the newest event is kept');
+    assert.equal(stats.dropped.spool_full, dropped.length);
+    assert.equal(warnings.filter((w) => /the spool is full \(settings.spoolMaxBytes 4096\)/.test(w)).length, 1);
+    assert.ok(stats.spooled > 0 && stats.spooled + dropped.length === 40, JSON.stringify(stats));
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+});
+
+test('compaction: once HubSpot took them, the journal holds no more than the records not done', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const { elb } = await startFlow({
+    logger: { level: 0, handler() {} },
+    destinations: { hubspot: { code: destinationHubspot, config: {
+      settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool },
+    } } },
+  });
+  const journal = path.join(spool, 'journal');
+  try {
+    let written = 0;
+    // In rounds HubSpot keeps up with, as in a steady flow.
+    for (let i = 0; i < 1500; i++) {
+      await elb({ name: 'order complete', id: `e${i}`, user: { email: `u${i}@x.y` }, data: { n: i, pad: 'x'.repeat(100) } });
+      written = Math.max(written, fs.statSync(journal).size);
+      if (i % 100 === 99) await waitFor(() => sandbox.events.length === i + 1, { timeout: 10000, what: `event ${i}` });
+    }
+    await waitFor(() => sandbox.events.length === 1500, { timeout: 30000, what: 'delivery' });
+    await waitFor(() => destinationHubspot.stats().queued === 0, { timeout: 10000, what: 'the last answers' });
+    const size = fs.statSync(journal).size;
+    assert.ok(written < 150 * 1024, `the journal was compacted while in use (at most ${written} bytes, of 300 KiB written)`);
+    assert.ok(size < 100 * 1024, `${size} bytes left`);
+    assert.equal(destinationHubspot.stats().spooled, 0);
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+});
