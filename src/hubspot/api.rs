@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 use crate::hubspot::properties::{self, Properties};
+use crate::mapping::value::Value;
 
 pub const SEND_PATH: &str = "/events/v3/send";
 pub const SEND_BATCH_PATH: &str = "/events/v3/send/batch";
@@ -104,15 +105,8 @@ struct AnswerError {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct ErrorContext {
-    object_write_trace_id: Option<TraceIds>,
-}
-
-/// HubSpot names the inputs an error concerns as a list, or as one id.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum TraceIds {
-    Many(Vec<serde_json::Value>),
-    One(String),
+    /// HubSpot names the inputs an error concerns as a list, or as one id.
+    object_write_trace_id: Value,
 }
 
 impl Answer {
@@ -181,14 +175,10 @@ pub fn read_upsert(
     let mut failed = Vec::new();
     for error in &answer.errors {
         let message = error.message.as_deref().unwrap_or("no message");
-        let traces: Vec<&str> = match error
-            .context
-            .as_ref()
-            .and_then(|c| c.object_write_trace_id.as_ref())
-        {
-            Some(TraceIds::Many(ids)) => ids.iter().filter_map(|id| id.as_str()).collect(),
-            Some(TraceIds::One(id)) => vec![id.as_str()],
-            None => Vec::new(),
+        let traces: Vec<&str> = match error.context.as_ref().map(|c| &c.object_write_trace_id) {
+            Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(id)) => vec![id.as_str()],
+            _ => Vec::new(),
         };
         let indexes: Vec<usize> = traces
             .iter()
