@@ -43,7 +43,8 @@ class Instance {
     this.batch = settings.batch === true;
     this.callbacks = [];
     const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
-    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop);
+    const onToken = env && typeof env.onToken === 'function' ? env.onToken : undefined;
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop, onToken);
     this.retryTimer = undefined;
     this.retryAt = Infinity;
     // Requests under way, which stop() waits for.
@@ -263,7 +264,9 @@ class Instance {
     try {
       for (;;) {
         await this.settled();
-        if (this.queued() === 0 || expired) break;
+        // A refused OAuth refresh token: nothing will be sent, so waiting
+        // out the deadline would only delay onDrop.
+        if (this.queued() === 0 || expired || this.core.stopped()) break;
         const wait = await this.flush(true);
         if (expired || this.queued() === 0) continue;
         if (wait !== undefined && Date.now() + wait >= deadline) break;

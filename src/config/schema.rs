@@ -7,6 +7,9 @@ use serde::Serialize;
 use serde_json::json;
 
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
+/// The token endpoint HubSpot's migration guide names; `/oauth/v1/token`
+/// still works for older apps until its sunset on 2027-02-16.
+pub const DEFAULT_TOKEN_PATH: &str = "/oauth/2026-03/token";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
@@ -28,6 +31,10 @@ pub enum Kind {
     },
     /// An object of HubSpot property names to plain values.
     Properties,
+    /// An object of these fields.
+    Object {
+        fields: &'static [Field],
+    },
 }
 
 impl Kind {
@@ -39,7 +46,7 @@ impl Kind {
             Kind::Boolean => "must be true or false".into(),
             Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
             Kind::Mapping { .. } => "must be a mapping value".into(),
-            Kind::Properties => "must be an object".into(),
+            Kind::Properties | Kind::Object { .. } => "must be an object".into(),
         }
     }
 }
@@ -66,15 +73,26 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 16] = [
+pub const SETTINGS: [Field; 17] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
-        required: true,
+        // Required unless `oauth` is given: the settings schema says so
+        // with `oneOf`.
+        required: false,
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
+        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged. This or oauth is required.",
+    },
+    Field {
+        name: "oauth",
+        kind: Kind::Object { fields: &OAUTH },
+        required: false,
+        default: None,
+        secret: false,
+        fix: "set it to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app, each a string (for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json)",
+        description: "An OAuth app's { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken: access tokens are fetched and renewed before they expire (docs/oauth.md).",
     },
     Field {
         name: "eventNamePrefix",
@@ -213,6 +231,46 @@ pub const SETTINGS: [Field; 16] = [
     },
 ];
 
+/// `settings.oauth`: an OAuth app's credentials and token endpoint.
+pub const OAUTH: [Field; 4] = [
+    Field {
+        name: "clientId",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: false,
+        fix: "set it to your HubSpot app's client ID (the app's Auth tab)",
+        description: "The OAuth app's client ID.",
+    },
+    Field {
+        name: "clientSecret",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: true,
+        fix: "set it to your HubSpot app's client secret (the app's Auth tab), for example \"$env.HUBSPOT_CLIENT_SECRET\"",
+        description: "The OAuth app's client secret; never logged.",
+    },
+    Field {
+        name: "refreshToken",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: true,
+        fix: "set it to the refresh token HubSpot gave when the account installed your app, for example \"$env.HUBSPOT_REFRESH_TOKEN\"",
+        description: "The refresh token of the HubSpot account the app was installed in; never logged. A rotated one goes to env.onToken.",
+    },
+    Field {
+        name: "tokenPath",
+        kind: Kind::String { pattern: Some("^/") },
+        required: false,
+        default: Some(DefaultValue::Str(DEFAULT_TOKEN_PATH)),
+        secret: false,
+        fix: "leave it out for /oauth/2026-03/token, or set \"/oauth/v1/token\" for an app still on HubSpot's v1 endpoint (sunset 2027-02-16)",
+        description: "The token endpoint's path under apiBase; /oauth/v1/token for older apps (until its sunset on 2027-02-16).",
+    },
+];
+
 /// A mapping rule's `settings`.
 pub const RULE_SETTINGS: [Field; 3] = [
     Field {
@@ -277,6 +335,9 @@ struct ObjectSchema {
     properties: Vec<(&'static str, serde_json::Value)>,
     required: Vec<&'static str>,
     additional_properties: bool,
+    /// The settings: exactly one of `accessToken` and `oauth`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    one_of: Vec<serde_json::Value>,
 }
 
 fn in_order<S: serde::Serializer>(
@@ -288,7 +349,13 @@ fn in_order<S: serde::Serializer>(
 
 pub fn schemas() -> Schemas {
     Schemas {
-        settings: object_schema("HubSpot destination settings (config.settings)", &SETTINGS),
+        settings: ObjectSchema {
+            one_of: vec![
+                json!({ "required": ["accessToken"], "not": { "required": ["oauth"] } }),
+                json!({ "required": ["oauth"], "not": { "required": ["accessToken"] } }),
+            ],
+            ..object_schema("HubSpot destination settings (config.settings)", &SETTINGS)
+        },
         mapping: object_schema(
             "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
             &RULE_SETTINGS,
@@ -313,6 +380,7 @@ fn object_schema(title: &'static str, fields: &[Field]) -> ObjectSchema {
             .map(|f| f.name)
             .collect(),
         additional_properties: false,
+        one_of: Vec::new(),
     }
 }
 
@@ -338,6 +406,17 @@ fn field_schema(field: &Field) -> serde_json::Value {
                 any.extend([json!({ "const": false }), json!({ "type": "null" })]);
             }
             json!({ "anyOf": any })
+        }
+        Kind::Object { fields } => {
+            let schema = object_schema("", fields);
+            json!({
+                "type": "object",
+                "properties": serde_json::Map::from_iter(
+                    schema.properties.into_iter().map(|(k, v)| (k.to_string(), v))
+                ),
+                "required": schema.required,
+                "additionalProperties": false,
+            })
         }
         Kind::Properties => json!({
             "type": "object",

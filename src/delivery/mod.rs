@@ -8,3 +8,4 @@ pub mod dedup;
 pub mod limiter;
 pub mod queue;
 pub mod stats;
+pub mod token;

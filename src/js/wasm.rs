@@ -22,8 +22,9 @@ use crate::mapping::value::Value;
 pub struct HubspotCore {
     core: Rc<RefCell<Core>>,
     transport: Rc<FetchTransport>,
-    /// `env.onDrop`, given every event input this destination gives up on.
-    on_drop: JsValue,
+    /// `env.onDrop`, given every event input this destination gives up on,
+    /// and `env.onToken`, given a refresh token HubSpot rotated to.
+    hooks: Rc<Hooks>,
     /// The shell's registry of the config's functions.
     callbacks: Array,
 }
@@ -36,6 +37,12 @@ struct Entry {
     event: Value,
     #[serde(default)]
     data: Value,
+}
+
+/// The user's functions reports go to (each may be undefined).
+struct Hooks {
+    on_drop: JsValue,
+    on_token: JsValue,
 }
 
 /// A plain JavaScript value of `value` (objects, not Maps).
@@ -70,24 +77,20 @@ fn entries(json: &str) -> Result<Vec<core::Entry>, JsError> {
 impl HubspotCore {
     /// Validates `settings` (tagged JSON text); `fetch` makes every HTTP
     /// request; `callbacks` is the registry the config's functions were
-    /// put in.
+    /// put in; `on_drop` and `on_token` are `env.onDrop` and `env.onToken`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         settings: &str,
         fetch: Function,
         callbacks: Array,
         on_drop: JsValue,
+        on_token: JsValue,
     ) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
-        let transport = FetchTransport::new(
-            fetch,
-            &settings.api_base,
-            &settings.access_token,
-            settings.timeout,
-        );
+        let transport = FetchTransport::new(fetch, &settings.api_base, settings.timeout);
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         Ok(HubspotCore {
-            on_drop,
+            hooks: Rc::new(Hooks { on_drop, on_token }),
             core: Rc::new(RefCell::new(Core::new(settings, seed))),
             transport: Rc::new(transport),
             callbacks,
@@ -146,7 +149,7 @@ impl HubspotCore {
         let entries = entries(json)?;
         let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
         let (report, due) = core::queue_all(&self.core, entries, host);
-        finish(report, &logger, &self.on_drop);
+        finish(report, &logger, &self.hooks);
         Ok(due)
     }
 
@@ -164,7 +167,7 @@ impl HubspotCore {
         let core = self.core.clone();
         let transport = self.transport.clone();
         let callbacks = self.callbacks.clone();
-        let on_drop = self.on_drop.clone();
+        let hooks = self.hooks.clone();
         Ok(future_to_promise(async move {
             let host = |i: usize| JsHost {
                 callbacks: callbacks.clone(),
@@ -173,7 +176,7 @@ impl HubspotCore {
                 logger: logger.clone(),
             };
             let report = core::push_batch(&core, &*transport, entries, host).await;
-            Ok(finish(report, &logger, &on_drop))
+            Ok(finish(report, &logger, &hooks))
         }))
     }
 
@@ -182,12 +185,12 @@ impl HubspotCore {
     pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
-        let on_drop = self.on_drop.clone();
+        let hooks = self.hooks.clone();
         future_to_promise(async move {
             let mut report = Report::default();
             let batched = core.borrow().settings.batch;
             core::flush_held(&core, &*transport, all, batched, &mut report).await;
-            Ok(finish(report, &logger, &on_drop))
+            Ok(finish(report, &logger, &hooks))
         })
     }
 
@@ -195,12 +198,18 @@ impl HubspotCore {
     /// event goes to `onDrop` with `reason`, and one error is logged.
     pub fn abandon(&self, reason: &str, logger: JsValue) {
         let report = self.core.borrow_mut().abandon(reason);
-        finish(report, &logger, &self.on_drop);
+        finish(report, &logger, &self.hooks);
     }
 
     /// The counters `stats()` returns.
     pub fn stats(&self) -> JsValue {
         to_js(&self.core.borrow().stats())
+    }
+
+    /// True once HubSpot refused the OAuth refresh token: nothing more is
+    /// sent, so a shutdown hands what is queued to `onDrop` at once.
+    pub fn stopped(&self) -> bool {
+        self.core.borrow().stopped()
     }
 
     /// Events and contact upserts waiting to be sent (not those under way).
@@ -290,11 +299,28 @@ impl HubspotCore {
 
 /// Logs the notices, hands dropped events to `onDrop`, and gives the retry
 /// delay (ms) when something waits for one, else undefined.
-fn finish(report: Report, logger: &JsValue, on_drop: &JsValue) -> JsValue {
+fn finish(report: Report, logger: &JsValue, hooks: &Hooks) -> JsValue {
     log_all(&report.notices, logger);
+    if let Some(rotated) = &report.token {
+        if let Ok(on_token) = hooks.on_token.clone().dyn_into::<Function>() {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Token<'a> {
+                refresh_token: &'a str,
+                expires_at: f64,
+            }
+            let token = to_js(&Token {
+                refresh_token: &rotated.refresh_token,
+                expires_at: rotated.expires_at,
+            });
+            // A throwing onToken is the user's bug; the new refresh token
+            // is in use already, and delivery goes on.
+            let _ = on_token.call1(&JsValue::UNDEFINED, &token);
+        }
+    }
     // Most reports drop nothing: only then is `onDrop` looked at.
     if !report.dropped.is_empty() {
-        if let Ok(on_drop) = on_drop.clone().dyn_into::<Function>() {
+        if let Ok(on_drop) = hooks.on_drop.clone().dyn_into::<Function>() {
             for (input, reason) in &report.dropped {
                 // A throwing onDrop is the user's bug; it must not stop
                 // delivery.
