@@ -277,8 +277,14 @@ class Instance {
       clearTimeout(timer);
     }
     await this.settled();
+    // Batch mode: events still held go to the core, so they are given up
+    // on with the rest, not lost.
+    this.handOver();
     if (this.queued() > 0) {
-      this.core.abandon(`the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`, this.logger);
+      const reason = this.core.stopped()
+        ? 'HubSpot refused the OAuth refresh token (settings.oauth.refreshToken), so nothing could be sent'
+        : `the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`;
+      this.core.abandon(reason, this.logger);
     }
     this.stopped = true;
     // Live until here: stats() shows the drain, and a signal during it
