@@ -117,6 +117,10 @@ fn transient_failures_are_retried_and_invalid_grant_stops() {
     assert!(!message.contains("rt-1") && !message.contains("cs&secret"), "{message}");
     assert!(tokens.refused());
     assert_eq!(tokens.next(T0), Next::Refused);
+    // A 401 answered after the refusal is not final: its request finds no
+    // token and waits in the queue.
+    assert!(tokens.rejected("Bearer at-1"));
+    assert_eq!(tokens.next(T0), Next::Refused);
 }
 
 /// Counts token requests; each answer comes a tick later, so requests

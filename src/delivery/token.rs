@@ -159,9 +159,11 @@ impl Tokens {
 
     /// HubSpot answered 401 to a request sent with `authorization`: that
     /// token is forgotten, if it is still the current one. True when the
-    /// request is worth one more try with a new token (an OAuth app).
+    /// request is worth one more try with a new token (an OAuth app; once
+    /// the refresh token is refused, that try finds no token and the
+    /// request waits in the queue instead of being dropped for the 401).
     pub fn rejected(&mut self, authorization: &str) -> bool {
-        if self.oauth.is_none() || self.refused {
+        if self.oauth.is_none() {
             return false;
         }
         if self

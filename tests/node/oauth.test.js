@@ -185,7 +185,7 @@ test('invalid_grant: one actionable error, sending stops, events go to onDrop at
   await sleep(300);
   assert.equal(sandbox.tokenRequests.length, 2, 'no token request after the refusal');
   assert.equal(sandbox.events.length, 3, 'nothing sent after the refusal');
-  assert.equal(destinationHubspot.stats().queued, 5, 'the events wait in the queue');
+  assert.equal(destinationHubspot.stats().queued, 5, `the events wait in the queue: ${JSON.stringify(destinationHubspot.stats())} ${JSON.stringify(logs.map((l) => l.message))}`);
   const errors = refused();
   assert.equal(errors.length, 1, 'said once');
   assert.match(errors[0].message, /Reconnect the app/);
