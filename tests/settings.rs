@@ -258,7 +258,8 @@ fn the_schema_says_what_validation_does() {
     assert!(Rule::from_value(&unknown, "mapping.x.y", "pe1_").is_err());
 }
 
-const OAUTH: &str = r#""oauth":{"clientId":"app-1","clientSecret":"cs-secret","refreshToken":"rt-secret"}"#;
+const OAUTH: &str =
+    r#""oauth":{"clientId":"app-1","clientSecret":"cs-secret","refreshToken":"rt-secret"}"#;
 
 #[wasm_bindgen_test]
 fn oauth_instead_of_an_access_token() {
@@ -267,19 +268,28 @@ fn oauth_instead_of_an_access_token() {
         panic!("oauth credentials expected");
     };
     assert_eq!(
-        (o.client_id.as_str(), o.client_secret.as_str(), o.refresh_token.as_str()),
+        (
+            o.client_id.as_str(),
+            o.client_secret.as_str(),
+            o.refresh_token.as_str()
+        ),
         ("app-1", "cs-secret", "rt-secret")
     );
     assert_eq!(o.token_path, DEFAULT_TOKEN_PATH);
     assert_eq!(DEFAULT_TOKEN_PATH, "/oauth/2026-03/token");
     // Debug output (in a panic, say) shows no secret.
     let shown = format!("{s:?}");
-    assert!(!shown.contains("cs-secret") && !shown.contains("rt-secret"), "{shown}");
+    assert!(
+        !shown.contains("cs-secret") && !shown.contains("rt-secret"),
+        "{shown}"
+    );
     let legacy = Settings::parse(
         r#"{"eventNamePrefix":"pe1_","oauth":{"clientId":"a","clientSecret":"b","refreshToken":"c","tokenPath":"/oauth/v1/token"}}"#,
     )
     .unwrap();
-    assert!(matches!(&legacy.credentials, Credentials::OAuth(o) if o.token_path == "/oauth/v1/token"));
+    assert!(
+        matches!(&legacy.credentials, Credentials::OAuth(o) if o.token_path == "/oauth/v1/token")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -289,18 +299,44 @@ fn exactly_one_of_access_token_and_oauth() {
         "settings has both accessToken and oauth",
     );
     assert!(both.contains("not both"), "{both}");
-    let neither = fails(r#"{"eventNamePrefix":"pe1_"}"#, "settings.accessToken is missing");
+    let neither = fails(
+        r#"{"eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken is missing",
+    );
     assert!(neither.contains("oauth"), "{neither} should offer oauth");
     for (json, field) in [
-        (r#""oauth":{"clientSecret":"cs-secret","refreshToken":"rt-secret"}"#, "settings.oauth.clientId is missing"),
-        (r#""oauth":{"clientId":"a","refreshToken":"rt-secret"}"#, "settings.oauth.clientSecret is missing"),
-        (r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"  "}"#, "settings.oauth.refreshToken is missing"),
-        (r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPth":"/x"}"#, "settings.oauth.tokenPth is not a known setting"),
-        (r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPath":"oauth/v1/token"}"#, "settings.oauth.tokenPath"),
+        (
+            r#""oauth":{"clientSecret":"cs-secret","refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientId is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientSecret is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"  "}"#,
+            "settings.oauth.refreshToken is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPth":"/x"}"#,
+            "settings.oauth.tokenPth is not a known setting",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPath":"oauth/v1/token"}"#,
+            "settings.oauth.tokenPath",
+        ),
         (r#""oauth":"rt-secret""#, "settings.oauth must be an object"),
-        (r#""oauth":{"clientId":"a","clientSecret":42,"refreshToken":"rt-secret"}"#, "settings.oauth.clientSecret must be a string"),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":42,"refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientSecret must be a string",
+        ),
     ] {
         let message = fails(&format!(r#"{{"eventNamePrefix":"pe1_",{json}}}"#), field);
-        assert!(!message.contains("cs-secret") && !message.contains("rt-secret") && !message.contains("42"), "{message}");
+        assert!(
+            !message.contains("cs-secret")
+                && !message.contains("rt-secret")
+                && !message.contains("42"),
+            "{message}"
+        );
     }
 }

@@ -4,7 +4,9 @@
 use std::cell::{Cell, RefCell};
 
 use walkeros_destination_hubspot::config::settings::{Credentials, Settings};
-use walkeros_destination_hubspot::delivery::core::{self, Core, Headers, Report, Response, Transport};
+use walkeros_destination_hubspot::delivery::core::{
+    self, Core, Headers, Report, Response, Transport,
+};
 use walkeros_destination_hubspot::delivery::token::{Next, Renewal, Tokens};
 use walkeros_destination_hubspot::hubspot::api::Request;
 use walkeros_destination_hubspot::hubspot::oauth::TokenRequest;
@@ -19,7 +21,9 @@ fn credentials() -> Credentials {
 }
 
 fn granted(access: &str, refresh: &str, expires_in: u32) -> String {
-    format!(r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":{expires_in},"token_type":"bearer"}}"#)
+    format!(
+        r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":{expires_in},"token_type":"bearer"}}"#
+    )
 }
 
 const T0: f64 = 1_700_000_000_000.0;
@@ -42,8 +46,14 @@ fn the_token_request_is_the_form_encoded_refresh_grant() {
     );
     // Its Debug form hides the secrets.
     let shown = format!("{request:?}");
-    assert!(!shown.contains("secret") || shown.contains("<secret>"), "{shown}");
-    assert!(!shown.contains("cs%26secret") && !shown.contains("rt-1"), "{shown}");
+    assert!(
+        !shown.contains("secret") || shown.contains("<secret>"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("cs%26secret") && !shown.contains("rt-1"),
+        "{shown}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -58,26 +68,36 @@ fn renews_ahead_of_expiry_by_a_tenth_of_the_lifetime_at_most_five_minutes() {
         }
     );
     // 1800 s: renewed 180 s ahead.
-    assert_eq!(tokens.next(T0 + 1_619_999.0), Next::Use("Bearer at-1".into()));
+    assert_eq!(
+        tokens.next(T0 + 1_619_999.0),
+        Next::Use("Bearer at-1".into())
+    );
     renew(&tokens, T0 + 1_620_000.0);
     // 6 hours: 5 minutes ahead, not 36.
     tokens.answer(200, &granted("at-2", "rt-1", 21_600), T0);
-    assert_eq!(tokens.next(T0 + 21_299_999.0), Next::Use("Bearer at-2".into()));
+    assert_eq!(
+        tokens.next(T0 + 21_299_999.0),
+        Next::Use("Bearer at-2".into())
+    );
     renew(&tokens, T0 + 21_300_000.0);
 }
 
 #[wasm_bindgen_test]
 fn a_rotated_refresh_token_replaces_the_old_one() {
     let mut tokens = Tokens::new(&credentials());
-    let Renewal::Renewed { rotated: Some(rotated), .. } =
-        tokens.answer(200, &granted("at-1", "rt-2", 2), T0)
+    let Renewal::Renewed {
+        rotated: Some(rotated),
+        ..
+    } = tokens.answer(200, &granted("at-1", "rt-2", 2), T0)
     else {
         panic!("a rotation expected");
     };
     assert_eq!(rotated.refresh_token, "rt-2");
     assert_eq!(rotated.expires_at, T0 + 2000.0);
     assert!(!format!("{rotated:?}").contains("rt-2"));
-    assert!(renew(&tokens, T0 + 1800.0).body.ends_with("refresh_token=rt-2"));
+    assert!(renew(&tokens, T0 + 1800.0)
+        .body
+        .ends_with("refresh_token=rt-2"));
 }
 
 #[wasm_bindgen_test]
@@ -100,10 +120,16 @@ fn a_401_forgets_the_token_it_was_sent_with_only() {
 fn transient_failures_are_retried_and_invalid_grant_stops() {
     let mut tokens = Tokens::new(&credentials());
     for status in [429, 500, 503] {
-        assert!(matches!(tokens.answer(status, "{}", T0), Renewal::Retry(_)), "{status}");
+        assert!(
+            matches!(tokens.answer(status, "{}", T0), Renewal::Retry(_)),
+            "{status}"
+        );
         renew(&tokens, T0);
     }
-    assert!(matches!(tokens.answer(200, "not json", T0), Renewal::Retry(_)));
+    assert!(matches!(
+        tokens.answer(200, "not json", T0),
+        Renewal::Retry(_)
+    ));
     let refused = tokens.answer(
         400,
         r#"{"error":"invalid_grant","error_description":"refresh token is invalid, expired or revoked","status":"BAD_REFRESH_TOKEN","message":"refresh token is invalid, expired or revoked"}"#,
@@ -112,9 +138,15 @@ fn transient_failures_are_retried_and_invalid_grant_stops() {
     let Renewal::Refused(message) = refused else {
         panic!("refused expected, got {refused:?}");
     };
-    assert!(message.contains("invalid_grant") && message.contains("Reconnect the app"), "{message}");
+    assert!(
+        message.contains("invalid_grant") && message.contains("Reconnect the app"),
+        "{message}"
+    );
     assert!(message.contains("settings.oauth.refreshToken"), "{message}");
-    assert!(!message.contains("rt-1") && !message.contains("cs&secret"), "{message}");
+    assert!(
+        !message.contains("rt-1") && !message.contains("cs&secret"),
+        "{message}"
+    );
     assert!(tokens.refused());
     assert_eq!(tokens.next(T0), Next::Refused);
     // A 401 answered after the refusal is not final: its request finds no
@@ -141,7 +173,11 @@ impl Transport for Endpoint {
         self.renewals.set(self.renewals.get() + 1);
         tick().await;
         let n = self.renewals.get();
-        Response::Status(200, granted(&format!("at-{n}"), "rt-1", 1800), Headers::default())
+        Response::Status(
+            200,
+            granted(&format!("at-{n}"), "rt-1", 1800),
+            Headers::default(),
+        )
     }
 
     async fn send(&self, _request: &Request, authorization: &str) -> Response {
@@ -161,7 +197,10 @@ async fn requests_needing_a_token_together_share_one_renewal() {
     let settings = SETTINGS.replacen("{", r#"{"batchSize":1,"#, 1);
     let core = RefCell::new(Core::new(Settings::parse(&settings).unwrap(), 7));
     let event = |i: usize| {
-        Value::parse(&format!(r#"{{"name":"page view","id":"e{i}","user":{{"email":"u{i}@example.com"}}}}"#)).unwrap()
+        Value::parse(&format!(
+            r#"{{"name":"page view","id":"e{i}","user":{{"email":"u{i}@example.com"}}}}"#
+        ))
+        .unwrap()
     };
     let entries = (0..5).map(|i| (event(i), None, Value::Undefined)).collect();
     core::queue_all(&core, entries, |_| NoCallbacks);
@@ -173,7 +212,12 @@ async fn requests_needing_a_token_together_share_one_renewal() {
         .map(|report| core::flush(&core, &endpoint, true, report));
     futures_util::future::join_all(flushes).await;
     assert_eq!(endpoint.renewals.get(), 1);
-    assert_eq!(endpoint.sent.borrow().len(), 5, "{:?}", endpoint.sent.borrow());
+    assert_eq!(
+        endpoint.sent.borrow().len(),
+        5,
+        "{:?}",
+        endpoint.sent.borrow()
+    );
     assert!(endpoint.sent.borrow().iter().all(|a| a == "Bearer at-1"));
     assert_eq!(core.borrow().stats().sent, 5);
 }

@@ -83,7 +83,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged. This or oauth is required.",
+        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
     },
     Field {
         name: "oauth",
@@ -92,7 +92,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: false,
         fix: "set it to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app, each a string (for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json)",
-        description: "An OAuth app's { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken: access tokens are fetched and renewed before they expire (docs/oauth.md).",
+        description: "OAuth app credentials { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken; tokens are renewed before expiry (docs/oauth.md).",
     },
     Field {
         name: "eventNamePrefix",
@@ -200,7 +200,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
-        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits for the requests under way once half of this is not accepted yet.",
+        description: "Events held at most (beyond it the oldest go to env.onDrop); in batch mode a push waits once half of this is not accepted yet.",
     },
     Field {
         name: "timeout",
@@ -227,7 +227,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         secret: false,
         fix: "leave it out for https://api.hubapi.com",
-        description: "Where requests go. Plain http:// is only accepted for 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
+        description: "Where requests go; plain http:// only for 127.0.0.1, localhost and [::1], so no secret crosses a network unencrypted.",
     },
 ];
 

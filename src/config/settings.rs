@@ -4,8 +4,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::config::names;
-pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
 use crate::config::schema::{self, DefaultValue, Field, Kind, OAUTH, SETTINGS};
+pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
 use crate::error::ConfigError;
 use crate::mapping::value::{js_number, Key, Object, Value};
 use crate::mapping::{self, Mapping};
@@ -212,8 +212,13 @@ impl Settings {
 }
 
 /// Exactly one of `accessToken` and `oauth`.
-fn credentials(access_token: Option<String>, oauth: Option<&Value>) -> Result<Credentials, ConfigError> {
-    let access_token = access_token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+fn credentials(
+    access_token: Option<String>,
+    oauth: Option<&Value>,
+) -> Result<Credentials, ConfigError> {
+    let access_token = access_token
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
     let oauth = match oauth {
         None => None,
         Some(value @ Value::Object(entries)) => Some((value, entries)),

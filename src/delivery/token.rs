@@ -70,7 +70,11 @@ pub struct Rotated {
 
 impl fmt::Debug for Rotated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Rotated {{ expires_at: {}, refresh_token: <secret> }}", self.expires_at)
+        write!(
+            f,
+            "Rotated {{ expires_at: {}, refresh_token: <secret> }}",
+            self.expires_at
+        )
     }
 }
 
@@ -103,7 +107,9 @@ impl Tokens {
             return Next::Refused;
         }
         match (&self.current, &self.oauth) {
-            (Some(current), _) if now < current.renew_at => Next::Use(current.authorization.clone()),
+            (Some(current), _) if now < current.renew_at => {
+                Next::Use(current.authorization.clone())
+            }
             (_, Some(o)) => Next::Renew(oauth::token_request(
                 &o.token_path,
                 &o.client_id,
@@ -144,9 +150,7 @@ impl Tokens {
                     rotated,
                 }
             }
-            TokenAnswer::Retry(reason) => {
-                Renewal::Retry(format!("no access token yet: {reason}"))
-            }
+            TokenAnswer::Retry(reason) => Renewal::Retry(format!("no access token yet: {reason}")),
             TokenAnswer::Refused(reason) => {
                 self.refused = true;
                 self.current = None;

@@ -16,7 +16,11 @@ pub struct TokenRequest {
 
 impl fmt::Debug for TokenRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenRequest {{ path: {:?}, body: <secret> }}", self.path)
+        write!(
+            f,
+            "TokenRequest {{ path: {:?}, body: <secret> }}",
+            self.path
+        )
     }
 }
 
@@ -96,8 +100,9 @@ pub fn read_token(status: u16, body: &str, sent_refresh_token: &str) -> TokenAns
         return match serde_json::from_str::<Granted>(body) {
             // It goes into a request header, where a line break could add
             // headers of its own.
-            Ok(g) if g.access_token.is_empty()
-                || !g.access_token.bytes().all(|b| b.is_ascii_graphic()) =>
+            Ok(g)
+                if g.access_token.is_empty()
+                    || !g.access_token.bytes().all(|b| b.is_ascii_graphic()) =>
             {
                 TokenAnswer::Retry(format!(
                     "the token endpoint answered {status} with an access token that cannot be used"
@@ -109,9 +114,11 @@ pub fn read_token(status: u16, body: &str, sent_refresh_token: &str) -> TokenAns
             Ok(g) => TokenAnswer::Granted(Token {
                 access_token: g.access_token,
                 expires_in: g.expires_in,
-                refresh_token: g
-                    .refresh_token
-                    .filter(|r| r != sent_refresh_token && r.bytes().all(|b| b.is_ascii_graphic()) && !r.is_empty()),
+                refresh_token: g.refresh_token.filter(|r| {
+                    r != sent_refresh_token
+                        && r.bytes().all(|b| b.is_ascii_graphic())
+                        && !r.is_empty()
+                }),
             }),
             Err(_) => TokenAnswer::Retry(format!(
                 "the token endpoint answered {status} without an access_token and expires_in"
