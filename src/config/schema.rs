@@ -83,7 +83,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token, with the scopes analytics.behavioral_events.send and crm.objects.contacts.write. Read it from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); it is never logged.",
+        description: "A HubSpot private app's access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write), e.g. \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json; never logged.",
     },
     Field {
         name: "oauth",
@@ -137,7 +137,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
-        description: "Mapping value resolving to { email, properties }: that contact is created or updated before the event, once while its properties are unchanged.",
+        description: "Mapping value resolving to { email, properties }: that contact is upserted before the event, again only when its properties change.",
     },
     Field {
         name: "defaultProperties",
@@ -164,7 +164,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(50)),
         secret: false,
         fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
-        description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
+        description: "Events per batch request; batch mode sends once this many wait, single mode sends up to this many waiting events together.",
     },
     Field {
         name: "flushInterval",
