@@ -92,7 +92,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: false,
         fix: "set it to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app, each a string (for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json)",
-        description: "OAuth app credentials { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken; tokens are renewed before expiry (docs/oauth.md).",
+        description: "An OAuth app's { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken: docs/oauth.md.",
     },
     Field {
         name: "eventNamePrefix",
@@ -128,7 +128,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: false,
         fix: "use a mapping value such as \"user.hutk\"",
-        description: "Mapping value for the HubSpot user token (the hubspotutk cookie), such as \"user.hutk\".",
+        description: "Mapping value for the HubSpot user token (the hubspotutk cookie).",
     },
     Field {
         name: "identify",
@@ -173,7 +173,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(5_000)),
         secret: false,
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
-        description: "Milliseconds between timed flushes in batch mode; the timer never keeps Node running, and 0 turns it off.",
+        description: "Milliseconds between timed flushes in batch mode; 0 turns them off; the timer never keeps Node alive.",
     },
     Field {
         name: "dedupCapacity",
@@ -191,7 +191,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(100)),
         secret: false,
         fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
-        description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
+        description: "CRM requests per 10 s until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter); event sends are exempt.",
     },
     Field {
         name: "maxQueue",
@@ -209,7 +209,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 ms",
-        description: "Milliseconds one request may take before it is aborted and retried.",
+        description: "Milliseconds a request may take before it is aborted and retried.",
     },
     Field {
         name: "shutdownTimeout",
@@ -218,7 +218,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "set milliseconds from 0 to 600000, or leave it out for 10000",
-        description: "Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop.",
+        description: "Milliseconds a shutdown keeps sending before the rest goes to env.onDrop.",
     },
     Field {
         name: "apiBase",
