@@ -199,9 +199,22 @@ fn the_schema_says_what_validation_does() {
 
     let schemas: serde_json::Value = serde_json::from_str(&schemas_json()).unwrap();
     let settings = &schemas["settings"];
+    assert_eq!(settings["required"], serde_json::json!(["eventNamePrefix"]));
+    // Exactly one of accessToken and oauth.
     assert_eq!(
-        settings["required"],
-        serde_json::json!(["accessToken", "eventNamePrefix"])
+        settings["oneOf"],
+        serde_json::json!([
+            { "required": ["accessToken"], "not": { "required": ["oauth"] } },
+            { "required": ["oauth"], "not": { "required": ["accessToken"] } },
+        ])
+    );
+    assert_eq!(
+        settings["properties"]["oauth"]["required"],
+        serde_json::json!(["clientId", "clientSecret", "refreshToken"])
+    );
+    assert_eq!(
+        settings["properties"]["oauth"]["properties"]["tokenPath"]["default"],
+        "/oauth/2026-03/token"
     );
     assert_eq!(settings["additionalProperties"], false);
     let listed: Vec<&String> = settings["properties"].as_object().unwrap().keys().collect();

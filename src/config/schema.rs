@@ -90,7 +90,8 @@ pub const SETTINGS: [Field; 17] = [
         kind: Kind::Object { fields: &OAUTH },
         required: false,
         default: None,
-        secret: false,
+        // A string here may be a secret pasted in the wrong place.
+        secret: true,
         fix: "set it to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app, each a string (for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json)",
         description: "An OAuth app's { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken: docs/oauth.md.",
     },
