@@ -41,7 +41,7 @@ pub enum Next {
 
 impl PartialEq for TokenRequest {
     fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.body == other.body
+        self.path == other.path && self.form == other.form
     }
 }
 

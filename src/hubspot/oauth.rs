@@ -3,15 +3,16 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use crate::mapping::value::Value;
 
 /// A token request. Its body holds the client secret and the refresh
 /// token, so it is never shown: `Debug` prints the path only.
 pub struct TokenRequest {
     pub path: String,
-    /// `application/x-www-form-urlencoded`: secrets stay out of the URL,
-    /// where proxies and servers log them.
-    pub body: String,
+    /// The form's fields, sent `application/x-www-form-urlencoded` (the
+    /// transport encodes them with the platform's URLSearchParams): secrets
+    /// stay out of the URL, where proxies and servers log them.
+    pub form: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for TokenRequest {
@@ -33,15 +34,14 @@ pub fn token_request(
     client_secret: &str,
     refresh_token: &str,
 ) -> TokenRequest {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "refresh_token")
-        .append_pair("client_id", client_id)
-        .append_pair("client_secret", client_secret)
-        .append_pair("refresh_token", refresh_token)
-        .finish();
     TokenRequest {
         path: path.to_string(),
-        body,
+        form: vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("client_id", client_id.to_string()),
+            ("client_secret", client_secret.to_string()),
+            ("refresh_token", refresh_token.to_string()),
+        ],
     }
 }
 
@@ -76,63 +76,45 @@ pub enum TokenAnswer {
     Refused(String),
 }
 
-#[derive(Deserialize)]
-struct Granted {
-    access_token: String,
-    expires_in: f64,
-    #[serde(default)]
-    refresh_token: Option<String>,
-}
-
-/// HubSpot's token errors carry RFC 6749 fields next to its own.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct Refusal {
-    error: Option<String>,
-    error_description: Option<String>,
-    status: Option<String>,
-    message: Option<String>,
-}
-
 /// Reads the answer to a token request for `sent_refresh_token`.
 pub fn read_token(status: u16, body: &str, sent_refresh_token: &str) -> TokenAnswer {
+    // Read as the engine's JSON `Value`: one reader for every answer shape,
+    // not one compiled serde reader each (the WebAssembly stays small).
+    let answer = Value::parse(body).unwrap_or(Value::Undefined);
+    let text = |key: &str| {
+        answer
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     if (200..300).contains(&status) {
-        return match serde_json::from_str::<Granted>(body) {
+        let access_token = text("access_token");
+        let expires_in = match answer.get("expires_in") {
+            Some(Value::Number(n)) if n.is_finite() && *n > 0.0 => Some(*n),
+            _ => None,
+        };
+        return match (access_token, expires_in) {
             // It goes into a request header, where a line break could add
             // headers of its own.
-            Ok(g)
-                if g.access_token.is_empty()
-                    || !g.access_token.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
-                TokenAnswer::Retry(format!(
-                    "the token endpoint answered {status} with an access token that cannot be used"
-                ))
+            (Some(token), Some(expires_in)) if token.bytes().all(|b| b.is_ascii_graphic()) => {
+                TokenAnswer::Granted(Token {
+                    access_token: token.to_string(),
+                    expires_in,
+                    refresh_token: text("refresh_token")
+                        .filter(|r| *r != sent_refresh_token)
+                        .map(str::to_string),
+                })
             }
-            Ok(g) if !(g.expires_in.is_finite() && g.expires_in > 0.0) => TokenAnswer::Retry(
-                format!("the token endpoint answered {status} without a usable expires_in"),
-            ),
-            Ok(g) => TokenAnswer::Granted(Token {
-                access_token: g.access_token,
-                expires_in: g.expires_in,
-                refresh_token: g.refresh_token.filter(|r| {
-                    r != sent_refresh_token
-                        && r.bytes().all(|b| b.is_ascii_graphic())
-                        && !r.is_empty()
-                }),
-            }),
-            Err(_) => TokenAnswer::Retry(format!(
-                "the token endpoint answered {status} without an access_token and expires_in"
+            _ => TokenAnswer::Retry(format!(
+                "the token endpoint answered {status} without a usable access_token and expires_in"
             )),
         };
     }
-    let refusal: Refusal = serde_json::from_str(body).unwrap_or_default();
-    let code = refusal.error.or(refusal.status);
-    let message = refusal.error_description.or(refusal.message);
     let mut reason = format!("the token endpoint answered {status}");
-    if let Some(code) = &code {
+    if let Some(code) = text("error").or_else(|| text("status")) {
         reason.push_str(&format!(" ({code})"));
     }
-    if let Some(message) = message {
+    if let Some(message) = text("error_description").or_else(|| text("message")) {
         reason.push_str(&format!(": {message}"));
     }
     match status {

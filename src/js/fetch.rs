@@ -87,6 +87,20 @@ impl FetchTransport {
     }
 }
 
+/// The form encoded by the platform's `URLSearchParams`.
+fn form_body(form: &[(&'static str, String)]) -> Result<String, JsValue> {
+    let params = global_new("URLSearchParams")?;
+    let append: Function = Reflect::get(&params, &"append".into())?.dyn_into()?;
+    for (name, value) in form {
+        append.call2(&params, &(*name).into(), &value.as_str().into())?;
+    }
+    let to_string: Function = Reflect::get(&params, &"toString".into())?.dyn_into()?;
+    to_string
+        .call0(&params)?
+        .as_string()
+        .ok_or_else(|| JsValue::from_str("URLSearchParams gave no text"))
+}
+
 /// `new globalThis[name]()`.
 fn global_new(name: &str) -> Result<JsValue, JsValue> {
     let class: Function = Reflect::get(&js_sys::global(), &name.into())?.dyn_into()?;
@@ -143,13 +157,11 @@ impl Transport for FetchTransport {
     }
 
     async fn renew(&self, request: &TokenRequest) -> Response {
-        let call = self.call(
-            "POST",
-            &request.path,
-            None,
-            FORM_CONTENT_TYPE,
-            &request.body,
-        );
+        let body = match form_body(&request.form) {
+            Ok(body) => body,
+            Err(error) => return Response::Network(error_message(&error)),
+        };
+        let call = self.call("POST", &request.path, None, FORM_CONTENT_TYPE, &body);
         response(call.await)
     }
 }
