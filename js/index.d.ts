@@ -12,9 +12,22 @@ export interface MappingValueConfig {
   consent?: Record<string, boolean>;
 }
 
-export interface Settings {
-  /** HubSpot private app access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write). */
-  accessToken: string;
+/** An OAuth app's credentials (see docs/oauth.md). */
+export interface OAuthSettings {
+  /** The app's client ID. */
+  clientId: string;
+  /** The app's client secret; never logged. */
+  clientSecret: string;
+  /** The refresh token of the HubSpot account the app was installed in; never logged. */
+  refreshToken: string;
+  /** The token endpoint's path under `apiBase`. Default `/oauth/2026-03/token`; `/oauth/v1/token` for older apps (sunset 2027-02-16). */
+  tokenPath?: string;
+}
+
+/** Exactly one of `accessToken` (a private app) and `oauth` (an OAuth app). */
+export type Settings = SettingsBase & ({ accessToken: string; oauth?: never } | { oauth: OAuthSettings; accessToken?: never });
+
+export interface SettingsBase {
   /** Fully qualified event name prefix: `pe{HubID}_`, such as `pe12345678_`. */
   eventNamePrefix: string;
   /** Mapping value for the contact's email. Default `'user.email'`; `false` switches it off. */
@@ -75,6 +88,8 @@ export interface Env {
   fetch?: typeof fetch;
   /** Receives every event given up on: the HubSpot event body and the reason. */
   onDrop?: (event: Record<string, unknown>, reason: string) => void;
+  /** OAuth apps: receives the refresh token HubSpot rotated to (the old one may stop working; store this one) and when the new access token expires (ms since the epoch). */
+  onToken?: (token: { refreshToken: string; expiresAt: number }) => void;
 }
 
 export interface Stats {

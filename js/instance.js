@@ -46,7 +46,8 @@ class Instance {
     const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
     // The core writes the spool's journal through this (see spool.js).
     const write = (rewrite, append) => this.spool.write(rewrite, append);
-    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop, write);
+    const onToken = env && typeof env.onToken === 'function' ? env.onToken : undefined;
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop, onToken, write);
     this.spool = undefined;
     this.retryTimer = undefined;
     this.retryAt = Infinity;
@@ -291,7 +292,9 @@ class Instance {
     try {
       for (;;) {
         await this.settled();
-        if (this.queued() === 0 || expired) break;
+        // A refused OAuth refresh token: nothing will be sent, so waiting
+        // out the deadline would only delay onDrop.
+        if (this.queued() === 0 || expired || this.core.stopped()) break;
         const wait = await this.flush(true);
         if (expired || this.queued() === 0) continue;
         if (wait !== undefined && Date.now() + wait >= deadline) break;
@@ -302,8 +305,14 @@ class Instance {
       clearTimeout(timer);
     }
     await this.settled();
+    // Batch mode: events still held go to the core, so they are given up
+    // on with the rest, not lost.
+    this.handOver();
     if (this.queued() > 0) {
-      this.core.abandon(`the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`, this.logger);
+      const reason = this.core.stopped()
+        ? 'HubSpot refused the OAuth refresh token (settings.oauth.refreshToken), so nothing could be sent'
+        : `the destination was shut down before HubSpot accepted them (settings.shutdownTimeout ${timeout} ms)`;
+      this.core.abandon(reason, this.logger);
     }
     if (this.spool) this.spool.close();
     this.stopped = true;

@@ -11,6 +11,7 @@ use walkeros_destination_hubspot::error::Level;
 use walkeros_destination_hubspot::hubspot::api::{
     Request, SEND_BATCH_PATH, SEND_PATH, UPSERT_PATH,
 };
+use walkeros_destination_hubspot::hubspot::oauth::TokenRequest;
 use walkeros_destination_hubspot::mapping::value::Value;
 use walkeros_destination_hubspot::mapping::NoCallbacks;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -48,7 +49,12 @@ impl Scripted {
 const UPSERTED: &str = r#"{"status":"COMPLETE","results":[{"id":"1","new":true}]}"#;
 
 impl Transport for Scripted {
-    async fn send(&self, request: &Request) -> Response {
+    async fn renew(&self, request: &TokenRequest) -> Response {
+        panic!("a private app's token is never renewed ({request:?})")
+    }
+
+    async fn send(&self, request: &Request, authorization: &str) -> Response {
+        assert_eq!(authorization, "Bearer t");
         self.seen.borrow_mut().push(request.clone());
         let default = if request.path == UPSERT_PATH {
             (200, UPSERTED, None)

@@ -1,6 +1,8 @@
 //! Settings validation: every bad input names its field and a fix.
 
-use walkeros_destination_hubspot::config::settings::{Settings, DEFAULT_API_BASE};
+use walkeros_destination_hubspot::config::settings::{
+    Credentials, Settings, DEFAULT_API_BASE, DEFAULT_TOKEN_PATH,
+};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const OK: &str = r#""accessToken":"pat-secret","eventNamePrefix":"pe123_""#;
@@ -24,7 +26,7 @@ fn fails(json: &str, field: &str) -> String {
 #[wasm_bindgen_test]
 fn defaults() {
     let s = parse("").unwrap();
-    assert_eq!(s.access_token, "pat-secret");
+    assert!(matches!(&s.credentials, Credentials::AccessToken(t) if t == "pat-secret"));
     assert!(s.email.is_some());
     assert!(s.object_id.is_none());
     assert!(!s.batch);
@@ -77,12 +79,10 @@ fn a_token_that_cannot_go_in_a_header_is_refused_unechoed() {
         assert!(!message.contains("secret"), "{message}");
     }
     // Around it, spaces are trimmed as before.
-    assert_eq!(
-        Settings::parse(r#"{"accessToken":"  pat-secret\n","eventNamePrefix":"pe1_"}"#)
-            .unwrap()
-            .access_token,
-        "pat-secret"
-    );
+    let trimmed = Settings::parse(r#"{"accessToken":"  pat-secret\n","eventNamePrefix":"pe1_"}"#)
+        .unwrap()
+        .credentials;
+    assert!(matches!(&trimmed, Credentials::AccessToken(t) if t == "pat-secret"));
 }
 
 #[wasm_bindgen_test]
@@ -199,9 +199,22 @@ fn the_schema_says_what_validation_does() {
 
     let schemas: serde_json::Value = serde_json::from_str(&schemas_json()).unwrap();
     let settings = &schemas["settings"];
+    assert_eq!(settings["required"], serde_json::json!(["eventNamePrefix"]));
+    // Exactly one of accessToken and oauth.
     assert_eq!(
-        settings["required"],
-        serde_json::json!(["accessToken", "eventNamePrefix"])
+        settings["oneOf"],
+        serde_json::json!([
+            { "required": ["accessToken"], "not": { "required": ["oauth"] } },
+            { "required": ["oauth"], "not": { "required": ["accessToken"] } },
+        ])
+    );
+    assert_eq!(
+        settings["properties"]["oauth"]["required"],
+        serde_json::json!(["clientId", "clientSecret", "refreshToken"])
+    );
+    assert_eq!(
+        settings["properties"]["oauth"]["properties"]["tokenPath"]["default"],
+        "/oauth/2026-03/token"
     );
     assert_eq!(settings["additionalProperties"], false);
     let listed: Vec<&String> = settings["properties"].as_object().unwrap().keys().collect();
@@ -256,4 +269,87 @@ fn the_schema_says_what_validation_does() {
     }
     let unknown = Value::parse(r#"{"settings":{"eventname":"x"}}"#).unwrap();
     assert!(Rule::from_value(&unknown, "mapping.x.y", "pe1_").is_err());
+}
+
+const OAUTH: &str =
+    r#""oauth":{"clientId":"app-1","clientSecret":"cs-secret","refreshToken":"rt-secret"}"#;
+
+#[wasm_bindgen_test]
+fn oauth_instead_of_an_access_token() {
+    let s = Settings::parse(&format!(r#"{{"eventNamePrefix":"pe1_",{OAUTH}}}"#)).unwrap();
+    let Credentials::OAuth(o) = &s.credentials else {
+        panic!("oauth credentials expected");
+    };
+    assert_eq!(
+        (
+            o.client_id.as_str(),
+            o.client_secret.as_str(),
+            o.refresh_token.as_str()
+        ),
+        ("app-1", "cs-secret", "rt-secret")
+    );
+    assert_eq!(o.token_path, DEFAULT_TOKEN_PATH);
+    assert_eq!(DEFAULT_TOKEN_PATH, "/oauth/2026-03/token");
+    // Debug output (in a panic, say) shows no secret.
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("cs-secret") && !shown.contains("rt-secret"),
+        "{shown}"
+    );
+    let legacy = Settings::parse(
+        r#"{"eventNamePrefix":"pe1_","oauth":{"clientId":"a","clientSecret":"b","refreshToken":"c","tokenPath":"/oauth/v1/token"}}"#,
+    )
+    .unwrap();
+    assert!(
+        matches!(&legacy.credentials, Credentials::OAuth(o) if o.token_path == "/oauth/v1/token")
+    );
+}
+
+#[wasm_bindgen_test]
+fn exactly_one_of_access_token_and_oauth() {
+    let both = fails(
+        &format!(r#"{{"accessToken":"pat-secret","eventNamePrefix":"pe1_",{OAUTH}}}"#),
+        "settings has both accessToken and oauth",
+    );
+    assert!(both.contains("not both"), "{both}");
+    let neither = fails(
+        r#"{"eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken is missing",
+    );
+    assert!(neither.contains("oauth"), "{neither} should offer oauth");
+    for (json, field) in [
+        (
+            r#""oauth":{"clientSecret":"cs-secret","refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientId is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientSecret is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"  "}"#,
+            "settings.oauth.refreshToken is missing",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPth":"/x"}"#,
+            "settings.oauth.tokenPth is not a known setting",
+        ),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":"cs-secret","refreshToken":"rt-secret","tokenPath":"oauth/v1/token"}"#,
+            "settings.oauth.tokenPath",
+        ),
+        (r#""oauth":"rt-secret""#, "settings.oauth must be an object"),
+        (
+            r#""oauth":{"clientId":"a","clientSecret":42,"refreshToken":"rt-secret"}"#,
+            "settings.oauth.clientSecret must be a string",
+        ),
+    ] {
+        let message = fails(&format!(r#"{{"eventNamePrefix":"pe1_",{json}}}"#), field);
+        assert!(
+            !message.contains("cs-secret")
+                && !message.contains("rt-secret")
+                && !message.contains("42"),
+            "{message}"
+        );
+    }
 }

@@ -7,6 +7,9 @@ use serde::Serialize;
 use serde_json::json;
 
 pub const DEFAULT_API_BASE: &str = "https://api.hubapi.com";
+/// The token endpoint HubSpot's migration guide names; `/oauth/v1/token`
+/// still works for older apps until its sunset on 2027-02-16.
+pub const DEFAULT_TOKEN_PATH: &str = "/oauth/2026-03/token";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
@@ -28,6 +31,10 @@ pub enum Kind {
     },
     /// An object of HubSpot property names to plain values.
     Properties,
+    /// An object of these fields.
+    Object {
+        fields: &'static [Field],
+    },
 }
 
 impl Kind {
@@ -39,7 +46,7 @@ impl Kind {
             Kind::Boolean => "must be true or false".into(),
             Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
             Kind::Mapping { .. } => "must be a mapping value".into(),
-            Kind::Properties => "must be an object".into(),
+            Kind::Properties | Kind::Object { .. } => "must be an object".into(),
         }
     }
 }
@@ -66,15 +73,27 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 19] = [
+pub const SETTINGS: [Field; 20] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
-        required: true,
+        // Required unless `oauth` is given: the settings schema says so
+        // with `oneOf`.
+        required: false,
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write), from the environment (\"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json); never logged.",
+        description: "A HubSpot private app's access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write), e.g. \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json; never logged.",
+    },
+    Field {
+        name: "oauth",
+        kind: Kind::Object { fields: &OAUTH },
+        required: false,
+        default: None,
+        // A string here may be a secret pasted in the wrong place.
+        secret: true,
+        fix: "set it to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app, each a string (for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json)",
+        description: "An OAuth app's { clientId, clientSecret, refreshToken, tokenPath? } instead of accessToken: docs/oauth.md.",
     },
     Field {
         name: "eventNamePrefix",
@@ -110,7 +129,7 @@ pub const SETTINGS: [Field; 19] = [
         default: None,
         secret: false,
         fix: "use a mapping value such as \"user.hutk\"",
-        description: "Mapping value for the HubSpot user token (the hubspotutk cookie), such as \"user.hutk\".",
+        description: "Mapping value for the HubSpot user token (the hubspotutk cookie).",
     },
     Field {
         name: "identify",
@@ -119,7 +138,7 @@ pub const SETTINGS: [Field; 19] = [
         default: None,
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
-        description: "Mapping value resolving to { email, properties }: that contact is created or updated before the event, once while its properties are unchanged.",
+        description: "Mapping value resolving to { email, properties }: that contact is upserted before the event, again only when its properties change.",
     },
     Field {
         name: "defaultProperties",
@@ -146,7 +165,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(50)),
         secret: false,
         fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
-        description: "Events per batch request; batch mode sends as soon as this many wait, single mode sends at most this many waiting events in one request.",
+        description: "Events per batch request; batch mode sends once this many wait, single mode sends up to this many waiting events together.",
     },
     Field {
         name: "flushInterval",
@@ -155,7 +174,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(5_000)),
         secret: false,
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
-        description: "Milliseconds between timed flushes in batch mode (0: none); the timer never keeps Node running.",
+        description: "Milliseconds between timed flushes in batch mode; 0 turns them off; the timer never keeps Node alive.",
     },
     Field {
         name: "dedupCapacity",
@@ -173,7 +192,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(100)),
         secret: false,
         fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
-        description: "CRM requests per 10 seconds until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter). Event sends are exempt.",
+        description: "CRM requests per 10 s until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter); event sends are exempt.",
     },
     Field {
         name: "maxQueue",
@@ -182,7 +201,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
-        description: "Events held for delivery at most; beyond it the oldest go to env.onDrop. In batch mode a push waits once half of this is unaccepted.",
+        description: "Events held at most (beyond it the oldest go to env.onDrop); in batch mode a push waits once half of this is not accepted yet.",
     },
     Field {
         name: "timeout",
@@ -191,7 +210,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 ms",
-        description: "Milliseconds one request may take before it is aborted and retried.",
+        description: "Milliseconds a request may take before it is aborted and retried.",
     },
     Field {
         name: "shutdownTimeout",
@@ -200,7 +219,7 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "set milliseconds from 0 to 600000, or leave it out for 10000",
-        description: "Milliseconds a shutdown keeps sending what is queued before the rest goes to env.onDrop.",
+        description: "Milliseconds a shutdown keeps sending before the rest goes to env.onDrop.",
     },
     Field {
         name: "spool",
@@ -236,7 +255,47 @@ pub const SETTINGS: [Field; 19] = [
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         secret: false,
         fix: "leave it out for https://api.hubapi.com",
-        description: "Where requests go; plain http:// only to 127.0.0.1, localhost and [::1], so the token never crosses a network unencrypted.",
+        description: "Where requests go; plain http:// only for 127.0.0.1, localhost and [::1], so no secret crosses a network unencrypted.",
+    },
+];
+
+/// `settings.oauth`: an OAuth app's credentials and token endpoint.
+pub const OAUTH: [Field; 4] = [
+    Field {
+        name: "clientId",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: false,
+        fix: "set it to your HubSpot app's client ID (the app's Auth tab)",
+        description: "The OAuth app's client ID.",
+    },
+    Field {
+        name: "clientSecret",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: true,
+        fix: "set it to your HubSpot app's client secret (the app's Auth tab), for example \"$env.HUBSPOT_CLIENT_SECRET\"",
+        description: "The OAuth app's client secret; never logged.",
+    },
+    Field {
+        name: "refreshToken",
+        kind: Kind::String { pattern: None },
+        required: true,
+        default: None,
+        secret: true,
+        fix: "set it to the refresh token HubSpot gave when the account installed your app, for example \"$env.HUBSPOT_REFRESH_TOKEN\"",
+        description: "The refresh token of the HubSpot account the app was installed in; never logged. A rotated one goes to env.onToken.",
+    },
+    Field {
+        name: "tokenPath",
+        kind: Kind::String { pattern: Some("^/") },
+        required: false,
+        default: Some(DefaultValue::Str(DEFAULT_TOKEN_PATH)),
+        secret: false,
+        fix: "leave it out for /oauth/2026-03/token, or set \"/oauth/v1/token\" for an app still on HubSpot's v1 endpoint (sunset 2027-02-16)",
+        description: "The token endpoint's path under apiBase; /oauth/v1/token for older apps (until its sunset on 2027-02-16).",
     },
 ];
 
@@ -249,7 +308,7 @@ pub const RULE_SETTINGS: [Field; 3] = [
         default: None,
         secret: false,
         fix: "set it to the HubSpot event name without the prefix, such as \"purchase_completed\"",
-        description: "The HubSpot event name for this rule, without the prefix (purchase_completed), at most 50 characters. Without it the walkerOS name is used, lowercased with spaces as _ (order complete becomes order_complete).",
+        description: "The HubSpot event name without the prefix (purchase_completed), at most 50 characters; by default the walkerOS name as order_complete.",
     },
     Field {
         name: "properties",
@@ -258,7 +317,7 @@ pub const RULE_SETTINGS: [Field; 3] = [
         default: None,
         secret: false,
         fix: "use a mapping value resolving to an object, such as { \"map\": { \"total\": \"data.total\" } }",
-        description: "Mapping value resolving to an object: the event's properties (sent as strings), over defaultProperties and the rule's mapped data.",
+        description: "Mapping value resolving to an object: the event's properties, over defaultProperties and the mapped data.",
     },
     Field {
         name: "identify",
@@ -267,7 +326,7 @@ pub const RULE_SETTINGS: [Field; 3] = [
         default: None,
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
-        description: "Like settings.identify, for this rule only (it overrides the destination-level one); with silent: true the rule only upserts the contact.",
+        description: "Like settings.identify, for this rule only; with silent: true the rule only upserts the contact.",
     },
 ];
 
@@ -304,6 +363,9 @@ struct ObjectSchema {
     properties: Vec<(&'static str, serde_json::Value)>,
     required: Vec<&'static str>,
     additional_properties: bool,
+    /// The settings: exactly one of `accessToken` and `oauth`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    one_of: Vec<serde_json::Value>,
 }
 
 fn in_order<S: serde::Serializer>(
@@ -315,7 +377,13 @@ fn in_order<S: serde::Serializer>(
 
 pub fn schemas() -> Schemas {
     Schemas {
-        settings: object_schema("HubSpot destination settings (config.settings)", &SETTINGS),
+        settings: ObjectSchema {
+            one_of: vec![
+                json!({ "required": ["accessToken"], "not": { "required": ["oauth"] } }),
+                json!({ "required": ["oauth"], "not": { "required": ["accessToken"] } }),
+            ],
+            ..object_schema("HubSpot destination settings (config.settings)", &SETTINGS)
+        },
         mapping: object_schema(
             "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
             &RULE_SETTINGS,
@@ -340,6 +408,7 @@ fn object_schema(title: &'static str, fields: &[Field]) -> ObjectSchema {
             .map(|f| f.name)
             .collect(),
         additional_properties: false,
+        one_of: Vec::new(),
     }
 }
 
@@ -365,6 +434,17 @@ fn field_schema(field: &Field) -> serde_json::Value {
                 any.extend([json!({ "const": false }), json!({ "type": "null" })]);
             }
             json!({ "anyOf": any })
+        }
+        Kind::Object { fields } => {
+            let schema = object_schema("", fields);
+            json!({
+                "type": "object",
+                "properties": serde_json::Map::from_iter(
+                    schema.properties.into_iter().map(|(k, v)| (k.to_string(), v))
+                ),
+                "required": schema.required,
+                "additionalProperties": false,
+            })
         }
         Kind::Properties => json!({
             "type": "object",

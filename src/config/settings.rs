@@ -4,15 +4,46 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::config::names;
-pub use crate::config::schema::DEFAULT_API_BASE;
-use crate::config::schema::{self, DefaultValue, Field, Kind, SETTINGS};
+use crate::config::schema::{self, DefaultValue, Field, Kind, OAUTH, SETTINGS};
+pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
 use crate::error::ConfigError;
 use crate::mapping::value::{js_number, Key, Object, Value};
 use crate::mapping::{self, Mapping};
 
+/// How requests are authorized. `Debug` shows no secret.
+#[derive(Clone)]
+pub enum Credentials {
+    /// A private app's token, which does not expire.
+    AccessToken(String),
+    OAuth(OAuth),
+}
+
+/// An OAuth app's credentials, from which access tokens are fetched.
+#[derive(Clone)]
+pub struct OAuth {
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
+    /// The token endpoint's path under `api_base`.
+    pub token_path: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::AccessToken(_) => f.write_str("AccessToken(<secret>)"),
+            Credentials::OAuth(o) => write!(
+                f,
+                "OAuth {{ client_id: {:?}, token_path: {:?}, client_secret: <secret>, refresh_token: <secret> }}",
+                o.client_id, o.token_path
+            ),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
-    pub access_token: String,
+    pub credentials: Credentials,
     pub event_name_prefix: String,
     pub email: Option<Mapping>,
     pub object_id: Option<Mapping>,
@@ -65,6 +96,16 @@ struct Typed {
     spool_sync_interval: Option<u32>,
 }
 
+/// `settings.oauth`, as serde reads it.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct TypedOAuth {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    refresh_token: Option<String>,
+    token_path: Option<String>,
+}
+
 impl Settings {
     /// Reads `settings` from the shell's tagged JSON text.
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
@@ -98,20 +139,7 @@ impl Settings {
             ConfigError::new(format!("settings.{key}"), "is missing", field.fix)
         };
 
-        let access_token = typed.access_token.unwrap_or_default();
-        let access_token = access_token.trim();
-        if access_token.is_empty() {
-            return Err(required("accessToken"));
-        }
-        // It goes into a request header, where a line break could add
-        // headers of its own; HubSpot tokens are visible ASCII.
-        if !access_token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::new(
-                "settings.accessToken",
-                "contains a character an access token cannot have (a space, line break, control or non-ASCII character)",
-                "copy the token again from your HubSpot private app, without anything around it",
-            ));
-        }
+        let credentials = credentials(typed.access_token, get("oauth"))?;
 
         let event_name_prefix = typed
             .event_name_prefix
@@ -169,7 +197,7 @@ impl Settings {
         };
 
         Ok(Settings {
-            access_token: access_token.to_string(),
+            credentials,
             event_name_prefix,
             email,
             object_id: mapping_at("objectId")?,
@@ -201,6 +229,74 @@ impl Settings {
             spool_max_bytes: whole("spoolMaxBytes", typed.spool_max_bytes)?,
             spool_sync_interval: whole("spoolSyncInterval", typed.spool_sync_interval)?,
         })
+    }
+}
+
+/// Exactly one of `accessToken` and `oauth`.
+fn credentials(
+    access_token: Option<String>,
+    oauth: Option<&Value>,
+) -> Result<Credentials, ConfigError> {
+    let access_token = access_token
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let oauth = match oauth {
+        None => None,
+        Some(value @ Value::Object(entries)) => Some((value, entries)),
+        Some(other) => return Err(wrong_type("settings", &SETTINGS, "oauth", other)),
+    };
+    match (access_token, oauth) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "settings",
+            "has both accessToken and oauth",
+            "keep accessToken for a private app, or oauth ({ clientId, clientSecret, refreshToken }) for an OAuth app, not both",
+        )),
+        (None, None) => Err(ConfigError::new(
+            "settings.accessToken",
+            "is missing (and so is settings.oauth)",
+            "set accessToken to your HubSpot private app access token, or oauth to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app",
+        )),
+        (Some(token), None) => {
+            // It goes into a request header, where a line break could add
+            // headers of its own; HubSpot tokens are visible ASCII.
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError::new(
+                    "settings.accessToken",
+                    "contains a character an access token cannot have (a space, line break, control or non-ASCII character)",
+                    "copy the token again from your HubSpot private app, without anything around it",
+                ));
+            }
+            Ok(Credentials::AccessToken(token))
+        }
+        (None, Some((value, entries))) => {
+            reject_unknown(entries, "settings.oauth", &schema::names(&OAUTH))?;
+            let typed: TypedOAuth = read_typed(value, "settings.oauth", &OAUTH)?;
+            let required = |key: &str, value: Option<String>| {
+                let value = value.map(|v| v.trim().to_string()).unwrap_or_default();
+                if value.is_empty() {
+                    let field = schema::field(&OAUTH, key);
+                    return Err(ConfigError::new(format!("settings.oauth.{key}"), "is missing", field.fix));
+                }
+                Ok(value)
+            };
+            let token_path = match typed.token_path {
+                None => DEFAULT_TOKEN_PATH.to_string(),
+                Some(path) if path.starts_with('/') && !path.contains(['?', '#']) && path.bytes().all(|b| b.is_ascii_graphic()) => path,
+                Some(path) => {
+                    return Err(ConfigError::new(
+                        "settings.oauth.tokenPath",
+                        format!("is {path:?}, which is not a path starting with / (without a query)"),
+                        schema::field(&OAUTH, "tokenPath").fix,
+                    ))
+                }
+            };
+            Ok(Credentials::OAuth(OAuth {
+                client_id: required("clientId", typed.client_id)?,
+                client_secret: required("clientSecret", typed.client_secret)?,
+                refresh_token: required("refreshToken", typed.refresh_token)?,
+                token_path,
+            }))
+        }
     }
 }
 

@@ -6,17 +6,22 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::rc::Rc;
+
+use futures_util::lock::Mutex;
 
 use crate::config::rule::Rule;
-use crate::config::settings::Settings;
+use crate::config::settings::{Credentials, Settings};
 use crate::delivery::backoff::Backoff;
 use crate::delivery::dedup::Dedup;
 use crate::delivery::limiter::{Limiter, RateHeaders};
 use crate::delivery::queue::Queue;
 use crate::delivery::spool::{Replayed, Spool};
 use crate::delivery::stats::Stats;
+use crate::delivery::token::{Next, Renewal, Rotated, Tokens};
 use crate::error::{ConfigError, Notice};
 use crate::hubspot::api::{self, Outcome, Request};
+use crate::hubspot::oauth::TokenRequest;
 use crate::hubspot::plan::{self, ContactUpsert, EventInput, Plan};
 use crate::mapping::value::Value;
 use crate::mapping::Host;
@@ -26,6 +31,12 @@ pub enum Response {
     Status(u16, String, Headers),
     /// No HTTP answer at all (connection refused, reset, timed out).
     Network(String),
+    /// Not sent: no access token could be had (the token endpoint failed
+    /// for now, or refused the refresh token for good).
+    NoToken {
+        reason: String,
+        retry_after_ms: Option<u32>,
+    },
 }
 
 /// The response headers delivery reads.
@@ -36,7 +47,10 @@ pub struct Headers {
 }
 
 pub trait Transport {
-    fn send(&self, request: &Request) -> impl Future<Output = Response>;
+    /// A HubSpot API request, with this `authorization` header value.
+    fn send(&self, request: &Request, authorization: &str) -> impl Future<Output = Response>;
+    /// A token request: form-encoded, without an `authorization` header.
+    fn renew(&self, request: &TokenRequest) -> impl Future<Output = Response>;
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
 }
@@ -73,6 +87,13 @@ pub struct Core {
     auth_reported: bool,
     /// The disk spool's journal state (`settings.spool`).
     spool: Option<Spool>,
+    /// The access token. Behind an async lock held across a renewal: one
+    /// renewal at a time, and requests needing a token meanwhile wait for
+    /// it instead of asking again.
+    tokens: Rc<Mutex<Tokens>>,
+    /// HubSpot refused the OAuth refresh token: nothing is sent any more,
+    /// and what is queued waits for the shutdown (then `onDrop`).
+    stopped: bool,
 }
 
 /// What a push or flush did, for the shell to log, throw, report and
@@ -90,6 +111,8 @@ pub struct Report {
     pub rewrite: Option<String>,
     /// Spool only: lines to append to the journal.
     pub journal: String,
+    /// A refresh token HubSpot rotated to, for `env.onToken`.
+    pub token: Option<Rotated>,
 }
 
 impl Report {
@@ -101,6 +124,7 @@ impl Report {
 impl Core {
     /// `seed` spreads retries of many processes apart.
     pub fn new(settings: Settings, seed: u64) -> Core {
+        let tokens = Rc::new(Mutex::new(Tokens::new(&settings.credentials)));
         let mut core = Core {
             dedup: Dedup::new(settings.dedup_capacity),
             limiter: Limiter::new(settings.rate_limit, 10_000),
@@ -119,6 +143,8 @@ impl Core {
             overflowing: false,
             auth_reported: false,
             spool: None,
+            tokens,
+            stopped: false,
         };
         if core.settings.spool.is_some() {
             core.spool = Some(Spool::new(u64::from(core.settings.spool_max_bytes)));
@@ -197,6 +223,12 @@ impl Core {
             });
         }
         (requests, plan.notices)
+    }
+
+    /// True once HubSpot refused the OAuth refresh token: nothing will be
+    /// sent, so a shutdown need not wait for anything.
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// Events waiting in the batch queue.
@@ -524,6 +556,9 @@ pub async fn flush_held(
     loop {
         let batch = {
             let core = core.borrow();
+            if core.stopped {
+                return;
+            }
             // Batch mode waits for a full batch; single mode sends as soon
             // as one event waits (several flushes run side by side).
             let size = if batched { core.settings.batch_size } else { 1 };
@@ -586,7 +621,7 @@ async fn send_isolating(
             [one] if single => Request::send_event(one),
             _ => Request::send_batch(&inputs),
         };
-        let sent = send(transport, &request, api::classify).await;
+        let sent = send(core, transport, &request, report).await;
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
         match &sent.outcome {
@@ -638,13 +673,19 @@ impl Core {
         now: f64,
         report: &mut Report,
     ) {
-        if let Some(policy) = &sent.policy {
-            self.stats.rate_limit(policy);
-        }
-        self.stats.retried += inputs.len() as u64;
         let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
         back.splice(0..0, inputs);
         let count = back.len();
+        if self.stopped {
+            // Nothing is sent any more: they wait for the shutdown, which
+            // hands them to onDrop.
+            self.queue.restore(back);
+            return;
+        }
+        if let Some(policy) = &sent.policy {
+            self.stats.rate_limit(policy);
+        }
+        self.stats.retried += count as u64;
         self.queue.restore(back);
         self.bound_spool(report);
         // Requests sent side by side fail together: one that fails while an
@@ -691,7 +732,10 @@ impl Core {
             self.auth_reported = true;
             report.notices.push(Notice::error(
                 "",
-                "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
+                match self.settings.credentials {
+                    Credentials::AccessToken(_) => "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
+                    Credentials::OAuth(_) => "HubSpot rejected a freshly renewed OAuth access token (401): check that the app is still installed in the HubSpot account and has the scopes analytics.behavioral_events.send and crm.objects.contacts.write; events are dropped until it is fixed",
+                },
             ));
         }
     }
@@ -767,7 +811,7 @@ async fn send_upserts(
             core.upserts_sending += 1;
             chunk
         };
-        let answer = transport.send(&Request::upsert(&chunk)).await;
+        let answer = send_authorized(core, transport, &Request::upsert(&chunk), report).await;
         let now = transport.now_ms();
         let mut core_ref = core.borrow_mut();
         let core = &mut *core_ref;
@@ -800,12 +844,19 @@ async fn send_upserts(
                 Vec::new(),
                 Some((format!("network error: {message}"), None)),
             ),
+            Response::NoToken {
+                reason,
+                retry_after_ms,
+            } => (Vec::new(), Some((reason, retry_after_ms))),
         };
         if let Some((reason, wait)) = retry {
             // Back to the front: they go before anything queued since.
             let later = std::mem::take(&mut core.upserts);
             core.upserts = chunk;
             core.upserts.extend(later);
+            if core.stopped {
+                return;
+            }
             let delay = core.backoff.next_delay(wait);
             // Where HubSpot named a wait (Retry-After, a rate-limit window),
             // no upsert goes before it ends, whatever else flushes.
@@ -901,12 +952,112 @@ struct Sent {
     policy: Option<String>,
 }
 
-async fn send(
+/// The `authorization` header value for a request now: the current token,
+/// or a new one fetched first. The lock is held across the token request,
+/// so one renewal runs at a time and every request that needs a token
+/// meanwhile waits for it, then uses it. `Err` holds the response to act on
+/// instead (retry, or stop when the refresh token was refused).
+async fn authorize(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    report: &mut Report,
+) -> Result<String, Response> {
+    let tokens = core.borrow().tokens.clone();
+    let mut tokens = tokens.lock().await;
+    let request = match tokens.next(transport.now_ms()) {
+        Next::Use(authorization) => return Ok(authorization),
+        Next::Renew(request) => request,
+        Next::Refused => {
+            return Err(Response::NoToken {
+                reason: "HubSpot refused the OAuth refresh token".into(),
+                retry_after_ms: None,
+            })
+        }
+    };
+    let (renewal, retry_after_ms) = match transport.renew(&request).await {
+        Response::Status(status, body, headers) => (
+            tokens.answer(status, &body, transport.now_ms()),
+            headers.retry_after_ms,
+        ),
+        Response::Network(message) => (
+            Renewal::Retry(format!(
+                "no access token yet: the token request failed: network error: {message}"
+            )),
+            None,
+        ),
+        Response::NoToken {
+            reason,
+            retry_after_ms,
+        } => (Renewal::Retry(reason), retry_after_ms),
+    };
+    match renewal {
+        Renewal::Renewed {
+            authorization,
+            rotated,
+        } => {
+            report
+                .notices
+                .push(Notice::debug("", "OAuth access token renewed"));
+            if rotated.is_some() {
+                report.token = rotated;
+            }
+            Ok(authorization)
+        }
+        Renewal::Retry(reason) => Err(Response::NoToken {
+            reason,
+            retry_after_ms,
+        }),
+        Renewal::Refused(message) => {
+            // Said once: later requests find the tokens refused and ask no
+            // more.
+            report.notices.push(Notice::error("", message));
+            core.borrow_mut().stopped = true;
+            Err(Response::NoToken {
+                reason: "HubSpot refused the OAuth refresh token".into(),
+                retry_after_ms: None,
+            })
+        }
+    }
+}
+
+/// Sends `request` with the current access token. A 401 to an OAuth app's
+/// token (revoked, or expired early) costs one renewal and one retry.
+async fn send_authorized(
+    core: &RefCell<Core>,
     transport: &impl Transport,
     request: &Request,
-    classify: impl Fn(u16, &str) -> Outcome,
+    report: &mut Report,
+) -> Response {
+    let mut authorization = match authorize(core, transport, report).await {
+        Ok(authorization) => authorization,
+        Err(response) => return response,
+    };
+    let mut retried = false;
+    loop {
+        let response = transport.send(request, &authorization).await;
+        if retried || !matches!(response, Response::Status(401, ..)) {
+            return response;
+        }
+        let tokens = core.borrow().tokens.clone();
+        if !tokens.lock().await.rejected(&authorization) {
+            return response;
+        }
+        retried = true;
+        authorization = match authorize(core, transport, report).await {
+            Ok(authorization) => authorization,
+            Err(response) => return response,
+        };
+    }
+}
+
+async fn send(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    request: &Request,
+    report: &mut Report,
 ) -> Sent {
-    match transport.send(request).await {
+    let classify = api::classify;
+    match send_authorized(core, transport, request, report).await {
         Response::Status(status, body, headers) => {
             let policy = (status == 429).then(|| api::policy(&body)).flatten();
             let retry_after_ms = headers
@@ -927,6 +1078,15 @@ async fn send(
             outcome: api::network_failure(&message),
             status: 0,
             retry_after_ms: None,
+            policy: None,
+        },
+        Response::NoToken {
+            reason,
+            retry_after_ms,
+        } => Sent {
+            outcome: Outcome::Retryable(reason),
+            status: 0,
+            retry_after_ms,
             policy: None,
         },
     }

@@ -9,3 +9,4 @@ pub mod limiter;
 pub mod queue;
 pub mod spool;
 pub mod stats;
+pub mod token;

@@ -219,7 +219,7 @@ fn describe(status: u16, body: &str) -> String {
         out.push_str(&format!(" [correlationId {id}]"));
     }
     if status == 401 {
-        out.push_str(". Check settings.accessToken");
+        out.push_str(". Check settings.accessToken (or settings.oauth)");
     } else if status == 403 {
         out.push_str(". Check the private app's scopes (analytics.behavioral_events.send, crm.objects.contacts.write)");
     }

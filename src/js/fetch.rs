@@ -8,11 +8,11 @@ use wasm_bindgen_futures::JsFuture;
 use crate::delivery::core::{Headers, Response, Transport};
 use crate::delivery::limiter::RateHeaders;
 use crate::hubspot::api::Request;
+use crate::hubspot::oauth::{TokenRequest, FORM_CONTENT_TYPE};
 
 pub struct FetchTransport {
     fetch: Function,
     base: String,
-    authorization: JsValue,
     timeout_ms: u32,
     /// Aborted when a shutdown's deadline passes, ending every request
     /// under way at once.
@@ -20,11 +20,10 @@ pub struct FetchTransport {
 }
 
 impl FetchTransport {
-    pub fn new(fetch: Function, base: &str, token: &str, timeout_ms: u32) -> FetchTransport {
+    pub fn new(fetch: Function, base: &str, timeout_ms: u32) -> FetchTransport {
         FetchTransport {
             fetch,
             base: base.to_string(),
-            authorization: JsValue::from_str(&format!("Bearer {token}")),
             timeout_ms,
             shutdown: global_new("AbortController").unwrap_or(JsValue::UNDEFINED),
         }
@@ -55,16 +54,27 @@ impl FetchTransport {
         }
     }
 
-    async fn call(&self, request: &Request) -> Result<(u16, String, Headers), JsValue> {
+    /// A POST (or `method`) of `body` to `path` under the API base; API
+    /// requests and token requests alike.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Result<(u16, String, Headers), JsValue> {
         let headers = Object::new();
-        Reflect::set(&headers, &"authorization".into(), &self.authorization)?;
-        Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+        if let Some(authorization) = authorization {
+            Reflect::set(&headers, &"authorization".into(), &authorization.into())?;
+        }
+        Reflect::set(&headers, &"content-type".into(), &content_type.into())?;
         let init = Object::new();
-        Reflect::set(&init, &"method".into(), &request.method.into())?;
+        Reflect::set(&init, &"method".into(), &method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        Reflect::set(&init, &"body".into(), &JsValue::from_str(body))?;
         Reflect::set(&init, &"signal".into(), &self.signal()?)?;
-        let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
+        let url = JsValue::from_str(&format!("{}{}", self.base, path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
         let response = JsFuture::from(Promise::resolve(&pending)).await?;
         let status = Reflect::get(&response, &"status".into())?
@@ -75,6 +85,20 @@ impl FetchTransport {
         let body = JsFuture::from(Promise::resolve(&text.call0(&response)?)).await?;
         Ok((status, body.as_string().unwrap_or_default(), headers))
     }
+}
+
+/// The form encoded by the platform's `URLSearchParams`.
+fn form_body(form: &[(&'static str, String)]) -> Result<String, JsValue> {
+    let params = global_new("URLSearchParams")?;
+    let append: Function = Reflect::get(&params, &"append".into())?.dyn_into()?;
+    for (name, value) in form {
+        append.call2(&params, &(*name).into(), &value.as_str().into())?;
+    }
+    let to_string: Function = Reflect::get(&params, &"toString".into())?.dyn_into()?;
+    to_string
+        .call0(&params)?
+        .as_string()
+        .ok_or_else(|| JsValue::from_str("URLSearchParams gave no text"))
 }
 
 /// `new globalThis[name]()`.
@@ -121,11 +145,31 @@ impl Transport for FetchTransport {
         js_sys::Date::now()
     }
 
-    async fn send(&self, request: &Request) -> Response {
-        match self.call(request).await {
-            Ok((status, body, headers)) => Response::Status(status, body, headers),
-            Err(error) => Response::Network(error_message(&error)),
-        }
+    async fn send(&self, request: &Request, authorization: &str) -> Response {
+        let call = self.call(
+            request.method,
+            request.path,
+            Some(authorization),
+            "application/json",
+            &request.body,
+        );
+        response(call.await)
+    }
+
+    async fn renew(&self, request: &TokenRequest) -> Response {
+        let body = match form_body(&request.form) {
+            Ok(body) => body,
+            Err(error) => return Response::Network(error_message(&error)),
+        };
+        let call = self.call("POST", &request.path, None, FORM_CONTENT_TYPE, &body);
+        response(call.await)
+    }
+}
+
+fn response(answer: Result<(u16, String, Headers), JsValue>) -> Response {
+    match answer {
+        Ok((status, body, headers)) => Response::Status(status, body, headers),
+        Err(error) => Response::Network(error_message(&error)),
     }
 }
 

@@ -22,11 +22,8 @@ use crate::mapping::value::Value;
 pub struct HubspotCore {
     core: Rc<RefCell<Core>>,
     transport: Rc<FetchTransport>,
-    /// `env.onDrop`, given every event input this destination gives up on.
-    on_drop: JsValue,
-    /// The shell's spool writer, `write(rewrite, append)`: the journal's new
-    /// text (or undefined), then lines to append. Undefined without a spool.
-    spool: JsValue,
+    /// `env.onDrop`, `env.onToken` and the shell's spool writer.
+    hooks: Rc<Hooks>,
     /// The shell's registry of the config's functions.
     callbacks: Array,
 }
@@ -39,6 +36,15 @@ struct Entry {
     event: Value,
     #[serde(default)]
     data: Value,
+}
+
+/// The user's functions reports go to (each may be undefined).
+struct Hooks {
+    on_drop: JsValue,
+    on_token: JsValue,
+    /// `write(rewrite, append)`: the journal's new text (or undefined),
+    /// then lines to append. Undefined without a spool.
+    spool: JsValue,
 }
 
 /// A plain JavaScript value of `value` (objects, not Maps).
@@ -73,26 +79,26 @@ fn entries(json: &str) -> Result<Vec<core::Entry>, JsError> {
 impl HubspotCore {
     /// Validates `settings` (tagged JSON text); `fetch` makes every HTTP
     /// request; `callbacks` is the registry the config's functions were
-    /// put in.
+    /// put in; `on_drop` and `on_token` are `env.onDrop` and `env.onToken`,
+    /// `spool` the shell's journal writer.
     #[wasm_bindgen(constructor)]
     pub fn new(
         settings: &str,
         fetch: Function,
         callbacks: Array,
         on_drop: JsValue,
+        on_token: JsValue,
         spool: JsValue,
     ) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
-        let transport = FetchTransport::new(
-            fetch,
-            &settings.api_base,
-            &settings.access_token,
-            settings.timeout,
-        );
+        let transport = FetchTransport::new(fetch, &settings.api_base, settings.timeout);
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         Ok(HubspotCore {
-            on_drop,
-            spool,
+            hooks: Rc::new(Hooks {
+                on_drop,
+                on_token,
+                spool,
+            }),
             core: Rc::new(RefCell::new(Core::new(settings, seed))),
             transport: Rc::new(transport),
             callbacks,
@@ -161,7 +167,7 @@ impl HubspotCore {
     }
 
     fn finish(&self, report: Report, logger: &JsValue) -> Result<JsValue, JsValue> {
-        finish(report, logger, &self.on_drop, &self.spool)
+        finish(report, logger, &self.hooks)
     }
 
     /// The spool's directory (`settings.spool`), if there is one.
@@ -210,13 +216,12 @@ impl HubspotCore {
         self.finish(report, &logger)?;
         let core = self.core.clone();
         let transport = self.transport.clone();
-        let on_drop = self.on_drop.clone();
-        let spool = self.spool.clone();
+        let hooks = self.hooks.clone();
         Ok(future_to_promise(async move {
             let mut report = Report::default();
             // The collector batched these: they go with the batch endpoint.
             core::flush_held(&core, &*transport, true, true, &mut report).await;
-            finish(report, &logger, &on_drop, &spool)
+            finish(report, &logger, &hooks)
         }))
     }
 
@@ -225,13 +230,12 @@ impl HubspotCore {
     pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
         let core = self.core.clone();
         let transport = self.transport.clone();
-        let on_drop = self.on_drop.clone();
-        let spool = self.spool.clone();
+        let hooks = self.hooks.clone();
         future_to_promise(async move {
             let mut report = Report::default();
             let batched = core.borrow().settings.batch;
             core::flush_held(&core, &*transport, all, batched, &mut report).await;
-            finish(report, &logger, &on_drop, &spool)
+            finish(report, &logger, &hooks)
         })
     }
 
@@ -245,6 +249,12 @@ impl HubspotCore {
     /// The counters `stats()` returns.
     pub fn stats(&self) -> JsValue {
         to_js(&self.core.borrow().stats())
+    }
+
+    /// True once HubSpot refused the OAuth refresh token: nothing more is
+    /// sent, so a shutdown hands what is queued to `onDrop` at once.
+    pub fn stopped(&self) -> bool {
+        self.core.borrow().stopped()
     }
 
     /// Events and contact upserts waiting to be sent (not those under way).
@@ -338,17 +348,13 @@ pub fn whole_event(root: &JsValue) -> Option<Value> {
     Value::parse(&text).ok()
 }
 
-/// Writes the spool's journal, logs the notices, hands dropped events to
-/// `onDrop`, and gives the retry delay (ms) when something waits for one,
-/// else undefined. Fails only when the journal could not be written.
-fn finish(
-    report: Report,
-    logger: &JsValue,
-    on_drop: &JsValue,
-    spool: &JsValue,
-) -> Result<JsValue, JsValue> {
+/// Writes the spool's journal, logs the notices, hands a rotated refresh
+/// token to `onToken` and dropped events to `onDrop`, and gives the retry
+/// delay (ms) when something waits for one, else undefined. Fails only
+/// when the journal could not be written.
+fn finish(report: Report, logger: &JsValue, hooks: &Hooks) -> Result<JsValue, JsValue> {
     if report.rewrite.is_some() || !report.journal.is_empty() {
-        if let Some(write) = spool.dyn_ref::<Function>() {
+        if let Some(write) = hooks.spool.dyn_ref::<Function>() {
             let rewrite = report
                 .rewrite
                 .as_deref()
@@ -361,9 +367,26 @@ fn finish(
         }
     }
     log_all(&report.notices, logger);
+    if let Some(rotated) = &report.token {
+        if let Ok(on_token) = hooks.on_token.clone().dyn_into::<Function>() {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Token<'a> {
+                refresh_token: &'a str,
+                expires_at: f64,
+            }
+            let token = to_js(&Token {
+                refresh_token: &rotated.refresh_token,
+                expires_at: rotated.expires_at,
+            });
+            // A throwing onToken is the user's bug; the new refresh token
+            // is in use already, and delivery goes on.
+            let _ = on_token.call1(&JsValue::UNDEFINED, &token);
+        }
+    }
     // Most reports drop nothing: only then is `onDrop` looked at.
     if !report.dropped.is_empty() {
-        if let Ok(on_drop) = on_drop.clone().dyn_into::<Function>() {
+        if let Ok(on_drop) = hooks.on_drop.clone().dyn_into::<Function>() {
             for (input, reason) in &report.dropped {
                 // A throwing onDrop is the user's bug; it must not stop
                 // delivery.

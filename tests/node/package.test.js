@@ -103,7 +103,7 @@ console.log('cjs ok');
     assert.match(dry[1], /^POST \/events\/v3\/send .*"eventName":"pe12345678_purchase".*"revenue":"42"/);
     assert.equal(dry[2], '[]');
     const dev = (await run('node', ['dev.cjs'], { cwd: dir })).stdout.split('\n');
-    assert.equal(dev[0], '19');
+    assert.equal(dev[0], '20');
     assert.match(dev.slice(1).join(' '), /^\[\s*'defaultEvent',\s*'defaultProperties',\s*'destinationIdentify',/);
 
     assert.deepEqual(sandbox.events.map(({ occurredAt, uuid, ...rest }) => rest), [

@@ -44,6 +44,21 @@ async function mappings(): Promise<void> {
 
 void mappings();
 
+// An OAuth app instead of a private app's token, with env.onToken.
+const oauthConfig: Config = {
+  settings: {
+    oauth: { clientId: 'app-id', clientSecret: 'secret', refreshToken: 'rt-…', tokenPath: '/oauth/v1/token' },
+    eventNamePrefix: 'pe12345678_',
+    shutdownTimeout: 5000,
+  },
+  env: { onToken: ({ refreshToken, expiresAt }: { refreshToken: string; expiresAt: number }) => console.log(refreshToken.length, expiresAt) },
+};
+void oauthConfig;
+
+// @ts-expect-error: accessToken and oauth exclude each other.
+const both: Settings = { accessToken: 'x', oauth: { clientId: 'a', clientSecret: 'b', refreshToken: 'c' }, eventNamePrefix: 'pe1_' };
+void both;
+
 // @ts-expect-error: batchSize is a number.
 const wrong: Settings = { accessToken: 'x', eventNamePrefix: 'pe1_', batchSize: '50' };
 void wrong;
