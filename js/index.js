@@ -55,7 +55,11 @@ const destinationHubspot = {
   config: {},
 
   init({ config, env, logger }) {
-    instanceFor(config, env).logger = logger;
+    const instance = instanceFor(config, env);
+    instance.logger = logger;
+    // In the background: events needing a definition wait for it, the
+    // others go at once.
+    instance.prepare();
   },
 
   // Not async: in batch mode most pushes only queue, and return nothing to

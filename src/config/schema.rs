@@ -28,6 +28,10 @@ pub enum Kind {
     },
     /// An object of HubSpot property names to plain values.
     Properties,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+    /// An object of HubSpot property names to property types.
+    PropertyTypes,
 }
 
 impl Kind {
@@ -40,6 +44,8 @@ impl Kind {
             Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
             Kind::Mapping { .. } => "must be a mapping value".into(),
             Kind::Properties => "must be an object".into(),
+            Kind::Choice(options) => format!("must be one of \"{}\"", options.join("\", \"")),
+            Kind::PropertyTypes => "must be an object of property names to \"string\", \"number\", \"datetime\" or \"enumeration\"".into(),
         }
     }
 }
@@ -66,7 +72,7 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 16] = [
+pub const SETTINGS: [Field; 17] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
@@ -79,11 +85,20 @@ pub const SETTINGS: [Field; 16] = [
     Field {
         name: "eventNamePrefix",
         kind: Kind::String { pattern: Some("^pe[0-9]+_$") },
-        required: true,
+        required: false,
         default: None,
         secret: false,
-        fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events)",
-        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events.",
+        fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events), or leave it out with definitions \"check\" or \"create\" to learn it from HubSpot",
+        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events. Required with definitions \"off\"; otherwise learned from HubSpot's definitions when left out.",
+    },
+    Field {
+        name: "definitions",
+        kind: Kind::Choice(&["off", "check", "create"]),
+        required: false,
+        default: Some(DefaultValue::Str("check")),
+        secret: false,
+        fix: "set it to \"off\", \"check\" or \"create\" (see docs/definitions.md)",
+        description: "HubSpot event definitions: \"check\" reads the rules' definitions at init and warns what is missing, \"create\" creates missing definitions and properties before their first event, \"off\" does neither. Needs the scope behavioral_events.event_definitions.read_write.",
     },
     Field {
         name: "email",
@@ -214,7 +229,7 @@ pub const SETTINGS: [Field; 16] = [
 ];
 
 /// A mapping rule's `settings`.
-pub const RULE_SETTINGS: [Field; 3] = [
+pub const RULE_SETTINGS: [Field; 4] = [
     Field {
         name: "eventName",
         kind: Kind::String { pattern: Some("^[a-z][a-z0-9_]*$") },
@@ -241,6 +256,15 @@ pub const RULE_SETTINGS: [Field; 3] = [
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
         description: "Like settings.identify, for this rule only (it overrides the destination-level one); with silent: true the rule only upserts the contact.",
+    },
+    Field {
+        name: "propertyTypes",
+        kind: Kind::PropertyTypes,
+        required: false,
+        default: None,
+        secret: false,
+        fix: "use an object such as { \"revenue\": \"number\", \"paid_at\": \"datetime\" }; the types are string, number, datetime and enumeration",
+        description: "HubSpot types of this event's properties ({ revenue: \"number\" }: string, number, datetime or enumeration), used when definitions creates them; without one, a property's first value decides.",
     },
 ];
 
@@ -342,6 +366,11 @@ fn field_schema(field: &Field) -> serde_json::Value {
         Kind::Properties => json!({
             "type": "object",
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] },
+        }),
+        Kind::Choice(options) => json!({ "type": "string", "enum": options }),
+        Kind::PropertyTypes => json!({
+            "type": "object",
+            "additionalProperties": { "type": "string", "enum": crate::config::types::PropertyType::NAMES },
         }),
     };
     schema["description"] = json!(field.description);

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::config::names;
 pub use crate::config::schema::DEFAULT_API_BASE;
 use crate::config::schema::{self, DefaultValue, Field, Kind, SETTINGS};
+use crate::config::types::PropertyType;
 use crate::error::ConfigError;
 use crate::mapping::value::{js_number, Key, Object, Value};
 use crate::mapping::{self, Mapping};
@@ -13,13 +14,17 @@ use crate::mapping::{self, Mapping};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub access_token: String,
+    /// Empty when left out: it is then learned from HubSpot's definitions.
     pub event_name_prefix: String,
+    pub definitions: DefinitionsMode,
     pub email: Option<Mapping>,
     pub object_id: Option<Mapping>,
     pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
     pub default_properties: Vec<(Key, String)>,
+    /// The type each default property's value decides.
+    pub default_property_types: Vec<(Key, PropertyType)>,
     pub batch: bool,
     pub batch_size: usize,
     /// Milliseconds between timed flushes in batch mode; 0 for none.
@@ -38,6 +43,17 @@ pub struct Settings {
     pub api_base: String,
 }
 
+/// `settings.definitions`: what the destination does about HubSpot's
+/// event definitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefinitionsMode {
+    Off,
+    #[default]
+    Check,
+    Create,
+}
+
 /// The settings serde reads with their types; the mapping values and
 /// `defaultProperties` are JavaScript-shaped, so they are read as `Value`s.
 #[derive(Default, Deserialize)]
@@ -45,6 +61,7 @@ pub struct Settings {
 struct Typed {
     access_token: Option<String>,
     event_name_prefix: Option<String>,
+    definitions: Option<DefinitionsMode>,
     batch: Option<bool>,
     batch_size: Option<u32>,
     flush_interval: Option<u32>,
@@ -104,10 +121,18 @@ impl Settings {
             ));
         }
 
-        let event_name_prefix = typed
-            .event_name_prefix
-            .ok_or_else(|| required("eventNamePrefix"))?;
-        if !names::is_valid_prefix(&event_name_prefix) {
+        let definitions = typed.definitions.unwrap_or_default();
+        // With definitions on, HubSpot's own fullyQualifiedName tells it.
+        let event_name_prefix = match typed.event_name_prefix {
+            Some(prefix) => prefix,
+            None if definitions != DefinitionsMode::Off => String::new(),
+            None => return Err(ConfigError::new(
+                "settings.eventNamePrefix",
+                "is missing (with settings.definitions \"off\" nothing can learn it)",
+                schema::field(&SETTINGS, "eventNamePrefix").fix,
+            )),
+        };
+        if !event_name_prefix.is_empty() && !names::is_valid_prefix(&event_name_prefix) {
             return Err(ConfigError::new(
                 "settings.eventNamePrefix",
                 format!("is {event_name_prefix:?}, which is not of the form pe{{HubID}}_"),
@@ -125,6 +150,14 @@ impl Settings {
             get(key)
                 .map(|v| compile_checked(v, &format!("settings.{key}")))
                 .transpose()
+        };
+        let default_property_types = match get("defaultProperties") {
+            Some(Value::Object(props)) => props
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null))
+                .map(|(k, v)| (k.clone(), PropertyType::infer(v)))
+                .collect(),
+            _ => Vec::new(),
         };
         let default_properties = match get("defaultProperties") {
             None => Vec::new(),
@@ -162,11 +195,13 @@ impl Settings {
         Ok(Settings {
             access_token: access_token.to_string(),
             event_name_prefix,
+            definitions,
             email,
             object_id: mapping_at("objectId")?,
             utk: mapping_at("utk")?,
             identify: mapping_at("identify")?,
             default_properties,
+            default_property_types,
             batch: typed.batch.unwrap_or(false),
             batch_size: whole("batchSize", typed.batch_size)? as usize,
             flush_interval: whole("flushInterval", typed.flush_interval)?,

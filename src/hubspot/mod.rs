@@ -2,6 +2,7 @@
 //! request bodies) and what HubSpot's answers mean. Pure: no state, no I/O.
 
 pub mod api;
+pub mod definitions;
 
 pub mod plan;
 pub mod properties;

@@ -62,7 +62,10 @@ impl FetchTransport {
         let init = Object::new();
         Reflect::set(&init, &"method".into(), &request.method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        // A GET carries no body (fetch refuses one).
+        if !request.body.is_empty() {
+            Reflect::set(&init, &"body".into(), &JsValue::from_str(&request.body))?;
+        }
         Reflect::set(&init, &"signal".into(), &self.signal()?)?;
         let url = JsValue::from_str(&format!("{}{}", self.base, request.path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
