@@ -103,6 +103,8 @@ fn queue_takes_oldest_first_and_restores_failures_in_front() {
         utk: None,
         uuid: None,
         occurred_at: None,
+        name: "x".into(),
+        types: Vec::new(),
         properties: Vec::new(),
     };
     let names = |inputs: Vec<EventInput>| -> Vec<String> {

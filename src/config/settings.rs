@@ -126,11 +126,13 @@ impl Settings {
         let event_name_prefix = match typed.event_name_prefix {
             Some(prefix) => prefix,
             None if definitions != DefinitionsMode::Off => String::new(),
-            None => return Err(ConfigError::new(
-                "settings.eventNamePrefix",
-                "is missing (with settings.definitions \"off\" nothing can learn it)",
-                schema::field(&SETTINGS, "eventNamePrefix").fix,
-            )),
+            None => {
+                return Err(ConfigError::new(
+                    "settings.eventNamePrefix",
+                    "is missing (with settings.definitions \"off\" nothing can learn it)",
+                    schema::field(&SETTINGS, "eventNamePrefix").fix,
+                ))
+            }
         };
         if !event_name_prefix.is_empty() && !names::is_valid_prefix(&event_name_prefix) {
             return Err(ConfigError::new(

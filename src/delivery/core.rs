@@ -10,10 +10,9 @@ use std::future::Future;
 use crate::config::names;
 use crate::config::rule::Rule;
 use crate::config::settings::{DefinitionsMode, Settings};
-use crate::config::types::PropertyType;
 use crate::delivery::backoff::Backoff;
 use crate::delivery::dedup::Dedup;
-use crate::delivery::definitions::{Definitions, Need, Work};
+use crate::delivery::definitions::{Definitions, Expected, Need, Work};
 use crate::delivery::limiter::{Limiter, RateHeaders};
 use crate::delivery::queue::Queue;
 use crate::delivery::stats::Stats;
@@ -235,8 +234,8 @@ impl Core {
     /// The definitions the rules name, each once, with the properties
     /// known before any event (`defaultProperties`, the keys of
     /// `properties.map`, `propertyTypes`) and the types stated or given.
-    pub fn rule_definitions(&self) -> Vec<(String, Vec<(String, Option<PropertyType>)>)> {
-        let mut out: Vec<(String, Vec<(String, Option<PropertyType>)>)> = Vec::new();
+    pub fn rule_definitions(&self) -> Vec<(String, Expected)> {
+        let mut out: Vec<(String, Expected)> = Vec::new();
         for rule in &self.rules {
             let Some(name) = &rule.definition else {
                 continue;
@@ -255,7 +254,10 @@ impl Core {
                 .iter()
                 .map(|(k, t)| (k.to_string(), Some(*t)));
             let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
-            let stated = rule.property_types.iter().map(|(k, t)| (k.clone(), Some(*t)));
+            let stated = rule
+                .property_types
+                .iter()
+                .map(|(k, t)| (k.clone(), Some(*t)));
             for (key, kind) in defaults.chain(mapped).chain(stated) {
                 let kind = rule.stated_type(&key).or(kind);
                 match props.iter_mut().find(|(k, _)| *k == key) {
@@ -525,7 +527,10 @@ pub async fn flush_held(
             let mut inputs = core.queue.take(size);
             let mut unnamed = Vec::new();
             inputs.retain_mut(|input| {
-                match core.definitions.shape(input, &mut report.notices, &mut core.stats) {
+                match core
+                    .definitions
+                    .shape(input, &mut report.notices, &mut core.stats)
+                {
                     Ok(()) => true,
                     Err(reason) => {
                         unnamed.push((input.clone(), reason));
@@ -534,7 +539,10 @@ pub async fn flush_held(
                 }
             });
             for (input, reason) in unnamed {
-                report.notices.push(Notice::error(&input.name, format!("event dropped: {reason}")));
+                report.notices.push(Notice::error(
+                    &input.name,
+                    format!("event dropped: {reason}"),
+                ));
                 core.drop_inputs(vec![input], "no_prefix", &reason, report);
             }
             core.in_flight += inputs.len();
@@ -571,18 +579,24 @@ async fn definition_call<T: serde::de::DeserializeOwned>(
         let mut core = core.borrow_mut();
         let now = transport.now_ms();
         if now < core.crm_paused_until {
-            return Err(Later::Limiter((core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32));
+            return Err(Later::Limiter(
+                (core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32,
+            ));
         }
         core.limiter.take(now).map_err(Later::Limiter)?;
     }
     match transport.send(request).await {
         Response::Status(status, body, headers) => {
-            core.borrow_mut().limiter.observe(&headers.rate, transport.now_ms());
+            core.borrow_mut()
+                .limiter
+                .observe(&headers.rate, transport.now_ms());
             let policy = (status == 429).then(|| api::policy(&body)).flatten();
             let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
             Ok((defs::read_answer(status, &body), wait))
         }
-        Response::Network(message) => Ok((Answer::Retry(format!("network error: {message}")), None)),
+        Response::Network(message) => {
+            Ok((Answer::Retry(format!("network error: {message}")), None))
+        }
     }
 }
 
@@ -615,7 +629,11 @@ async fn ensure(
                 Answer::Done(definition)
             }
             // Another collector won the race: what it made is read once.
-            Answer::Exists => definition_call::<Definition>(core, transport, &defs::read(name)).await?.0,
+            Answer::Exists => {
+                definition_call::<Definition>(core, transport, &defs::read(name))
+                    .await?
+                    .0
+            }
             other => other,
         };
         let mut core = core.borrow_mut();

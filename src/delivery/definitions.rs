@@ -25,6 +25,10 @@ struct Known {
     refused: HashSet<String>,
 }
 
+/// The properties of a definition known before any event, with the type
+/// stated or given, if any.
+pub type Expected = Vec<(String, Option<PropertyType>)>;
+
 /// Definition calls an event needs before it is sent: create the
 /// definition (with `properties`), or add the `properties` it lacks.
 #[derive(Clone, Debug, PartialEq)]

@@ -108,9 +108,7 @@ impl<'a> PropertyCreate<'a> {
 /// `includeProperties` here, but the clients in production send it and it
 /// costs nothing.
 pub fn read(name: &str) -> Request {
-    Request::get(format!(
-        "{DEFINITIONS_PATH}/{name}?includeProperties=true"
-    ))
+    Request::get(format!("{DEFINITIONS_PATH}/{name}?includeProperties=true"))
 }
 
 /// `POST /events/v3/event-definitions`: a definition of contact events,
@@ -184,7 +182,10 @@ impl Definition {
     }
 
     pub fn specs(&self) -> Vec<PropertySpec> {
-        self.properties.iter().filter_map(PropertyAnswer::spec).collect()
+        self.properties
+            .iter()
+            .filter_map(PropertyAnswer::spec)
+            .collect()
     }
 }
 
@@ -214,7 +215,9 @@ pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Answer<T> {
     if (200..300).contains(&status) {
         return match serde_json::from_str(body) {
             Ok(value) => Answer::Done(value),
-            Err(e) => Answer::Failed(format!("HubSpot answered {status} with a body that could not be read: {e}")),
+            Err(e) => Answer::Failed(format!(
+                "HubSpot answered {status} with a body that could not be read: {e}"
+            )),
         };
     }
     let message = serde_json::from_str::<ErrorMessage>(body)
@@ -233,7 +236,12 @@ pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Answer<T> {
 /// or `None` when it cannot be: numbers as JavaScript writes them,
 /// datetimes as ISO 8601 or milliseconds since the epoch (the forms
 /// HubSpot's send endpoint reads), enumerations only as one of `options`.
-pub fn convert(text: &str, from: PropertyType, to: PropertyType, options: &[String]) -> Option<String> {
+pub fn convert(
+    text: &str,
+    from: PropertyType,
+    to: PropertyType,
+    options: &[String],
+) -> Option<String> {
     let number = || {
         let trimmed = text.trim();
         (!trimmed.is_empty())
@@ -244,14 +252,15 @@ pub fn convert(text: &str, from: PropertyType, to: PropertyType, options: &[Stri
     match to {
         PropertyType::String => Some(text.to_string()),
         PropertyType::Number => number().map(js_number),
-        PropertyType::Datetime if from == PropertyType::Number => number()
-            .filter(|n| n.fract() == 0.0)
-            .map(js_number),
+        PropertyType::Datetime if from == PropertyType::Number => {
+            number().filter(|n| n.fract() == 0.0).map(js_number)
+        }
         PropertyType::Datetime => {
             let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
             (digits || is_iso8601(text)).then(|| text.to_string())
         }
-        PropertyType::Enumeration => (options.is_empty() || options.iter().any(|o| o == text))
-            .then(|| text.to_string()),
+        PropertyType::Enumeration => {
+            (options.is_empty() || options.iter().any(|o| o == text)).then(|| text.to_string())
+        }
     }
 }

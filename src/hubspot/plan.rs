@@ -160,7 +160,9 @@ pub fn plan(
                     if let Value::Object(entries) = &resolved {
                         resolved_kinds = entries
                             .iter()
-                            .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
+                            .filter(|(_, v)| {
+                                !matches!(v, Value::Undefined | Value::Null | Value::Opaque)
+                            })
                             .map(|(k, v)| (k.to_string(), PropertyType::infer(v)))
                             .collect();
                     }
@@ -187,7 +189,15 @@ pub fn plan(
                 rule.stated_type(name)
                     .or_else(|| kind_of(name, resolved_kinds.iter().map(|(k, t)| (k.as_str(), *t))))
                     .or_else(|| kind_of(name, kinds.iter().copied()))
-                    .or_else(|| kind_of(name, settings.default_property_types.iter().map(|(k, t)| (&**k, *t))))
+                    .or_else(|| {
+                        kind_of(
+                            name,
+                            settings
+                                .default_property_types
+                                .iter()
+                                .map(|(k, t)| (&**k, *t)),
+                        )
+                    })
                     .unwrap_or(PropertyType::String)
             })
             .collect()
