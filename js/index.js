@@ -9,15 +9,24 @@ const { entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
 // One instance per destination config: a collector may register this
-// destination more than once (for two HubSpot accounts, say).
+// destination more than once (for two HubSpot accounts, say). The collector
+// hands push a shallow copy of the config init got, so its settings object
+// is what names the instance when the config object is new.
 const instances = new WeakMap();
+const bySettings = new WeakMap();
+
+function known(config) {
+  const settings = config && config.settings;
+  return instances.get(config) || (settings && typeof settings === 'object' ? bySettings.get(settings) : undefined);
+}
 
 function instanceFor(config, env) {
-  let instance = instances.get(config);
+  let instance = known(config);
   if (!instance) {
     instance = new Instance(config, env);
-    instances.set(config, instance);
+    if (config.settings && typeof config.settings === 'object') bySettings.set(config.settings, instance);
   }
+  instances.set(config, instance);
   return instance;
 }
 
@@ -44,7 +53,7 @@ function add(total, counts) {
  */
 function stats(config) {
   if (config) {
-    const instance = instances.get(config);
+    const instance = known(config);
     return instance ? instance.stats() : undefined;
   }
   return shutdown.running().reduce((total, instance) => add(total, instance.stats()), {});
@@ -89,11 +98,12 @@ const destinationHubspot = {
   },
 
   async destroy({ config, logger }) {
-    const instance = instances.get(config);
+    const instance = known(config);
     if (!instance) return;
     // Still found by stats(config) while it drains.
     await instance.stop(logger);
     instances.delete(config);
+    if (config.settings && typeof config.settings === 'object') bySettings.delete(config.settings);
   },
 
   explain,

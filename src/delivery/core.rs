@@ -506,7 +506,13 @@ pub async fn flush_held(
         };
         match work {
             Work::Ready => {}
-            Work::Busy => return,
+            // The loop preparing the definition sends these once it is
+            // done; the retry only guards against that loop having given
+            // up, and keeps a caller from starting this loop again at once.
+            Work::Busy => {
+                report.retry_after(BUSY_RETRY_MS);
+                return;
+            }
             Work::Prepare(needs) => {
                 let prepared: std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>> =
                     Box::pin(prepare_needs(core, transport, needs, report));
@@ -559,6 +565,10 @@ pub async fn flush_held(
         }
     }
 }
+
+/// Milliseconds until events waiting for a definition another loop is
+/// making are looked at again.
+const BUSY_RETRY_MS: u32 = 100;
 
 /// Why definition calls stopped before they were done.
 enum Later {
