@@ -89,7 +89,7 @@ pub const SETTINGS: [Field; 17] = [
         default: None,
         secret: false,
         fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events), or leave it out with definitions \"check\" or \"create\" to learn it from HubSpot",
-        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events. Required with definitions \"off\"; otherwise learned from HubSpot's definitions when left out.",
+        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name (Data Management > Custom Events); learned from HubSpot unless definitions is \"off\".",
     },
     Field {
         name: "definitions",
@@ -98,7 +98,7 @@ pub const SETTINGS: [Field; 17] = [
         default: Some(DefaultValue::Str("check")),
         secret: false,
         fix: "set it to \"off\", \"check\" or \"create\" (see docs/definitions.md)",
-        description: "HubSpot event definitions: \"check\" reads the rules' definitions at init and warns what is missing, \"create\" creates missing definitions and properties before their first event, \"off\" does neither. Needs the scope behavioral_events.event_definitions.read_write.",
+        description: "\"check\" warns at init what the rules' HubSpot definitions lack, \"create\" creates it, \"off\" neither (docs/definitions.md).",
     },
     Field {
         name: "email",
@@ -264,7 +264,7 @@ pub const RULE_SETTINGS: [Field; 4] = [
         default: None,
         secret: false,
         fix: "use an object such as { \"revenue\": \"number\", \"paid_at\": \"datetime\" }; the types are string, number, datetime and enumeration",
-        description: "HubSpot types of this event's properties ({ revenue: \"number\" }: string, number, datetime or enumeration), used when definitions creates them; without one, a property's first value decides.",
+        description: "HubSpot property types ({ revenue: \"number\" }); else the first value decides.",
     },
 ];
 

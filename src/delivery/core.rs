@@ -199,9 +199,9 @@ impl Core {
     ) -> (Vec<Request>, Vec<Notice>) {
         let plan = self.plan(event, rule, data, host);
         let mut requests = Vec::new();
-        if let Some(upsert) = plan.upsert {
-            requests.push(Request::upsert(&[upsert]));
-        }
+        // The definition call comes first: a rule's definition is read or
+        // made at init, before any event.
+        let mut upsert = plan.upsert.map(|u| Request::upsert(&[u]));
         if let Some(mut input) = plan.send {
             // A fresh destination: "check" reads the definition at init,
             // "create" creates it with this event's properties.
@@ -218,6 +218,7 @@ impl Core {
                     requests.push(defs::create(&input.name, &specs));
                 }
             }
+            requests.extend(upsert.take());
             if input.event_name.is_empty() {
                 // Learned from HubSpot's answer when the events go.
                 input.event_name = format!("pe{{HubID}}_{}", input.name);
@@ -228,6 +229,7 @@ impl Core {
                 Request::send_event(&input)
             });
         }
+        requests.extend(upsert);
         (requests, plan.notices)
     }
 

@@ -191,7 +191,8 @@ test('explain() returns exactly the requests a real push makes, and sends nothin
   const dry = destinationHubspot.explain(result.event, config);
   assert.deepEqual(
     dry.requests,
-    t.sandbox.requests.map(({ method, path: p, body }) => ({ method, path: p, body })),
+    // A GET has no body: the sandbox keeps it as ''.
+    t.sandbox.requests.map(({ method, path: p, body }) => ({ method, path: p, body: method === 'GET' ? undefined : body })),
   );
   assert.deepEqual(dry.notes, []);
   assert.ok(!JSON.stringify(dry).includes(TOKEN));
