@@ -6,7 +6,7 @@
 //! takes. With `definitions: "off"` nothing is ever known, so the same code
 //! only names the events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::names;
 use crate::config::settings::{DefinitionsMode, Settings};
@@ -22,7 +22,7 @@ struct Known {
     fqn: String,
     properties: Vec<PropertySpec>,
     /// Properties HubSpot refused to create: left out of events.
-    refused: HashSet<String>,
+    refused: BTreeSet<String>,
 }
 
 /// The properties of a definition known before any event, with the type
@@ -51,10 +51,10 @@ pub enum Work {
 #[derive(Debug)]
 pub struct Definitions {
     pub mode: DefinitionsMode,
-    known: HashMap<String, Known>,
-    pending: HashSet<String>,
+    known: BTreeMap<String, Known>,
+    pending: BTreeSet<String>,
     /// Definitions HubSpot refused to create: their events go as they are.
-    refused: HashSet<String>,
+    refused: BTreeSet<String>,
     /// `pe{HubID}_`, from the settings or learned; empty while unknown.
     prefix: String,
     prefix_set: bool,
@@ -65,9 +65,9 @@ impl Definitions {
     pub fn new(settings: &Settings) -> Definitions {
         Definitions {
             mode: settings.definitions,
-            known: HashMap::new(),
-            pending: HashSet::new(),
-            refused: HashSet::new(),
+            known: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            refused: BTreeSet::new(),
             prefix: settings.event_name_prefix.clone(),
             prefix_set: !settings.event_name_prefix.is_empty(),
             prefix_warned: false,
@@ -162,7 +162,7 @@ impl Definitions {
             Known {
                 fqn: definition.fully_qualified_name.clone(),
                 properties: definition.specs(),
-                refused: HashSet::new(),
+                refused: BTreeSet::new(),
             },
         );
     }

@@ -46,7 +46,10 @@ fn label(name: &str) -> String {
     let spaced = name.replace('_', " ");
     let mut chars = spaced.chars();
     let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        // Names are ASCII (a-z, 0-9, _): no Unicode case tables needed.
+        Some(first) => std::iter::once(first.to_ascii_uppercase())
+            .chain(chars)
+            .collect(),
         None => String::new(),
     };
     out.truncate(MAX_LABEL);
