@@ -251,11 +251,12 @@ fn the_schema_says_what_validation_does() {
     assert_eq!(mapping["additionalProperties"], false);
     for field in RULE_SETTINGS {
         assert!(mapping["properties"][field.name]["description"].is_string());
-        let rule = Value::parse(&format!(
-            r#"{{"settings":{{{:?}:"purchase"}}}}"#,
-            field.name
-        ))
-        .unwrap();
+        let value = match field.kind {
+            Kind::PropertyTypes => r#"{"revenue":"number"}"#,
+            _ => r#""purchase""#,
+        };
+        let rule =
+            Value::parse(&format!(r#"{{"settings":{{{:?}:{value}}}}}"#, field.name)).unwrap();
         Rule::from_value(&rule, "mapping.x.y", "pe1_").unwrap_or_else(|e| panic!("{e}"));
     }
     let unknown = Value::parse(r#"{"settings":{"eventname":"x"}}"#).unwrap();
