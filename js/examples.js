@@ -114,6 +114,8 @@ const step = {
     },
     settings: settings(),
     out: [
+      // definitions "check" (the default) reads the rule's definition at init.
+      ['fetch', 'GET /events/v3/event-definitions/purchase_completed', ''],
       send({
         eventName: 'pe12345678_purchase_completed',
         email: 'jane@example.com',
@@ -200,6 +202,37 @@ const step = {
         uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
         occurredAt: '2023-11-14T22:13:20.000Z',
         properties: {},
+      }),
+    ],
+  },
+  createDefinitions: {
+    title: 'Create definitions',
+    description: 'definitions "create": the definition and its properties are made before the event.',
+    in: event('order complete', { user: { email: 'jane@example.com' }, data: { id: 'ord-1', total: 99.5 } }),
+    mapping: {
+      settings: {
+        eventName: 'purchase',
+        properties: { map: { order_id: 'data.id', revenue: 'data.total' } },
+        propertyTypes: { order_id: 'string' },
+      },
+    },
+    settings: settings({ definitions: 'create' }),
+    out: [
+      ['fetch', 'POST /events/v3/event-definitions', {
+        label: 'Purchase',
+        name: 'purchase',
+        description: 'Created by walkerOS (walkeros-destination-hubspot)',
+        primaryObject: 'CONTACT',
+        includeDefaultProperties: false,
+        propertyDefinitions: [{ name: 'order_id', label: 'Order id', type: 'string' }],
+      }],
+      ['fetch', 'POST /events/v3/event-definitions/purchase/property', { name: 'revenue', label: 'Revenue', type: 'number' }],
+      send({
+        eventName: 'pe12345678_purchase',
+        email: 'jane@example.com',
+        uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
+        occurredAt: '2023-11-14T22:13:20.000Z',
+        properties: { order_id: 'ord-1', revenue: '99.5' },
       }),
     ],
   },

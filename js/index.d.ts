@@ -28,8 +28,10 @@ export interface OAuthSettings {
 export type Settings = SettingsBase & ({ accessToken: string; oauth?: never } | { oauth: OAuthSettings; accessToken?: never });
 
 export interface SettingsBase {
-  /** Fully qualified event name prefix: `pe{HubID}_`, such as `pe12345678_`. */
-  eventNamePrefix: string;
+  /** Fully qualified event name prefix: `pe{HubID}_`, such as `pe12345678_`. Required with `definitions: 'off'`; otherwise learned from HubSpot when left out. */
+  eventNamePrefix?: string;
+  /** HubSpot event definitions: `'check'` (default) reads and warns, `'create'` creates what is missing, `'off'` does neither. */
+  definitions?: 'off' | 'check' | 'create';
   /** Mapping value for the contact's email. Default `'user.email'`; `false` switches it off. */
   email?: MappingValue | false;
   /** Mapping value for the HubSpot CRM object id of the contact. */
@@ -73,6 +75,8 @@ export interface RuleSettings {
   identify?: MappingValue;
   /** Mapping value resolving to an object of event properties. */
   properties?: MappingValue;
+  /** HubSpot types of the event's properties; otherwise a property's first value decides. */
+  propertyTypes?: Record<string, 'string' | 'number' | 'datetime' | 'enumeration'>;
 }
 
 export interface Rule {
@@ -107,6 +111,11 @@ export interface Stats {
   /** Events the spool queued again at start. */
   replayed: number;
   rateLimited: Record<string, number>;
+  /** Event definitions and properties created in HubSpot. */
+  definitionsCreated: number;
+  propertiesCreated: number;
+  /** Property values left out because they did not fit their property's type. */
+  valuesLeftOut: number;
   /** A shutdown is under way: what is queued is still being sent. */
   draining: boolean;
 }

@@ -9,22 +9,30 @@ const { entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
 // One instance per destination config: a collector may register this
-// destination more than once (for two HubSpot accounts, say).
+// destination more than once (for two HubSpot accounts, say). The collector
+// hands push a shallow copy of the config init got, so its settings object
+// is what names the instance when the config object is new.
 const instances = new WeakMap();
-// The collector replaces the config with a spread copy after init; this
-// enumerable symbol goes along, so init's instance (which holds the spool's
-// lock and what it replayed) is the one pushes find.
-const INSTANCE = Symbol('hubspot instance');
+const bySettings = new WeakMap();
 
+function settingsOf(config) {
+  const settings = config && config.settings;
+  return settings !== null && typeof settings === 'object' ? settings : undefined;
+}
+
+/** Init's instance (which holds the spool's lock, what it replayed and the
+ * definitions it prepared), found from the config or any copy of it. */
 function lookup(config) {
-  return instances.get(config) || (config && config[INSTANCE]);
+  const settings = settingsOf(config);
+  return instances.get(config) || (settings && bySettings.get(settings));
 }
 
 function instanceFor(config, env, logger) {
   let instance = lookup(config);
   if (!instance) {
     instance = new Instance(config, env, { logger });
-    Object.defineProperty(config, INSTANCE, { value: instance, enumerable: true, configurable: true, writable: true });
+    const settings = settingsOf(config);
+    if (settings) bySettings.set(settings, instance);
   }
   instances.set(config, instance);
   return instance;
@@ -64,7 +72,11 @@ const destinationHubspot = {
   config: {},
 
   init({ config, env, logger }) {
-    instanceFor(config, env, logger).logger = logger;
+    const instance = instanceFor(config, env, logger);
+    instance.logger = logger;
+    // In the background: events needing a definition wait for it, the
+    // others go at once.
+    instance.prepare();
   },
 
   // Not async: in batch mode most pushes only queue, and return nothing to
@@ -99,7 +111,8 @@ const destinationHubspot = {
     // Still found by stats(config) while it drains.
     await instance.stop(logger);
     instances.delete(config);
-    delete config[INSTANCE];
+    const settings = settingsOf(config);
+    if (settings) bySettings.delete(settings);
   },
 
   explain,

@@ -18,16 +18,24 @@ function pickFetch(env) {
   return env && typeof env.fetch === 'function' ? env.fetch : fetch;
 }
 
-/** Every rule of a walkerOS `mapping` with the path that names it. */
+/** The walkerOS event name a rule's events have, where its key (or its
+ * `name`) tells: the definition it names is then known at init. */
+function eventNameOf(rule, entity, action) {
+  if (rule && typeof rule.name === 'string') return rule.name;
+  return entity === '*' || action === '*' ? undefined : `${entity} ${action}`;
+}
+
+/** Every rule of a walkerOS `mapping` with the path that names it and the
+ * event name its key gives. */
 function* rulesOf(mapping) {
   for (const entity of Object.keys(mapping || {})) {
     const actions = mapping[entity] || {};
     for (const action of Object.keys(actions)) {
       const rules = actions[action];
       if (Array.isArray(rules)) {
-        for (let i = 0; i < rules.length; i++) yield [rules[i], `mapping.${entity}.${action}[${i}]`];
+        for (let i = 0; i < rules.length; i++) yield [rules[i], `mapping.${entity}.${action}[${i}]`, eventNameOf(rules[i], entity, action)];
       } else {
-        yield [rules, `mapping.${entity}.${action}`];
+        yield [rules, `mapping.${entity}.${action}`, eventNameOf(rules, entity, action)];
       }
     }
   }
@@ -73,7 +81,7 @@ class Instance {
     this.highWater = this.batch ? this.core.highWater() : 0;
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
-    for (const [rule, field] of rulesOf(config.mapping)) this.ruleId(rule, field);
+    for (const [rule, field, name] of rulesOf(config.mapping)) this.ruleId(rule, field, name);
 
     // The dry run never spools: it sends nothing and must not take a lock.
     const dir = timers ? this.core.spoolDir() : undefined;
@@ -109,14 +117,32 @@ class Instance {
     }
   }
 
-  ruleId(rule, field = 'mapping rule') {
+  ruleId(rule, field = 'mapping rule', name = undefined) {
     if (!rule || typeof rule !== 'object') return undefined;
     let id = this.rules.get(rule);
     if (id === undefined) {
-      id = this.core.addRule(taggedJson(rule, field, this.callbacks), field);
+      id = this.core.addRule(taggedJson(rule, field, this.callbacks), field, name);
       this.rules.set(rule, id);
     }
     return id;
+  }
+
+  /** At init, once: checks or creates the definitions the rules name
+   * (settings.definitions); events of those names wait for it, and are
+   * sent once it settles. */
+  prepare() {
+    if (this.preparing) return this.preparing;
+    this.preparing = this.track(this.core.prepare(this.logger)).then(
+      () => {
+        if (!this.timers) return;
+        if (!this.batch) this.drain();
+        else if (this.core.waitingEvents() >= this.holdLimit) this.send();
+      },
+      (error) => {
+        if (this.logger) this.logger.error('HubSpot: preparing the event definitions failed', { error });
+      },
+    );
+    return this.preparing;
   }
 
   /** The event fields the core reads under a rule. */

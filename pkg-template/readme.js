@@ -16,6 +16,7 @@ function typeOf(field) {
   if (field.format === 'uri') return 'URL';
   if (field.type === 'integer') return `integer ${field.minimum.toLocaleString('en')}–${field.maximum.toLocaleString('en')}`;
   if (field.pattern) return `string \`${field.pattern}\``;
+  if (field.enum) return field.enum.map((v) => `\`"${v}"\``).join(' \\| ');
   return field.type;
 }
 

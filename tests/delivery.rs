@@ -41,8 +41,8 @@ impl Scripted {
         self.elapsed.set(self.elapsed.get() + ms);
     }
 
-    fn paths(&self) -> Vec<&'static str> {
-        self.seen.borrow().iter().map(|r| r.path).collect()
+    fn paths(&self) -> Vec<String> {
+        self.seen.borrow().iter().map(|r| r.path.clone()).collect()
     }
 }
 
@@ -413,7 +413,7 @@ async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
         let r = push(&core, &t, &event(&format!("u{i}@x.y"), "U")).await;
         retry = retry.or(r.retry_in);
     }
-    let upserts = t.paths().iter().filter(|p| **p == UPSERT_PATH).count();
+    let upserts = t.paths().iter().filter(|p| *p == UPSERT_PATH).count();
     assert_eq!(upserts, 2, "the third waits for a token");
     assert!(retry.is_some());
     assert_eq!(core.borrow().queued_upserts(), 1);

@@ -497,6 +497,8 @@ fn event_inputs_are_valid_json_whatever_the_strings() {
             "e1", "x",
         )),
         occurred_at: None,
+        name: "x".into(),
+        types: Vec::new(),
         properties: vec![("a".into(), tricky.into()), ("b".into(), String::new())],
         spool_id: 0,
     };

@@ -41,8 +41,15 @@ fn required_fields() {
         "settings.accessToken is missing",
     );
     fails(
-        r#"{"accessToken":"x"}"#,
+        r#"{"accessToken":"x","definitions":"off"}"#,
         "settings.eventNamePrefix is missing",
+    );
+    // With definitions on, HubSpot's definitions tell the prefix.
+    let learned = Settings::parse(r#"{"accessToken":"x"}"#).unwrap();
+    assert_eq!(learned.event_name_prefix, "");
+    fails(
+        r#"{"accessToken":"x","definitions":"always"}"#,
+        "settings.definitions must be one of \"off\", \"check\", \"create\"",
     );
     fails(
         r#"{"accessToken":"x","eventNamePrefix":"pe_"}"#,
@@ -199,7 +206,9 @@ fn the_schema_says_what_validation_does() {
 
     let schemas: serde_json::Value = serde_json::from_str(&schemas_json()).unwrap();
     let settings = &schemas["settings"];
-    assert_eq!(settings["required"], serde_json::json!(["eventNamePrefix"]));
+    // eventNamePrefix is learned from HubSpot's definitions unless they are
+    // "off" (which validation checks), so nothing is required on its own.
+    assert_eq!(settings["required"], serde_json::json!([]));
     // Exactly one of accessToken and oauth.
     assert_eq!(
         settings["oneOf"],
@@ -260,11 +269,12 @@ fn the_schema_says_what_validation_does() {
     assert_eq!(mapping["additionalProperties"], false);
     for field in RULE_SETTINGS {
         assert!(mapping["properties"][field.name]["description"].is_string());
-        let rule = Value::parse(&format!(
-            r#"{{"settings":{{{:?}:"purchase"}}}}"#,
-            field.name
-        ))
-        .unwrap();
+        let value = match field.kind {
+            Kind::PropertyTypes => r#"{"revenue":"number"}"#,
+            _ => r#""purchase""#,
+        };
+        let rule =
+            Value::parse(&format!(r#"{{"settings":{{{:?}:{value}}}}}"#, field.name)).unwrap();
         Rule::from_value(&rule, "mapping.x.y", "pe1_").unwrap_or_else(|e| panic!("{e}"));
     }
     let unknown = Value::parse(r#"{"settings":{"eventname":"x"}}"#).unwrap();
@@ -352,4 +362,82 @@ fn exactly_one_of_access_token_and_oauth() {
             "{message}"
         );
     }
+}
+
+#[wasm_bindgen_test]
+fn property_types_and_iso8601() {
+    use walkeros_destination_hubspot::config::types::{is_iso8601, PropertyType};
+    use walkeros_destination_hubspot::mapping::value::Value;
+    for ok in [
+        "2024-05-01",
+        "2024-05-01T10:00",
+        "2024-05-01T10:00:59",
+        "2024-05-01T10:00:59.123Z",
+        "2024-05-01T10:00:59+02:00",
+        "2024-05-01T10:00:59.1-0130",
+    ] {
+        assert!(is_iso8601(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "2024-13-01",
+        "2024-05-01T",
+        "2024-05-01T25:00",
+        "2024-05-01 10:00",
+        "2024-05-01T10:00:59.Z",
+        "2024-05-01T10:00Zx",
+        "yesterday",
+        "12345",
+    ] {
+        assert!(!is_iso8601(bad), "{bad}");
+    }
+    assert_eq!(
+        PropertyType::infer(&Value::Number(1.5)),
+        PropertyType::Number
+    );
+    assert_eq!(
+        PropertyType::infer(&Value::Bool(true)),
+        PropertyType::Enumeration
+    );
+    assert_eq!(
+        PropertyType::infer(&Value::from("2024-05-01T10:00:00.000Z")),
+        PropertyType::Datetime
+    );
+    assert_eq!(
+        PropertyType::infer(&Value::from("99.5")),
+        PropertyType::String
+    );
+}
+
+#[wasm_bindgen_test]
+fn values_take_their_property_type() {
+    use walkeros_destination_hubspot::config::types::PropertyType as T;
+    use walkeros_destination_hubspot::hubspot::definitions::convert;
+    let none: &[String] = &[];
+    assert_eq!(
+        convert("99.50", T::String, T::Number, none).as_deref(),
+        Some("99.5")
+    );
+    assert_eq!(convert("abc", T::String, T::Number, none), None);
+    assert_eq!(convert("true", T::Enumeration, T::Number, none), None);
+    assert_eq!(
+        convert("42", T::Number, T::String, none).as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        convert("1700000000000", T::Number, T::Datetime, none).as_deref(),
+        Some("1700000000000")
+    );
+    assert_eq!(convert("1.5", T::Number, T::Datetime, none), None);
+    assert_eq!(
+        convert("2024-05-01T10:00:00Z", T::Datetime, T::Datetime, none).as_deref(),
+        Some("2024-05-01T10:00:00Z")
+    );
+    assert_eq!(convert("soon", T::String, T::Datetime, none), None);
+    let options = ["true".to_string(), "false".to_string()];
+    assert_eq!(
+        convert("true", T::Enumeration, T::Enumeration, &options).as_deref(),
+        Some("true")
+    );
+    assert_eq!(convert("maybe", T::String, T::Enumeration, &options), None);
 }

@@ -104,6 +104,8 @@ fn queue_takes_oldest_first_and_restores_failures_in_front() {
         utk: None,
         uuid: None,
         occurred_at: None,
+        name: "x".into(),
+        types: Vec::new(),
         properties: Vec::new(),
         spool_id: 0,
     };
@@ -190,7 +192,7 @@ fn the_spool_journal_replays_what_is_not_done_and_skips_a_cut_record() {
         uuid: Some(format!("uuid-{name}")),
         occurred_at: None,
         properties: vec![("n".into(), "1".into())],
-        spool_id: 0,
+        ..EventInput::default()
     };
     let mut spool = Spool::new(1 << 20);
     let (mut a, mut b, mut c) = (input("pe1_a"), input("pe1_b"), input("pe1_c"));
@@ -260,7 +262,7 @@ fn the_spool_is_compacted_once_half_of_it_is_done() {
             uuid: None,
             occurred_at: None,
             properties: vec![("pad".into(), "x".repeat(60))],
-            spool_id: 0,
+            ..EventInput::default()
         };
         written += spool.record_event(&mut e).len();
         ids.push(e.spool_id);

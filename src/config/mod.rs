@@ -6,3 +6,4 @@ pub mod names;
 pub mod rule;
 pub mod schema;
 pub mod settings;
+pub mod types;

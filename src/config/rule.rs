@@ -7,6 +7,7 @@ use crate::config::settings::{compile_checked, read_typed, reject_unknown};
 use serde::Deserialize;
 
 use crate::config::names;
+use crate::config::types::PropertyType;
 use crate::error::ConfigError;
 use crate::mapping::value::Value;
 use crate::mapping::Mapping;
@@ -16,6 +17,7 @@ use crate::mapping::Mapping;
 #[serde(rename_all = "camelCase", default)]
 struct Typed {
     event_name: Option<String>,
+    property_types: Option<std::collections::BTreeMap<String, PropertyType>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -26,6 +28,24 @@ pub struct Rule {
     pub event_name: Option<String>,
     pub identify: Option<Mapping>,
     pub properties: Option<Mapping>,
+    /// `propertyTypes`: the types stated for HubSpot property names.
+    pub property_types: Vec<(String, PropertyType)>,
+    /// The definition this rule's events name, where known before any
+    /// event (its eventName, or the name the rule's key gives).
+    pub definition: Option<String>,
+    /// The HubSpot names of the keys of `properties.map`, known before any
+    /// event: `definitions` checks or creates them at init.
+    pub mapped_keys: Vec<String>,
+}
+
+impl Rule {
+    /// The type stated for a property, if any.
+    pub fn stated_type(&self, name: &str) -> Option<PropertyType> {
+        self.property_types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| *t)
+    }
 }
 
 impl Rule {
@@ -70,12 +90,38 @@ impl Rule {
         rule.properties = get("properties")
             .map(|v| compile_checked(v, &format!("{field}.properties")))
             .transpose()?;
+        if let Some(Value::Object(map)) = get("properties").and_then(|p| p.get("map")) {
+            rule.mapped_keys = map
+                .iter()
+                .filter_map(|(key, _)| match names::is_valid_name(key) {
+                    true => Some(key.to_string()),
+                    false => names::property_name(key),
+                })
+                .collect();
+        }
+        for (name, kind) in typed.property_types.unwrap_or_default() {
+            if !names::is_valid_name(&name) {
+                return Err(ConfigError::new(
+                    format!("{field}.propertyTypes.{name}"),
+                    "is not a valid HubSpot property name",
+                    "use the property's HubSpot name: lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
+                ));
+            }
+            rule.property_types.push((name, kind));
+        }
         Ok(rule)
     }
 }
 
 fn event_name(name: &str, field: &str, prefix: &str) -> Result<String, ConfigError> {
-    let part = name.strip_prefix(prefix).unwrap_or(name);
+    let part = match prefix {
+        // No prefix set (definitions learn it): any pe{HubID}_ is one.
+        "" => match name.split_once('_') {
+            Some((head, rest)) if names::is_valid_prefix(&format!("{head}_")) => rest,
+            _ => name,
+        },
+        prefix => name.strip_prefix(prefix).unwrap_or(name),
+    };
     if names::is_valid_name(part) {
         return Ok(part.to_string());
     }

@@ -35,6 +35,10 @@ pub enum Kind {
     Object {
         fields: &'static [Field],
     },
+    /// One of these strings.
+    Choice(&'static [&'static str]),
+    /// An object of HubSpot property names to property types.
+    PropertyTypes,
 }
 
 impl Kind {
@@ -47,6 +51,8 @@ impl Kind {
             Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
             Kind::Mapping { .. } => "must be a mapping value".into(),
             Kind::Properties | Kind::Object { .. } => "must be an object".into(),
+            Kind::Choice(options) => format!("must be one of \"{}\"", options.join("\", \"")),
+            Kind::PropertyTypes => "must be an object of property names to \"string\", \"number\", \"datetime\" or \"enumeration\"".into(),
         }
     }
 }
@@ -73,7 +79,7 @@ pub enum DefaultValue {
     EmptyObject,
 }
 
-pub const SETTINGS: [Field; 20] = [
+pub const SETTINGS: [Field; 21] = [
     Field {
         name: "accessToken",
         kind: Kind::String { pattern: None },
@@ -83,7 +89,7 @@ pub const SETTINGS: [Field; 20] = [
         default: None,
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "A HubSpot private app's access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write), e.g. \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json; never logged.",
+        description: "A HubSpot private app's token (scopes: see Install), e.g. \"$env.HUBSPOT_ACCESS_TOKEN\"; never logged.",
     },
     Field {
         name: "oauth",
@@ -98,11 +104,20 @@ pub const SETTINGS: [Field; 20] = [
     Field {
         name: "eventNamePrefix",
         kind: Kind::String { pattern: Some("^pe[0-9]+_$") },
-        required: true,
+        required: false,
         default: None,
         secret: false,
-        fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events)",
-        description: "pe{HubID}_ (for example pe12345678_), prepended to every event name; HubSpot shows it under Data Management > Custom Events.",
+        fix: "set it to \"pe\" followed by your HubSpot account ID and an underscore, such as \"pe12345678_\" (HubSpot shows it under Data Management > Custom Events), or leave it out with definitions \"check\" or \"create\" to learn it from HubSpot",
+        description: "pe{HubID}_ (e.g. pe12345678_), before every event name; learned from HubSpot unless definitions is \"off\".",
+    },
+    Field {
+        name: "definitions",
+        kind: Kind::Choice(&["off", "check", "create"]),
+        required: false,
+        default: Some(DefaultValue::Str("check")),
+        secret: false,
+        fix: "set it to \"off\", \"check\" or \"create\" (see docs/definitions.md)",
+        description: "\"check\" warns at init what the rules' HubSpot definitions lack, \"create\" creates it, \"off\" neither (docs/definitions.md).",
     },
     Field {
         name: "email",
@@ -138,7 +153,7 @@ pub const SETTINGS: [Field; 20] = [
         default: None,
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
-        description: "Mapping value resolving to { email, properties }: that contact is upserted before the event, again only when its properties change.",
+        description: "Mapping value resolving to { email, properties }: the contact is upserted before the event, again when its properties change.",
     },
     Field {
         name: "defaultProperties",
@@ -147,7 +162,7 @@ pub const SETTINGS: [Field; 20] = [
         default: Some(DefaultValue::EmptyObject),
         secret: false,
         fix: "set it to an object of HubSpot property names and values, such as { \"hs_touchpoint_source\": \"walkerOS\" }",
-        description: "Properties sent with every event (strings, numbers or booleans, sent as strings); mapped properties win over them.",
+        description: "Properties sent with every event (strings, numbers or booleans); mapped properties win.",
     },
     Field {
         name: "batch",
@@ -165,7 +180,7 @@ pub const SETTINGS: [Field; 20] = [
         default: Some(DefaultValue::Int(50)),
         secret: false,
         fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
-        description: "Events per batch request; batch mode sends once this many wait, single mode sends up to this many waiting events together.",
+        description: "Events per batch request; single mode sends up to this many waiting events together.",
     },
     Field {
         name: "flushInterval",
@@ -192,7 +207,7 @@ pub const SETTINGS: [Field; 20] = [
         default: Some(DefaultValue::Int(100)),
         secret: false,
         fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
-        description: "CRM requests per 10 s until HubSpot's X-HubSpot-RateLimit-* headers say otherwise (100 on Free and Starter); event sends are exempt.",
+        description: "CRM requests per 10 s until HubSpot's rate-limit headers say otherwise; event sends are exempt.",
     },
     Field {
         name: "maxQueue",
@@ -201,7 +216,7 @@ pub const SETTINGS: [Field; 20] = [
         default: Some(DefaultValue::Int(10_000)),
         secret: false,
         fix: "leave it out for 10000 events",
-        description: "Events held at most (beyond it the oldest go to env.onDrop); in batch mode a push waits once half of this is not accepted yet.",
+        description: "Events held at most (then the oldest go to env.onDrop); a batch-mode push waits at half of it.",
     },
     Field {
         name: "timeout",
@@ -228,7 +243,7 @@ pub const SETTINGS: [Field; 20] = [
         default: None,
         secret: false,
         fix: "set it to a directory this process alone writes to, such as \"/var/lib/walkeros/hubspot-spool\" (created if missing), or leave it out for no spool",
-        description: "Directory of the disk spool (off when unset): what push accepted survives a crash and is sent after a restart (docs/spool.md).",
+        description: "Directory of the disk spool (off when unset): accepted events survive a crash (docs/spool.md).",
     },
     Field {
         name: "spoolMaxBytes",
@@ -255,7 +270,7 @@ pub const SETTINGS: [Field; 20] = [
         default: Some(DefaultValue::Str(DEFAULT_API_BASE)),
         secret: false,
         fix: "leave it out for https://api.hubapi.com",
-        description: "Where requests go; plain http:// only for 127.0.0.1, localhost and [::1], so no secret crosses a network unencrypted.",
+        description: "Where requests go; plain http:// only for 127.0.0.1, localhost and [::1].",
     },
 ];
 
@@ -300,7 +315,7 @@ pub const OAUTH: [Field; 4] = [
 ];
 
 /// A mapping rule's `settings`.
-pub const RULE_SETTINGS: [Field; 3] = [
+pub const RULE_SETTINGS: [Field; 4] = [
     Field {
         name: "eventName",
         kind: Kind::String { pattern: Some("^[a-z][a-z0-9_]*$") },
@@ -327,6 +342,15 @@ pub const RULE_SETTINGS: [Field; 3] = [
         secret: false,
         fix: "use a mapping value resolving to { email, properties }",
         description: "Like settings.identify, for this rule only; with silent: true the rule only upserts the contact.",
+    },
+    Field {
+        name: "propertyTypes",
+        kind: Kind::PropertyTypes,
+        required: false,
+        default: None,
+        secret: false,
+        fix: "use an object such as { \"revenue\": \"number\", \"paid_at\": \"datetime\" }; the types are string, number, datetime and enumeration",
+        description: "HubSpot property types ({ revenue: \"number\" }); else the first value decides.",
     },
 ];
 
@@ -449,6 +473,11 @@ fn field_schema(field: &Field) -> serde_json::Value {
         Kind::Properties => json!({
             "type": "object",
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] },
+        }),
+        Kind::Choice(options) => json!({ "type": "string", "enum": options }),
+        Kind::PropertyTypes => json!({
+            "type": "object",
+            "additionalProperties": { "type": "string", "enum": crate::config::types::PropertyType::NAMES },
         }),
     };
     schema["description"] = json!(field.description);

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::config::names;
 use crate::config::schema::{self, DefaultValue, Field, Kind, OAUTH, SETTINGS};
 pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
+use crate::config::types::PropertyType;
 use crate::error::ConfigError;
 use crate::mapping::value::{js_number, Key, Object, Value};
 use crate::mapping::{self, Mapping};
@@ -44,13 +45,17 @@ impl std::fmt::Debug for Credentials {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub credentials: Credentials,
+    /// Empty when left out: it is then learned from HubSpot's definitions.
     pub event_name_prefix: String,
+    pub definitions: DefinitionsMode,
     pub email: Option<Mapping>,
     pub object_id: Option<Mapping>,
     pub utk: Option<Mapping>,
     pub identify: Option<Mapping>,
     /// Already stringified, in the order given.
     pub default_properties: Vec<(Key, String)>,
+    /// The type each default property's value decides.
+    pub default_property_types: Vec<(Key, PropertyType)>,
     pub batch: bool,
     pub batch_size: usize,
     /// Milliseconds between timed flushes in batch mode; 0 for none.
@@ -75,6 +80,17 @@ pub struct Settings {
     pub spool_sync_interval: u32,
 }
 
+/// `settings.definitions`: what the destination does about HubSpot's
+/// event definitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefinitionsMode {
+    Off,
+    #[default]
+    Check,
+    Create,
+}
+
 /// The settings serde reads with their types; the mapping values and
 /// `defaultProperties` are JavaScript-shaped, so they are read as `Value`s.
 #[derive(Default, Deserialize)]
@@ -82,6 +98,7 @@ pub struct Settings {
 struct Typed {
     access_token: Option<String>,
     event_name_prefix: Option<String>,
+    definitions: Option<DefinitionsMode>,
     batch: Option<bool>,
     batch_size: Option<u32>,
     flush_interval: Option<u32>,
@@ -134,17 +151,22 @@ impl Settings {
         reject_unknown(entries, "settings", &schema::names(&SETTINGS))?;
         let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
         let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
-        let required = |key: &str| {
-            let field = schema::field(&SETTINGS, key);
-            ConfigError::new(format!("settings.{key}"), "is missing", field.fix)
-        };
-
         let credentials = credentials(typed.access_token, get("oauth"))?;
 
-        let event_name_prefix = typed
-            .event_name_prefix
-            .ok_or_else(|| required("eventNamePrefix"))?;
-        if !names::is_valid_prefix(&event_name_prefix) {
+        let definitions = typed.definitions.unwrap_or_default();
+        // With definitions on, HubSpot's own fullyQualifiedName tells it.
+        let event_name_prefix = match typed.event_name_prefix {
+            Some(prefix) => prefix,
+            None if definitions != DefinitionsMode::Off => String::new(),
+            None => {
+                return Err(ConfigError::new(
+                    "settings.eventNamePrefix",
+                    "is missing (with settings.definitions \"off\" nothing can learn it)",
+                    schema::field(&SETTINGS, "eventNamePrefix").fix,
+                ))
+            }
+        };
+        if !event_name_prefix.is_empty() && !names::is_valid_prefix(&event_name_prefix) {
             return Err(ConfigError::new(
                 "settings.eventNamePrefix",
                 format!("is {event_name_prefix:?}, which is not of the form pe{{HubID}}_"),
@@ -162,6 +184,14 @@ impl Settings {
             get(key)
                 .map(|v| compile_checked(v, &format!("settings.{key}")))
                 .transpose()
+        };
+        let default_property_types = match get("defaultProperties") {
+            Some(Value::Object(props)) => props
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null))
+                .map(|(k, v)| (k.clone(), PropertyType::infer(v)))
+                .collect(),
+            _ => Vec::new(),
         };
         let default_properties = match get("defaultProperties") {
             None => Vec::new(),
@@ -199,11 +229,13 @@ impl Settings {
         Ok(Settings {
             credentials,
             event_name_prefix,
+            definitions,
             email,
             object_id: mapping_at("objectId")?,
             utk: mapping_at("utk")?,
             identify: mapping_at("identify")?,
             default_properties,
+            default_property_types,
             batch: typed.batch.unwrap_or(false),
             batch_size: whole("batchSize", typed.batch_size)? as usize,
             flush_interval: whole("flushInterval", typed.flush_interval)?,
@@ -318,13 +350,23 @@ pub fn read_typed<T: DeserializeOwned>(
         return Err(wrong_type(at, table, field.name, &Value::Null));
     }
     // As JSON: `undefined` members are left out, so they read as unset.
-    let json = value.to_json();
-    let mut reader = serde_json::Deserializer::from_str(&json);
-    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
-        let path = e.path().to_string();
-        let key = path.split('.').next().unwrap_or_default();
-        let found = value.get(key).cloned().unwrap_or_default();
-        wrong_type(at, table, key, &found)
+    let read = |value: &Value| serde_json::from_str::<T>(&value.to_json());
+    read(value).map_err(|_| {
+        // Every field has a default, so the field at fault is the first
+        // that fails on its own.
+        let entries = value.as_object().map_or(&[][..], Vec::as_slice);
+        match entries
+            .iter()
+            .find(|(k, v)| read(&Value::Object(vec![(k.clone(), v.clone())])).is_err())
+        {
+            Some((key, found)) => wrong_type(at, table, key, found),
+            // serde's message may quote a secret: not shown.
+            None => ConfigError::new(
+                at,
+                "could not be read",
+                "pass a plain object of the settings this table lists",
+            ),
+        }
     })
 }
 

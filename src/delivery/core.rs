@@ -10,10 +10,12 @@ use std::rc::Rc;
 
 use futures_util::lock::Mutex;
 
+use crate::config::names;
 use crate::config::rule::Rule;
-use crate::config::settings::{Credentials, Settings};
+use crate::config::settings::{Credentials, DefinitionsMode, Settings};
 use crate::delivery::backoff::Backoff;
 use crate::delivery::dedup::Dedup;
+use crate::delivery::definitions::{Definitions, Expected, Need, Work};
 use crate::delivery::limiter::{Limiter, RateHeaders};
 use crate::delivery::queue::Queue;
 use crate::delivery::spool::{Replayed, Spool};
@@ -21,6 +23,7 @@ use crate::delivery::stats::Stats;
 use crate::delivery::token::{Next, Renewal, Rotated, Tokens};
 use crate::error::{ConfigError, Notice};
 use crate::hubspot::api::{self, Outcome, Request};
+use crate::hubspot::definitions::{self as defs, Answer, Definition, PropertyAnswer, PropertySpec};
 use crate::hubspot::oauth::TokenRequest;
 use crate::hubspot::plan::{self, ContactUpsert, EventInput, Plan};
 use crate::mapping::value::Value;
@@ -77,6 +80,8 @@ pub struct Core {
     /// Likewise for contact upserts.
     upserts_held_until: f64,
     stats: Stats,
+    /// HubSpot's event definitions as far as known, and those being made.
+    definitions: Definitions,
     /// Events and upserts taken from the queues and not answered yet.
     in_flight: usize,
     /// Upsert requests under way: events wait for them, as they may depend
@@ -129,6 +134,7 @@ impl Core {
             dedup: Dedup::new(settings.dedup_capacity),
             limiter: Limiter::new(settings.rate_limit, 10_000),
             backoff: Backoff::new(seed),
+            definitions: Definitions::new(&settings),
             settings,
             rules: Vec::new(),
             reads: Vec::new(),
@@ -157,7 +163,25 @@ impl Core {
     /// Compiles a mapping rule and returns its handle. `field` names it in
     /// errors, such as `mapping.order.complete`.
     pub fn add_rule(&mut self, rule: &Value, field: &str) -> Result<usize, ConfigError> {
-        let rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
+        self.add_rule_named(rule, field, None)
+    }
+
+    /// `add_rule` for a rule of `config.mapping`, where `name` is the
+    /// walkerOS event name its key (or its `name`) gives, if any: the
+    /// definition it names is then known at init.
+    pub fn add_rule_named(
+        &mut self,
+        rule: &Value,
+        field: &str,
+        name: Option<&str>,
+    ) -> Result<usize, ConfigError> {
+        let mut rule = Rule::from_value(rule, field, &self.settings.event_name_prefix)?;
+        if !rule.ignore && !rule.silent {
+            rule.definition = rule
+                .event_name
+                .clone()
+                .or_else(|| names::event_name(name?).ok().map(|(part, _)| part));
+        }
         self.rules.push(rule);
         let id = self.rules.len() - 1;
         let reads = self.read_keys(Some(id));
@@ -212,16 +236,37 @@ impl Core {
     ) -> (Vec<Request>, Vec<Notice>) {
         let plan = self.plan(event, rule, data, host);
         let mut requests = Vec::new();
-        if let Some(upsert) = plan.upsert {
-            requests.push(Request::upsert(&[upsert]));
-        }
-        if let Some(input) = plan.send {
+        // The definition call comes first: a rule's definition is read or
+        // made at init, before any event.
+        let mut upsert = plan.upsert.map(|u| Request::upsert(&[u]));
+        if let Some(mut input) = plan.send {
+            // A fresh destination: "check" reads the definition at init,
+            // "create" creates it with this event's properties.
+            match self.definitions.mode {
+                DefinitionsMode::Off => {}
+                DefinitionsMode::Check => requests.push(defs::read(&input.name)),
+                DefinitionsMode::Create => {
+                    let specs: Vec<PropertySpec> = input
+                        .properties
+                        .iter()
+                        .zip(&input.types)
+                        .map(|((name, _), kind)| PropertySpec::new(name, *kind))
+                        .collect();
+                    requests.push(defs::create(&input.name, &specs));
+                }
+            }
+            requests.extend(upsert.take());
+            if input.event_name.is_empty() {
+                // Learned from HubSpot's answer when the events go.
+                input.event_name = format!("pe{{HubID}}_{}", input.name);
+            }
             requests.push(if self.settings.batch {
                 Request::send_batch(&[input])
             } else {
                 Request::send_event(&input)
             });
         }
+        requests.extend(upsert);
         (requests, plan.notices)
     }
 
@@ -229,6 +274,44 @@ impl Core {
     /// sent, so a shutdown need not wait for anything.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// The definitions the rules name, each once, with the properties
+    /// known before any event (`defaultProperties`, the keys of
+    /// `properties.map`, `propertyTypes`) and the types stated or given.
+    pub fn rule_definitions(&self) -> Vec<(String, Expected)> {
+        let mut out: Vec<(String, Expected)> = Vec::new();
+        for rule in &self.rules {
+            let Some(name) = &rule.definition else {
+                continue;
+            };
+            let at = match out.iter().position(|(n, _)| n == name) {
+                Some(at) => at,
+                None => {
+                    out.push((name.clone(), Vec::new()));
+                    out.len() - 1
+                }
+            };
+            let props = &mut out[at].1;
+            let defaults = self
+                .settings
+                .default_property_types
+                .iter()
+                .map(|(k, t)| (k.to_string(), Some(*t)));
+            let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
+            let stated = rule
+                .property_types
+                .iter()
+                .map(|(k, t)| (k.clone(), Some(*t)));
+            for (key, kind) in defaults.chain(mapped).chain(stated) {
+                let kind = rule.stated_type(&key).or(kind);
+                match props.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = slot.1.or(kind),
+                    None => props.push((key, kind)),
+                }
+            }
+        }
+        out
     }
 
     /// Events waiting in the batch queue.
@@ -586,23 +669,313 @@ pub async fn flush_held(
         if !batch {
             return;
         }
+        // The definitions these events need come first; events whose
+        // definition another loop is making wait for it (it sends them).
+        let work = {
+            let core = core.borrow();
+            core.definitions
+                .work(core.queue.front(core.settings.batch_size))
+        };
+        match work {
+            Work::Ready => {}
+            // The loop preparing the definition sends these once it is
+            // done; the retry only guards against that loop having given
+            // up, and keeps a caller from starting this loop again at once.
+            Work::Busy => {
+                report.retry_after(BUSY_RETRY_MS);
+                return;
+            }
+            Work::Prepare(needs) => {
+                let prepared: std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>> =
+                    Box::pin(prepare_needs(core, transport, needs, report));
+                if !prepared.await {
+                    return;
+                }
+                continue;
+            }
+        }
         let inputs = {
-            let mut core = core.borrow_mut();
+            let mut core_ref = core.borrow_mut();
+            let core = &mut *core_ref;
             // Single mode holds nothing back, but the events that are already
             // waiting when a request goes out travel together, up to
             // batchSize: under load one request carries many, and a lone
             // event still goes alone to the single endpoint.
             let size = core.settings.batch_size;
-            let inputs = core.queue.take(size);
+            let mut inputs = core.queue.take(size);
+            let mut unnamed = Vec::new();
+            inputs.retain_mut(|input| {
+                match core
+                    .definitions
+                    .shape(input, &mut report.notices, &mut core.stats)
+                {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        unnamed.push((input.clone(), reason));
+                        false
+                    }
+                }
+            });
+            for (input, reason) in unnamed {
+                report.notices.push(Notice::error(
+                    &input.name,
+                    format!("event dropped: {reason}"),
+                ));
+                core.drop_inputs(vec![input], "no_prefix", &reason, report);
+            }
             core.in_flight += inputs.len();
             inputs
         };
+        if inputs.is_empty() {
+            continue;
+        }
         let taken = inputs.len();
         let done = send_isolating(core, transport, inputs, !batched, report).await;
         core.borrow_mut().in_flight -= taken;
         if !done {
             return;
         }
+    }
+}
+
+/// Milliseconds until events waiting for a definition another loop is
+/// making are looked at again.
+const BUSY_RETRY_MS: u32 = 100;
+
+/// Why definition calls stopped before they were done.
+enum Later {
+    /// The CRM rate limit: try again in this many milliseconds.
+    Limiter(u32),
+    /// HubSpot could not answer now; the wait it named, if any.
+    Retry(String, Option<u32>),
+}
+
+/// One call to the definitions API, through the CRM rate limiter (`Err`:
+/// wait this long first). Its answer, and the wait HubSpot named.
+async fn definition_call<T: serde::de::DeserializeOwned>(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    request: &Request,
+    report: &mut Report,
+) -> Result<(Answer<T>, Option<u32>), Later> {
+    {
+        let mut core = core.borrow_mut();
+        let now = transport.now_ms();
+        if now < core.crm_paused_until {
+            return Err(Later::Limiter(
+                (core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32,
+            ));
+        }
+        core.limiter.take(now).map_err(Later::Limiter)?;
+    }
+    match send_authorized(core, transport, request, report).await {
+        Response::Status(status, body, headers) => {
+            core.borrow_mut()
+                .limiter
+                .observe(&headers.rate, transport.now_ms());
+            let policy = (status == 429).then(|| api::policy(&body)).flatten();
+            let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
+            Ok((defs::read_answer(status, &body), wait))
+        }
+        Response::Network(message) => {
+            Ok((Answer::Retry(format!("network error: {message}")), None))
+        }
+        Response::NoToken {
+            reason,
+            retry_after_ms,
+        } => Ok((Answer::Retry(reason), retry_after_ms)),
+    }
+}
+
+/// Makes what `need` asks for: the definition (created; read when another
+/// collector made it first) and the properties it lacks. `Ok` also when
+/// HubSpot refused for good (logged once; the events go as they are).
+async fn ensure(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    need: &Need,
+    report: &mut Report,
+) -> Result<(), Later> {
+    let name = need.name.as_str();
+    if need.create && !core.borrow().definitions.is_known(name) {
+        let request = defs::create(name, &need.properties);
+        let (answer, wait) =
+            definition_call::<Definition>(core, transport, &request, report).await?;
+        let answer = match answer {
+            Answer::Done(definition) => {
+                let mut core = core.borrow_mut();
+                core.stats.definitions_created += 1;
+                core.stats.properties_created += need.properties.len() as u64;
+                report.notices.push(Notice::info(
+                    name,
+                    format!(
+                        "event definition {:?} created in HubSpot with {} properties",
+                        definition.fully_qualified_name,
+                        need.properties.len()
+                    ),
+                ));
+                Answer::Done(definition)
+            }
+            // Another collector won the race: what it made is read once.
+            Answer::Exists => {
+                definition_call::<Definition>(core, transport, &defs::read(name), report)
+                    .await?
+                    .0
+            }
+            other => other,
+        };
+        let mut core = core.borrow_mut();
+        match answer {
+            Answer::Done(definition) => core.definitions.learn(&definition, &mut report.notices),
+            Answer::Forbidden => {
+                report.notices.extend(core.definitions.forbid());
+                return Ok(());
+            }
+            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
+            Answer::Exists | Answer::Missing => {
+                core.definitions.refuse(name);
+                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created or read in HubSpot; its events are sent as they are")));
+                return Ok(());
+            }
+            Answer::Failed(reason) => {
+                core.definitions.refuse(name);
+                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created in HubSpot, so its events are sent as they are: {reason}")));
+                return Ok(());
+            }
+        }
+    }
+    for spec in &need.properties {
+        {
+            let core = core.borrow();
+            if core.definitions.mode != DefinitionsMode::Create
+                || core.definitions.settled(name, &spec.name)
+            {
+                continue;
+            }
+        }
+        let request = defs::create_property(name, spec);
+        let (answer, wait) =
+            definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
+        let mut core = core.borrow_mut();
+        match answer {
+            Answer::Done(created) => {
+                core.stats.properties_created += 1;
+                let spec = created.spec().unwrap_or_else(|| spec.clone());
+                core.definitions.add_property(name, spec);
+            }
+            // Another collector added it first.
+            Answer::Exists => core.definitions.add_property(name, spec.clone()),
+            Answer::Forbidden => {
+                report.notices.extend(core.definitions.forbid());
+                return Ok(());
+            }
+            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
+            Answer::Missing | Answer::Failed(_) => {
+                core.definitions.refuse_property(name, &spec.name);
+                let reason = match answer {
+                    Answer::Failed(reason) => reason,
+                    _ => "the definition does not exist".to_string(),
+                };
+                report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prepares the definitions some waiting events need; their events wait
+/// meanwhile. False when that has to be tried again later (`retry_in`
+/// says when; the events stay queued).
+async fn prepare_needs(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    needs: Vec<Need>,
+    report: &mut Report,
+) -> bool {
+    for need in &needs {
+        core.borrow_mut().definitions.begin(&need.name);
+    }
+    let mut result = Ok(());
+    for need in &needs {
+        result = ensure(core, transport, need, report).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    let mut core = core.borrow_mut();
+    for need in &needs {
+        core.definitions.done(&need.name);
+    }
+    let Err(later) = result else {
+        return true;
+    };
+    let now = transport.now_ms();
+    let delay = match later {
+        Later::Limiter(ms) => ms,
+        Later::Retry(reason, wait) => {
+            let delay = core.backoff.next_delay(wait);
+            report.notices.push(Notice::warn(
+                "",
+                format!("events wait for their HubSpot event definitions; next try in {delay} ms: {reason}"),
+            ));
+            delay
+        }
+    };
+    core.events_held_until = core.events_held_until.max(now + f64::from(delay));
+    report.retry_after(delay);
+    false
+}
+
+/// At init: `"check"` reads each definition the rules name once and logs
+/// what is missing or typed differently, with the fix; `"create"` makes
+/// them (with the properties whose types are known now). Events of those
+/// names wait meanwhile.
+pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
+    let mode = core.borrow().definitions.mode;
+    if mode == DefinitionsMode::Off {
+        return;
+    }
+    let targets = core.borrow().rule_definitions();
+    for (name, _) in &targets {
+        core.borrow_mut().definitions.begin(name);
+    }
+    for (name, properties) in &targets {
+        if core.borrow().definitions.mode == DefinitionsMode::Off {
+            break;
+        }
+        if mode == DefinitionsMode::Create {
+            let need = Need {
+                name: name.clone(),
+                create: true,
+                properties: properties
+                    .iter()
+                    .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
+                    .collect(),
+            };
+            if let Err(Later::Retry(reason, _)) = ensure(core, transport, &need, report).await {
+                report.notices.push(Notice::warn(name, format!("event definition {name:?} is not prepared yet; it is made before its first event is sent: {reason}")));
+            }
+            continue;
+        }
+        let answer =
+            definition_call::<Definition>(core, transport, &defs::read(name), report).await;
+        let mut core = core.borrow_mut();
+        match answer {
+            Ok((Answer::Done(definition), _)) => {
+                core.definitions.learn(&definition, &mut report.notices);
+                let notices = core.definitions.check(name, Some(&definition), properties);
+                report.notices.extend(notices);
+            }
+            Ok((Answer::Missing, _)) => report.notices.extend(core.definitions.check(name, None, properties)),
+            Ok((Answer::Forbidden, _)) => report.notices.extend(core.definitions.forbid()),
+            Ok((Answer::Retry(reason) | Answer::Failed(reason), _)) => report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot: {reason}"))),
+            Ok((Answer::Exists, _)) => {}
+            Err(_) => report.notices.push(Notice::warn(name, format!("event definition {name:?} was not checked: the CRM rate limit (settings.rateLimit) is used up"))),
+        }
+    }
+    let mut core = core.borrow_mut();
+    for (name, _) in &targets {
+        core.definitions.done(name);
     }
 }
 

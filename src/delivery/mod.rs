@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod core;
 pub mod dedup;
+pub mod definitions;
 pub mod limiter;
 pub mod queue;
 pub mod spool;

@@ -22,6 +22,11 @@ impl Queue {
         self.items.is_empty()
     }
 
+    /// The `n` oldest inputs, left in place.
+    pub fn front(&self, n: usize) -> impl Iterator<Item = &EventInput> {
+        self.items.iter().take(n)
+    }
+
     /// Takes up to `n` of the oldest inputs.
     pub fn take(&mut self, n: usize) -> Vec<EventInput> {
         let n = n.min(self.items.len());

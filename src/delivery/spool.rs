@@ -391,5 +391,10 @@ fn event_input(value: &Value) -> Result<EventInput, String> {
     if !named || !has_properties {
         return Err("an event input needs eventName and properties".into());
     }
+    // Its definition's name: what follows the `pe{HubID}_` prefix.
+    input.name = input
+        .event_name
+        .split_once('_')
+        .map_or_else(String::new, |(_, name)| name.to_string());
     Ok(input)
 }

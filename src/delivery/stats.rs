@@ -24,6 +24,12 @@ pub struct Stats {
     pub spooled: u64,
     /// Events the spool queued again at start.
     pub replayed: u64,
+    /// Event definitions and properties this destination created.
+    pub definitions_created: u64,
+    pub properties_created: u64,
+    /// Property values left out of their event: they could not be
+    /// converted to their HubSpot property's type.
+    pub values_left_out: u64,
     pub skipped: BTreeMap<String, u64>,
     pub dropped: BTreeMap<String, u64>,
     pub rate_limited: BTreeMap<String, u64>,

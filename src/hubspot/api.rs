@@ -16,14 +16,18 @@ pub const MAX_UPSERT_BATCH: usize = 100;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Request {
     pub method: &'static str,
-    pub path: &'static str,
-    /// JSON text.
+    /// Definition paths name the event, so not every path is a constant.
+    pub path: String,
+    /// JSON text; empty for a GET.
     #[serde(serialize_with = "raw_json")]
     pub body: String,
 }
 
 /// The body as the JSON it holds (for `explain()`), not as a string.
 fn raw_json<S: serde::Serializer>(body: &str, s: S) -> Result<S::Ok, S::Error> {
+    if body.is_empty() {
+        return s.serialize_none();
+    }
     let value: serde_json::Value = serde_json::from_str(body).map_err(serde::ser::Error::custom)?;
     value.serialize(s)
 }
@@ -43,16 +47,24 @@ struct UpsertInput<'a> {
     properties: &'a Properties,
 }
 
-fn json(body: &impl Serialize) -> String {
+pub(crate) fn json(body: &impl Serialize) -> String {
     serde_json::to_string(body).expect("request bodies are plain data")
 }
 
 impl Request {
-    fn post(path: &'static str, body: String) -> Request {
+    pub(crate) fn post(path: impl Into<String>, body: String) -> Request {
         Request {
             method: "POST",
-            path,
+            path: path.into(),
             body,
+        }
+    }
+
+    pub(crate) fn get(path: String) -> Request {
+        Request {
+            method: "GET",
+            path,
+            body: String::new(),
         }
     }
 
@@ -204,7 +216,7 @@ pub fn read_upsert(
 }
 
 /// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".
-fn describe(status: u16, body: &str) -> String {
+pub(crate) fn describe(status: u16, body: &str) -> String {
     let answer = Answer::read(body);
     let mut out = format!("HubSpot answered {status}");
     if let Some(category) = answer.category.or(answer.policy_name) {

@@ -2,8 +2,8 @@
 //! request bodies) and what HubSpot's answers mean. Pure: no state, no I/O.
 
 pub mod api;
+pub mod definitions;
 pub mod oauth;
-
 pub mod plan;
 pub mod properties;
 pub mod time;

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::config::names;
 use crate::config::rule::Rule;
-use crate::config::settings::Settings;
+use crate::config::settings::{DefinitionsMode, Settings};
+use crate::config::types::PropertyType;
 use crate::error::Notice;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::time;
@@ -44,7 +45,16 @@ pub struct ContactUpsert {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInput {
+    /// Empty while the prefix is not known yet (it is learned from
+    /// HubSpot's definitions); set before the event is sent.
     pub event_name: String,
+    /// The name without the prefix: the definition's name.
+    #[serde(skip)]
+    pub name: String,
+    /// Each property's type (stated by the rule, or decided by its value),
+    /// in the properties' order; empty with definitions off.
+    #[serde(skip)]
+    pub types: Vec<PropertyType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,10 +175,29 @@ fn plan_with(
     // Mapped properties come first, so they are the ones kept when there
     // are more than HubSpot takes; the collector's mapped `data` is below
     // the rule's `properties`.
+    let typed = settings.definitions != DefinitionsMode::Off;
+    // Each value's own type, before it becomes text (later keys win, as
+    // in `merge`).
+    let mut kinds: Vec<(&str, PropertyType)> = Vec::new();
+    if typed {
+        collect_kinds(data, &mut kinds);
+    }
     let mut mapped = properties::from_object(data);
+    let mut resolved_kinds: Vec<(String, PropertyType)> = Vec::new();
     if let Some(mapping) = &rule.properties {
         match resolve(mapping) {
             resolved @ Value::Object(_) => {
+                if typed {
+                    if let Value::Object(entries) = &resolved {
+                        resolved_kinds = entries
+                            .iter()
+                            .filter(|(_, v)| {
+                                !matches!(v, Value::Undefined | Value::Null | Value::Opaque)
+                            })
+                            .map(|(k, v)| (k.to_string(), PropertyType::infer(v)))
+                            .collect();
+                    }
+                }
                 properties::merge(&mut mapped, properties::into_entries(resolved))
             }
             Value::Undefined => {}
@@ -184,6 +213,29 @@ fn plan_with(
         &mut plan.notices,
     );
 
+    let types = if typed {
+        props
+            .iter()
+            .map(|(name, _)| {
+                rule.stated_type(name)
+                    .or_else(|| kind_of(name, resolved_kinds.iter().map(|(k, t)| (k.as_str(), *t))))
+                    .or_else(|| kind_of(name, kinds.iter().copied()))
+                    .or_else(|| {
+                        kind_of(
+                            name,
+                            settings
+                                .default_property_types
+                                .iter()
+                                .map(|(k, t)| (&**k, *t)),
+                        )
+                    })
+                    .unwrap_or(PropertyType::String)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     let timestamp = event.get("timestamp").filter(|t| !t.is_undefined());
     let occurred_at = timestamp.and_then(|t| match t {
         Value::Number(ms) => time::iso8601(*ms),
@@ -198,8 +250,14 @@ fn plan_with(
         }
         _ => None,
     };
+    let event_name = match settings.event_name_prefix.as_str() {
+        "" => String::new(),
+        prefix => names::qualify(prefix, &part),
+    };
     plan.send = Some(EventInput {
-        event_name: names::qualify(&settings.event_name_prefix, &part),
+        event_name,
+        name: part.into_owned(),
+        types,
         email,
         object_id,
         utk,
@@ -209,6 +267,30 @@ fn plan_with(
         spool_id: 0,
     });
     plan
+}
+
+/// The types of an object's values, by key.
+fn collect_kinds<'a>(value: &'a Value, out: &mut Vec<(&'a str, PropertyType)>) {
+    if let Value::Object(entries) = value {
+        out.extend(
+            entries
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
+                .map(|(k, v)| (&**k, PropertyType::infer(v))),
+        );
+    }
+}
+
+/// The type of the last value whose key is, or is renamed to, `name`.
+fn kind_of<'a>(
+    name: &str,
+    kinds: impl DoubleEndedIterator<Item = (&'a str, PropertyType)>,
+) -> Option<PropertyType> {
+    kinds.rev().find_map(|(key, kind)| {
+        let same = key == name
+            || (!names::is_valid_name(key) && names::property_name(key).as_deref() == Some(name));
+        same.then_some(kind)
+    })
 }
 
 /// A usable identity value: a non-empty string, or a number (HubSpot object

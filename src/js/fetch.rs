@@ -72,7 +72,10 @@ impl FetchTransport {
         let init = Object::new();
         Reflect::set(&init, &"method".into(), &method.into())?;
         Reflect::set(&init, &"headers".into(), &headers)?;
-        Reflect::set(&init, &"body".into(), &JsValue::from_str(body))?;
+        // A GET carries no body (fetch refuses one).
+        if !body.is_empty() {
+            Reflect::set(&init, &"body".into(), &JsValue::from_str(body))?;
+        }
         Reflect::set(&init, &"signal".into(), &self.signal()?)?;
         let url = JsValue::from_str(&format!("{}{}", self.base, path));
         let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
@@ -148,7 +151,7 @@ impl Transport for FetchTransport {
     async fn send(&self, request: &Request, authorization: &str) -> Response {
         let call = self.call(
             request.method,
-            request.path,
+            &request.path,
             Some(authorization),
             "application/json",
             &request.body,

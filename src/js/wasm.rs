@@ -126,13 +126,14 @@ impl HubspotCore {
 
     /// Compiles a mapping rule (tagged JSON text); `field` names it in
     /// errors.
+    /// `name` is the walkerOS event name the rule's key gives, if any.
     #[wasm_bindgen(js_name = addRule)]
-    pub fn add_rule(&self, rule: &str, field: &str) -> Result<u32, JsError> {
+    pub fn add_rule(&self, rule: &str, field: &str, name: Option<String>) -> Result<u32, JsError> {
         let value = Value::parse_tagged(rule).map_err(|e| unreadable(field, e))?;
         let id = self
             .core
             .borrow_mut()
-            .add_rule(&value, field)
+            .add_rule_named(&value, field, name.as_deref())
             .map_err(|e| JsError::new(&e.to_string()))?;
         Ok(id as u32)
     }
@@ -223,6 +224,19 @@ impl HubspotCore {
             core::flush_held(&core, &*transport, true, true, &mut report).await;
             finish(report, &logger, &hooks)
         }))
+    }
+
+    /// At init: checks or creates the definitions the rules name
+    /// (`settings.definitions`); their events wait until it settles.
+    pub fn prepare(&self, logger: JsValue) -> Promise {
+        let core = self.core.clone();
+        let transport = self.transport.clone();
+        let hooks = self.hooks.clone();
+        future_to_promise(async move {
+            let mut report = Report::default();
+            core::prepare(&core, &*transport, &mut report).await;
+            finish(report, &logger, &hooks)
+        })
     }
 
     /// Sends what is queued: full batches, or everything when `all`.

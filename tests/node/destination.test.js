@@ -281,7 +281,8 @@ const badSettings = [
   ['missing accessToken', { accessToken: undefined }, /settings\.accessToken is missing/],
   ['empty accessToken', { accessToken: '  ' }, /settings\.accessToken is missing/],
   ['accessToken of the wrong type', { accessToken: 42 }, /settings\.accessToken must be a string/],
-  ['missing eventNamePrefix', { eventNamePrefix: undefined }, /settings\.eventNamePrefix is missing/],
+  ['missing eventNamePrefix with definitions off', { eventNamePrefix: undefined, definitions: 'off' }, /settings\.eventNamePrefix is missing/],
+  ['definitions not one of the modes', { definitions: 'always' }, /settings\.definitions must be one of "off", "check", "create"/],
   ['malformed eventNamePrefix', { eventNamePrefix: '12345678' }, /settings\.eventNamePrefix is "12345678".*pe12345678_/],
   ['batchSize 0', { batchSize: 0 }, /settings\.batchSize must be a whole number from 1 to 500/],
   ['batchSize 501', { batchSize: 501 }, /settings\.batchSize must be a whole number from 1 to 500, got 501/],
@@ -318,6 +319,14 @@ test('init fails on a rule with an unknown setting, naming the rule', async () =
   await t.shutdown();
   const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
   assert.match(errorText(failure), /mapping\.order\.complete\.settings\.event_name is not a known setting.*"eventName"/);
+});
+
+test('init fails on a rule propertyTypes naming a type HubSpot does not have', async () => {
+  const t = await setup({ config: { mapping: { order: { complete: { settings: { propertyTypes: { total: 'money' } } } } } } });
+  await t.elb({ name: 'order complete', user });
+  await t.shutdown();
+  const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+  assert.match(errorText(failure), /mapping\.order\.complete\.settings\.propertyTypes must be an object of property names to "string", "number", "datetime" or "enumeration".*Fix: /);
 });
 
 test('init fails on a rule eventName HubSpot would reject, with a suggestion', async () => {

@@ -45,7 +45,7 @@ for (const [name, example] of Object.entries(examples.step)) {
 
 test('the examples cover what the package documents', () => {
   assert.deepEqual(Object.keys(examples.step).sort(), [
-    'batchFlush', 'defaultEvent', 'defaultProperties', 'destinationIdentify', 'mappedEventName',
+    'batchFlush', 'createDefinitions', 'defaultEvent', 'defaultProperties', 'destinationIdentify', 'mappedEventName',
     'noIdentity', 'objectIdAssociation', 'userLoginIdentify', 'utkIdentity', 'wildcardIgnored',
   ]);
   for (const example of Object.values(examples.step)) {

@@ -97,13 +97,15 @@ console.log('cjs ok');
     // The mapping example prints what its comments say.
     const printed = (await run('node', ['check-mapping.cjs'], { cwd: dir })).stdout;
     assert.equal(printed, "{ order_id: 'ord-1', revenue: 99.5, items: [ 'Cap', 'Ruck' ] }\norder complete\n");
-    // The dry run example prints the upsert, then the event, then no notes.
+    // The dry run example prints the definition check (definitions "check",
+    // the default), the upsert, then the event, then no notes.
     const dry = (await run('node', ['dry-run.cjs'], { cwd: dir })).stdout.split('\n');
-    assert.match(dry[0], /^POST \/crm\/v3\/objects\/contacts\/batch\/upsert .*"firstname":"Jane"/);
-    assert.match(dry[1], /^POST \/events\/v3\/send .*"eventName":"pe12345678_purchase".*"revenue":"42"/);
-    assert.equal(dry[2], '[]');
+    assert.match(dry[0], /^GET \/events\/v3\/event-definitions\/purchase\b/);
+    assert.match(dry[1], /^POST \/crm\/v3\/objects\/contacts\/batch\/upsert .*"firstname":"Jane"/);
+    assert.match(dry[2], /^POST \/events\/v3\/send .*"eventName":"pe12345678_purchase".*"revenue":"42"/);
+    assert.equal(dry[3], '[]');
     const dev = (await run('node', ['dev.cjs'], { cwd: dir })).stdout.split('\n');
-    assert.equal(dev[0], '20');
+    assert.equal(dev[0], '21');
     assert.match(dev.slice(1).join(' '), /^\[\s*'defaultEvent',\s*'defaultProperties',\s*'destinationIdentify',/);
 
     assert.deepEqual(sandbox.events.map(({ occurredAt, uuid, ...rest }) => rest), [

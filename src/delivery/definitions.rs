@@ -1,0 +1,328 @@
+//! What this destination knows about HubSpot's event definitions: the
+//! definitions read or created (their fully qualified names and property
+//! types), the names being prepared (events needing them wait), the ones
+//! that could not be made, and the prefix. `core` makes the calls; this
+//! decides which are needed and puts events in the form their definition
+//! takes. With `definitions: "off"` nothing is ever known, so the same code
+//! only names the events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::names;
+use crate::config::settings::{DefinitionsMode, Settings};
+use crate::config::types::PropertyType;
+use crate::delivery::stats::Stats;
+use crate::error::Notice;
+use crate::hubspot::definitions::{self, Definition, PropertySpec};
+use crate::hubspot::plan::EventInput;
+
+/// A definition as HubSpot has it.
+#[derive(Clone, Debug)]
+struct Known {
+    fqn: String,
+    properties: Vec<PropertySpec>,
+    /// Properties HubSpot refused to create: left out of events.
+    refused: BTreeSet<String>,
+}
+
+/// The properties of a definition known before any event, with the type
+/// stated or given, if any.
+pub type Expected = Vec<(String, Option<PropertyType>)>;
+
+/// Definition calls an event needs before it is sent: create the
+/// definition (with `properties`), or add the `properties` it lacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Need {
+    pub name: String,
+    pub create: bool,
+    pub properties: Vec<PropertySpec>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Work {
+    /// The events can go.
+    Ready,
+    /// A definition they need is being prepared elsewhere: whoever does it
+    /// sends them after.
+    Busy,
+    Prepare(Vec<Need>),
+}
+
+#[derive(Debug)]
+pub struct Definitions {
+    pub mode: DefinitionsMode,
+    known: BTreeMap<String, Known>,
+    pending: BTreeSet<String>,
+    /// Definitions HubSpot refused to create: their events go as they are.
+    refused: BTreeSet<String>,
+    /// `pe{HubID}_`, from the settings or learned; empty while unknown.
+    prefix: String,
+    prefix_set: bool,
+    prefix_warned: bool,
+}
+
+impl Definitions {
+    pub fn new(settings: &Settings) -> Definitions {
+        Definitions {
+            mode: settings.definitions,
+            known: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            refused: BTreeSet::new(),
+            prefix: settings.event_name_prefix.clone(),
+            prefix_set: !settings.event_name_prefix.is_empty(),
+            prefix_warned: false,
+        }
+    }
+
+    pub fn is_known(&self, name: &str) -> bool {
+        self.known.contains_key(name)
+    }
+
+    /// Whether nothing more is to be done for this property: the known
+    /// definition has it, or HubSpot refused it (or the definition).
+    pub fn settled(&self, name: &str, property: &str) -> bool {
+        self.refused.contains(name)
+            || self.known.get(name).is_some_and(|k| {
+                k.refused.contains(property) || k.properties.iter().any(|p| p.name == property)
+            })
+    }
+
+    /// What must happen before `inputs` can be sent. Only `"create"`
+    /// prepares anything here; `"check"` reads at init, and events wait
+    /// while that read is under way.
+    pub fn work<'a>(&self, inputs: impl Iterator<Item = &'a EventInput>) -> Work {
+        if self.pending.is_empty() && self.mode != DefinitionsMode::Create {
+            return Work::Ready;
+        }
+        let mut needs: Vec<Need> = Vec::new();
+        for input in inputs {
+            if self.pending.contains(&input.name) {
+                return Work::Busy;
+            }
+            if self.mode != DefinitionsMode::Create || self.refused.contains(&input.name) {
+                continue;
+            }
+            let known = self.known.get(&input.name);
+            let need = match needs.iter_mut().position(|n| n.name == input.name) {
+                Some(i) => &mut needs[i],
+                None => {
+                    needs.push(Need {
+                        name: input.name.clone(),
+                        create: known.is_none(),
+                        properties: Vec::new(),
+                    });
+                    needs.last_mut().expect("just pushed")
+                }
+            };
+            for ((property, _), kind) in input.properties.iter().zip(&input.types) {
+                let has = known.is_some_and(|k| {
+                    k.refused.contains(&**property)
+                        || k.properties.iter().any(|p| p.name == **property)
+                });
+                if !has && !need.properties.iter().any(|p| p.name == **property) {
+                    need.properties.push(PropertySpec::new(property, *kind));
+                }
+            }
+        }
+        needs.retain(|n| n.create || !n.properties.is_empty());
+        if needs.is_empty() {
+            Work::Ready
+        } else {
+            Work::Prepare(needs)
+        }
+    }
+
+    /// Events of `name` wait until `done(name)`.
+    pub fn begin(&mut self, name: &str) {
+        self.pending.insert(name.to_string());
+    }
+
+    pub fn done(&mut self, name: &str) {
+        self.pending.remove(name);
+    }
+
+    /// Keeps a definition HubSpot answered with, learning the prefix.
+    pub fn learn(&mut self, definition: &Definition, notices: &mut Vec<Notice>) {
+        if let Some(prefix) = definition.prefix().filter(|p| names::is_valid_prefix(p)) {
+            if self.prefix.is_empty() {
+                self.prefix = prefix.to_string();
+            } else if self.prefix != prefix && self.prefix_set && !self.prefix_warned {
+                self.prefix_warned = true;
+                notices.push(Notice::warn(
+                    "",
+                    format!(
+                        "settings.eventNamePrefix is {:?}, but HubSpot names the definition {:?} {:?}: its events are sent under HubSpot's name. Fix: set settings.eventNamePrefix to {prefix:?}, or leave it out",
+                        self.prefix, definition.name, definition.fully_qualified_name
+                    ),
+                ));
+            }
+        }
+        self.known.insert(
+            definition.name.clone(),
+            Known {
+                fqn: definition.fully_qualified_name.clone(),
+                properties: definition.specs(),
+                refused: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// A property HubSpot created, or that another collector had already
+    /// created (taken to have the type this one asked for).
+    pub fn add_property(&mut self, name: &str, property: PropertySpec) {
+        if let Some(known) = self.known.get_mut(name) {
+            known.properties.retain(|p| p.name != property.name);
+            known.properties.push(property);
+        }
+    }
+
+    pub fn refuse(&mut self, name: &str) {
+        self.refused.insert(name.to_string());
+    }
+
+    pub fn refuse_property(&mut self, name: &str, property: &str) {
+        if let Some(known) = self.known.get_mut(name) {
+            known.refused.insert(property.to_string());
+        }
+    }
+
+    /// The token lacks the definitions scope: one warning, then as `"off"`.
+    pub fn forbid(&mut self) -> Option<Notice> {
+        if self.mode == DefinitionsMode::Off {
+            return None;
+        }
+        let was = self.mode;
+        self.mode = DefinitionsMode::Off;
+        Some(Notice::warn(
+            "",
+            format!(
+                "HubSpot refused the event definitions API (403): the access token lacks the scope {}, so definitions are not {}; events are sent as they are. Fix: add the scope to the private app, or set settings.definitions to \"off\"",
+                definitions::SCOPE,
+                if was == DefinitionsMode::Create { "created" } else { "checked" }
+            ),
+        ))
+    }
+
+    /// What `"check"` says about a definition the rules name: one line per
+    /// missing definition or property and per stated type HubSpot does not
+    /// have, each with its fix. `found` is HubSpot's answer (`None`:
+    /// missing); `properties` the ones the rules know, with the types
+    /// stated.
+    pub fn check(
+        &self,
+        name: &str,
+        found: Option<&Definition>,
+        properties: &[(String, Option<PropertyType>)],
+    ) -> Vec<Notice> {
+        let typed = |(p, t): &(String, Option<PropertyType>)| match t {
+            Some(t) => format!("{p} ({})", t.as_str()),
+            None => format!("{p} (type from its first value)"),
+        };
+        let Some(definition) = found else {
+            let list: Vec<String> = properties.iter().map(typed).collect();
+            let with = if list.is_empty() {
+                String::new()
+            } else {
+                format!(" with the properties {}", list.join(", "))
+            };
+            return vec![Notice::warn(
+                name,
+                format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
+            )];
+        };
+        let specs = definition.specs();
+        let mut notices = Vec::new();
+        for property in properties {
+            match specs.iter().find(|s| s.name == property.0) {
+                None => notices.push(Notice::warn(
+                    name,
+                    format!("property {:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", property.0, typed(property)),
+                )),
+                Some(spec) => {
+                    if let Some(stated) = property.1.filter(|t| *t != spec.kind) {
+                        notices.push(Notice::warn(
+                            name,
+                            format!("property {:?} of the HubSpot event definition {name:?} is {} in HubSpot, but propertyTypes says {}: values are sent as {} and left out where they cannot be. Fix: set propertyTypes.{} to {:?} (HubSpot cannot change a property's type)", property.0, spec.kind.as_str(), stated.as_str(), spec.kind.as_str(), property.0, spec.kind.as_str()),
+                        ));
+                    }
+                }
+            }
+        }
+        notices
+    }
+
+    /// Puts an event in the form its definition takes, just before it is
+    /// sent: HubSpot's fully qualified name, and each value as its
+    /// property's type wants it. A value that cannot be converted (or, with
+    /// `"create"`, a property HubSpot refused) is left out with a warning;
+    /// the event still goes. `Err` when the event cannot be named at all.
+    pub fn shape(
+        &self,
+        input: &mut EventInput,
+        notices: &mut Vec<Notice>,
+        stats: &mut Stats,
+    ) -> Result<(), String> {
+        let Some(known) = self.known.get(&input.name) else {
+            if input.event_name.is_empty() {
+                if self.prefix.is_empty() {
+                    return Err(format!("the event-name prefix is not known, so event {:?} cannot be named: set settings.eventNamePrefix to pe{{HubID}}_, or give the token the scope {} so definitions can learn it", input.name, definitions::SCOPE));
+                }
+                input.event_name = names::qualify(&self.prefix, &input.name);
+            }
+            return Ok(());
+        };
+        if input.event_name != known.fqn {
+            input.event_name = known.fqn.clone();
+        }
+        if input.types.len() != input.properties.len() {
+            return Ok(());
+        }
+        let create = self.mode == DefinitionsMode::Create;
+        let mut keep = Vec::with_capacity(input.properties.len());
+        for ((property, value), kind) in input.properties.iter_mut().zip(&input.types) {
+            let spec = known.properties.iter().find(|p| p.name == **property);
+            let fits = match spec {
+                Some(spec) => match definitions::convert(value, *kind, spec.kind, &spec.options) {
+                    Some(converted) => {
+                        *value = converted;
+                        true
+                    }
+                    None => {
+                        stats.values_left_out += 1;
+                        notices.push(Notice::warn(
+                            &input.name,
+                            format!("property {:?} left out of event {:?}: its value is {} but HubSpot's property is {}{}", &**property, known.fqn, kind.as_str(), spec.kind.as_str(), options(spec)),
+                        ));
+                        false
+                    }
+                },
+                None if create && known.refused.contains(&**property) => {
+                    notices.push(Notice::warn(
+                        &input.name,
+                        format!("property {:?} left out of event {:?}: HubSpot did not create it on the definition (see the error logged then)", &**property, known.fqn),
+                    ));
+                    false
+                }
+                None => true,
+            };
+            keep.push(fits);
+        }
+        if keep.iter().all(|k| *k) {
+            return Ok(());
+        }
+        let mut flags = keep.iter();
+        input.properties.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        input.types.retain(|_| *flags.next().unwrap_or(&true));
+        Ok(())
+    }
+}
+
+fn options(spec: &PropertySpec) -> String {
+    match spec.kind {
+        PropertyType::Enumeration if !spec.options.is_empty() => {
+            format!(" with the options {}", spec.options.join(", "))
+        }
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,269 @@
+//! HubSpot's event definitions API (`/events/v3/event-definitions`): the
+//! requests that read and create definitions and properties, what the
+//! answers mean, and values in the form a property's type takes. Pure: the
+//! `delivery` module keeps what is known and does the I/O.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::types::{is_iso8601, PropertyType};
+use crate::hubspot::api::{self, Request};
+use crate::mapping::value::js_number;
+
+pub const DEFINITIONS_PATH: &str = "/events/v3/event-definitions";
+/// The scope every definitions call needs.
+pub const SCOPE: &str = "behavioral_events.event_definitions.read_write";
+/// HubSpot's safe length for labels (older guides allowed 50).
+const MAX_LABEL: usize = 50;
+
+/// A property as a definition has it: its type and, for an enumeration,
+/// the option values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropertySpec {
+    pub name: String,
+    pub kind: PropertyType,
+    pub options: Vec<String>,
+}
+
+impl PropertySpec {
+    /// A property this destination creates: booleans are an enumeration
+    /// of "true" and "false", as HubSpot has no boolean type.
+    pub fn new(name: &str, kind: PropertyType) -> PropertySpec {
+        let options = match kind {
+            PropertyType::Enumeration => vec!["true".to_string(), "false".to_string()],
+            _ => Vec::new(),
+        };
+        PropertySpec {
+            name: name.to_string(),
+            kind,
+            options,
+        }
+    }
+}
+
+/// "purchase_completed" → "Purchase completed".
+fn label(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    let mut out: String = match chars.next() {
+        // Names are ASCII (a-z, 0-9, _): no Unicode case tables needed.
+        Some(first) => std::iter::once(first.to_ascii_uppercase())
+            .chain(chars)
+            .collect(),
+        None => String::new(),
+    };
+    out.truncate(MAX_LABEL);
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DefinitionCreate<'a> {
+    label: String,
+    name: &'a str,
+    description: &'static str,
+    primary_object: &'static str,
+    include_default_properties: bool,
+    property_definitions: Vec<PropertyCreate<'a>>,
+}
+
+#[derive(Serialize)]
+struct PropertyCreate<'a> {
+    name: &'a str,
+    label: String,
+    #[serde(rename = "type")]
+    kind: PropertyType,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    options: Vec<OptionInput<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OptionInput<'a> {
+    label: &'a str,
+    value: &'a str,
+    display_order: usize,
+    hidden: bool,
+}
+
+impl<'a> PropertyCreate<'a> {
+    fn of(spec: &'a PropertySpec) -> PropertyCreate<'a> {
+        PropertyCreate {
+            name: &spec.name,
+            label: label(&spec.name),
+            kind: spec.kind,
+            options: spec
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, value)| OptionInput {
+                    label: value,
+                    value,
+                    display_order: i + 1,
+                    hidden: false,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /events/v3/event-definitions/{name}`. The spec has no
+/// `includeProperties` here, but the clients in production send it and it
+/// costs nothing.
+pub fn read(name: &str) -> Request {
+    Request::get(format!("{DEFINITIONS_PATH}/{name}?includeProperties=true"))
+}
+
+/// `POST /events/v3/event-definitions`: a definition of contact events,
+/// labelled after its name.
+pub fn create(name: &str, properties: &[PropertySpec]) -> Request {
+    let body = DefinitionCreate {
+        label: label(name),
+        name,
+        description: "Created by walkerOS (walkeros-destination-hubspot)",
+        primary_object: "CONTACT",
+        include_default_properties: false,
+        property_definitions: properties.iter().map(PropertyCreate::of).collect(),
+    };
+    Request::post(DEFINITIONS_PATH, api::json(&body))
+}
+
+/// `POST /events/v3/event-definitions/{name}/property`.
+pub fn create_property(name: &str, property: &PropertySpec) -> Request {
+    Request::post(
+        format!("{DEFINITIONS_PATH}/{name}/property"),
+        api::json(&PropertyCreate::of(property)),
+    )
+}
+
+/// A definition as HubSpot answers it (the fields read here).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Definition {
+    pub name: String,
+    pub fully_qualified_name: String,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub properties: Vec<PropertyAnswer>,
+}
+
+/// A property as HubSpot answers it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PropertyAnswer {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub options: Vec<OptionAnswer>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OptionAnswer {
+    pub value: String,
+}
+
+impl PropertyAnswer {
+    /// The property as delivery keeps it; `None` for an archived one or
+    /// a type this destination does not know.
+    pub fn spec(&self) -> Option<PropertySpec> {
+        let kind = PropertyType::from_name(&self.kind)?;
+        (!self.archived).then(|| PropertySpec {
+            name: self.name.clone(),
+            kind,
+            options: self.options.iter().map(|o| o.value.clone()).collect(),
+        })
+    }
+}
+
+impl Definition {
+    /// The `pe{HubID}_` part of the fully qualified name.
+    pub fn prefix(&self) -> Option<&str> {
+        self.fully_qualified_name.strip_suffix(self.name.as_str())
+    }
+
+    pub fn specs(&self) -> Vec<PropertySpec> {
+        self.properties
+            .iter()
+            .filter_map(PropertyAnswer::spec)
+            .collect()
+    }
+}
+
+/// What an answer of the definitions API means.
+#[derive(Debug)]
+pub enum Answer<T> {
+    Done(T),
+    /// 409 "already exists": another collector (or an earlier run) made it.
+    Exists,
+    /// 400 or 404 "does not exist".
+    Missing,
+    /// 403: the token lacks the definitions scope.
+    Forbidden,
+    /// Worth trying again later (rate limit, server trouble, network).
+    Retry(String),
+    Failed(String),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorMessage {
+    message: String,
+}
+
+/// Reads an answer whose success body is a `T`.
+pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Answer<T> {
+    if (200..300).contains(&status) {
+        return match serde_json::from_str(body) {
+            Ok(value) => Answer::Done(value),
+            Err(e) => Answer::Failed(format!(
+                "HubSpot answered {status} with a body that could not be read: {e}"
+            )),
+        };
+    }
+    let message = serde_json::from_str::<ErrorMessage>(body)
+        .unwrap_or_default()
+        .message;
+    match status {
+        409 if message.contains("already exists") => Answer::Exists,
+        400 | 404 if message.contains("does not exist") => Answer::Missing,
+        403 => Answer::Forbidden,
+        408 | 429 | 500..=599 => Answer::Retry(api::describe(status, body)),
+        _ => Answer::Failed(api::describe(status, body)),
+    }
+}
+
+/// `text` (a value planned as `from`) in the form a `to` property takes,
+/// or `None` when it cannot be: numbers as JavaScript writes them,
+/// datetimes as ISO 8601 or milliseconds since the epoch (the forms
+/// HubSpot's send endpoint reads), enumerations only as one of `options`.
+pub fn convert(
+    text: &str,
+    from: PropertyType,
+    to: PropertyType,
+    options: &[String],
+) -> Option<String> {
+    let number = || {
+        let trimmed = text.trim();
+        (!trimmed.is_empty())
+            .then(|| trimmed.parse::<f64>().ok())
+            .flatten()
+            .filter(|n| n.is_finite())
+    };
+    match to {
+        PropertyType::String => Some(text.to_string()),
+        PropertyType::Number => number().map(js_number),
+        PropertyType::Datetime if from == PropertyType::Number => {
+            number().filter(|n| n.fract() == 0.0).map(js_number)
+        }
+        PropertyType::Datetime => {
+            let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+            (digits || is_iso8601(text)).then(|| text.to_string())
+        }
+        PropertyType::Enumeration => {
+            (options.is_empty() || options.iter().any(|o| o == text)).then(|| text.to_string())
+        }
+    }
+}
