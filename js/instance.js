@@ -62,7 +62,7 @@ class Instance {
     // Requests under way, which stop() waits for.
     this.running = new Set();
     // Single mode: delivery loops running in the background.
-    this.draining = 0;
+    this.loops = 0;
     this.rules = new WeakMap();
     // Per rule handle (and -1 for none): the event fields the core reads.
     this.reads = new Map();
@@ -241,10 +241,10 @@ class Instance {
 
   /** Single mode: starts delivery loops up to the concurrency limit. */
   drain() {
-    while (this.timers && this.draining < SINGLE_CONCURRENCY && this.core.waiting() > this.draining) {
-      this.draining += 1;
+    while (this.timers && this.loops < SINGLE_CONCURRENCY && this.core.waiting() > this.loops) {
+      this.loops += 1;
       this.flush(true).finally(() => {
-        this.draining -= 1;
+        this.loops -= 1;
       });
     }
   }

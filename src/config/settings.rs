@@ -185,16 +185,8 @@ impl Settings {
                 .map(|v| compile_checked(v, &format!("settings.{key}")))
                 .transpose()
         };
-        let default_property_types = match get("defaultProperties") {
-            Some(Value::Object(props)) => props
-                .iter()
-                .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null))
-                .map(|(k, v)| (k.clone(), PropertyType::infer(v)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        let default_properties = match get("defaultProperties") {
-            None => Vec::new(),
+        let (default_properties, default_property_types) = match get("defaultProperties") {
+            None => (Vec::new(), Vec::new()),
             Some(Value::Object(props)) => default_properties(props)?,
             Some(other) => {
                 return Err(wrong_type(
@@ -415,8 +407,12 @@ pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(
     Ok(())
 }
 
-fn default_properties(props: &Object) -> Result<Vec<(Key, String)>, ConfigError> {
+/// The default properties as strings, and the type each value decides.
+type Defaults = (Vec<(Key, String)>, Vec<(Key, PropertyType)>);
+
+fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
     let mut out = Vec::with_capacity(props.len());
+    let mut types = Vec::with_capacity(props.len());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
         if !names::is_valid_name(name) {
@@ -426,19 +422,21 @@ fn default_properties(props: &Object) -> Result<Vec<(Key, String)>, ConfigError>
                 "use lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
             ));
         }
-        match value {
-            Value::Undefined | Value::Null => {}
-            Value::String(s) => out.push((name.clone(), s.clone())),
-            Value::Number(n) => out.push((name.clone(), js_number(*n))),
-            Value::Bool(b) => out.push((name.clone(), b.to_string())),
+        let text = match value {
+            Value::Undefined | Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Number(n) => js_number(*n),
+            Value::Bool(b) => b.to_string(),
             other => return Err(ConfigError::new(
                 field,
                 format!("must be a string, number or boolean, got {}", other.kind()),
                 "use a plain value; map values from the event with a rule's settings.properties",
             )),
-        }
+        };
+        out.push((name.clone(), text));
+        types.push((name.clone(), PropertyType::infer(value)));
     }
-    Ok(out)
+    Ok((out, types))
 }
 
 /// Plain http is only allowed to loopback hosts, so the token never crosses

@@ -25,6 +25,17 @@ pub struct JsHost {
 }
 
 impl JsHost {
+    /// A host whose functions get `ctx.event` from `root`.
+    pub fn new(callbacks: Array, root: JsValue, collector: JsValue, logger: JsValue) -> JsHost {
+        JsHost {
+            callbacks,
+            root,
+            collector,
+            logger,
+            event: JsValue::UNDEFINED,
+        }
+    }
+
     fn context(&self, item: &JsValue, consent: Option<&Entries>) -> JsValue {
         let ctx = Object::new();
         let event = if !self.event.is_undefined() && !self.event.is_null() {

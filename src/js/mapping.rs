@@ -46,10 +46,7 @@ pub fn get_mapping_value(
     let field = |name: &str| Reflect::get(&context, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let host = JsHost {
         event: field("event"),
-        callbacks,
-        root,
-        collector: field("collector"),
-        logger: field("logger"),
+        ..JsHost::new(callbacks, root, field("collector"), field("logger"))
     };
     let consent = consent.as_ref().and_then(Value::as_object);
     let mapping::Resolved {
@@ -78,13 +75,7 @@ pub fn get_mapping_event(
 ) -> Result<JsValue, JsError> {
     let event = parse_tagged(event, "event")?;
     let table = RuleTable::compile(&parse_tagged(mapping, "mapping")?);
-    let host = JsHost {
-        event: JsValue::UNDEFINED,
-        callbacks,
-        root,
-        logger: JsValue::UNDEFINED,
-        collector,
-    };
+    let host = JsHost::new(callbacks, root, collector, JsValue::UNDEFINED);
     let found = table
         .find(&event, &host)
         .map_err(|_| JsError::new("a mapping rule condition threw"))?;
@@ -144,13 +135,7 @@ impl MappingSet {
     ) -> Result<String, JsError> {
         let event = parse_tagged(event, "event")?;
         let consent = consent_of(consent)?;
-        let host = JsHost {
-            event: JsValue::UNDEFINED,
-            callbacks: self.callbacks.clone(),
-            root,
-            logger: JsValue::UNDEFINED,
-            collector,
-        };
+        let host = JsHost::new(self.callbacks.clone(), root, collector, JsValue::UNDEFINED);
         let consent: Option<&Object> = consent.as_ref().and_then(Value::as_object);
         let resolve_all = |event: &Value| {
             let mut took_event = false;

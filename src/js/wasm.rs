@@ -105,8 +105,8 @@ impl HubspotCore {
         })
     }
 
-    /// The event's top-level fields the core reads under `rule`, or
-    /// undefined for all of them.
+    /// The event's top-level fields the core reads under `rule` (undefined
+    /// for a handle this core never gave out).
     pub fn reads(&self, rule: Option<u32>) -> JsValue {
         self.core
             .borrow()
@@ -115,13 +115,7 @@ impl HubspotCore {
     }
 
     fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
-        JsHost {
-            event: JsValue::UNDEFINED,
-            callbacks: self.callbacks.clone(),
-            root,
-            collector,
-            logger: logger.clone(),
-        }
+        JsHost::new(self.callbacks.clone(), root, collector, logger.clone())
     }
 
     /// Compiles a mapping rule (tagged JSON text); `field` names it in
@@ -208,13 +202,8 @@ impl HubspotCore {
         roots: Array,
         collector: JsValue,
     ) -> Result<Promise, JsValue> {
-        let entries = entries(json)?;
-        let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
         // Queued (and spooled) now, before anything is sent.
-        let (report, _) = core::queue_all(&self.core, entries, host, |i| {
-            whole_event(&roots.get(i as u32))
-        });
-        self.finish(report, &logger)?;
+        self.queue_events(json, logger.clone(), roots, collector)?;
         let core = self.core.clone();
         let transport = self.transport.clone();
         let hooks = self.hooks.clone();

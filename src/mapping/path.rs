@@ -24,15 +24,6 @@ impl Path {
     pub fn segments(&self) -> &[String] {
         &self.segments
     }
-
-    /// Whether the path only looks up own keys of objects (no `*`, no key
-    /// an object inherits), so it reads the same from an entry's values as
-    /// from the event.
-    pub fn is_plain(&self) -> bool {
-        self.segments
-            .iter()
-            .all(|s| s != "*" && s != "__proto__" && !is_object_prototype_member(s))
-    }
 }
 
 fn get_segments(value: &Value, segments: &[String], fallback: &Value) -> Value {
