@@ -54,13 +54,18 @@ async function main() {
 
   const flow = JSON.parse(fs.readFileSync(path.join(__dirname, 'flow.json'), 'utf8'));
   const { config } = fillEnv(flow.destinations.hubspot, env);
-  if (sandbox) config.settings.apiBase = sandbox.url;
+  // The sandbox starts without event definitions: the demo has them made.
+  // Against a real account the default, "check", only reports what is
+  // missing.
+  if (sandbox) Object.assign(config.settings, { apiBase: sandbox.url, definitions: 'create' });
 
   // Every request and its status, whichever HubSpot answers.
   const sent = [];
   const recordingFetch = async (url, init) => {
     const response = await fetch(url, init);
-    sent.push({ path: new URL(url).pathname, status: response.status, body: JSON.parse(init.body) });
+    // A definition read (GET) has no body.
+    const body = init.body === undefined ? undefined : JSON.parse(init.body);
+    sent.push({ path: new URL(url).pathname, status: response.status, body });
     return response;
   };
 
@@ -97,7 +102,7 @@ async function main() {
   clearInterval(probe);
   console.log(`Shutdown: ${queued} not yet accepted at "walker shutdown"; the drain (stats().draining: ${drainingSeen}) ended in ${Date.now() - shutdownAt} ms.`);
 
-  const events = sandbox ? sandbox.events : sent.filter((r) => r.path.startsWith('/events/') && r.status < 300).flatMap((r) => r.body.inputs || [r.body]);
+  const events = sandbox ? sandbox.events : sent.filter((r) => r.path.startsWith('/events/v3/send') && r.status < 300).flatMap((r) => r.body.inputs || [r.body]);
   const upserts = sandbox ? sandbox.upserts : sent.filter((r) => r.path.endsWith('/batch/upsert') && r.status < 300).flatMap((r) => r.body.inputs);
 
   console.log(`\nPushed ${session.length} events through @walkeros/collector; ${sent.length} HTTP requests made.`);
