@@ -7,7 +7,7 @@ const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
 const { taggedJson, entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { fetch } = require('./fetch.js');
-const { Spool } = require('./spool.js');
+const { Spool, SpoolWriteError } = require('./spool.js');
 
 // Single mode: events sent side by side at most.
 const SINGLE_CONCURRENCY = 8;
@@ -192,7 +192,8 @@ class Instance {
     this.heldRoots = [];
     try {
       return this.queueEntries(held, heldRoots);
-    } catch {
+    } catch (error) {
+      if (error instanceof SpoolWriteError) throw error;
       // The core could not read them all (an event nested deeper than it
       // reads, say): nothing was planned, so one at a time, and only the
       // event at fault is lost, with its reason.

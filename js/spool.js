@@ -42,6 +42,10 @@ function spoolError(problem, fix) {
   return new Error(`HubSpot destination: settings.spool ${problem}; ${fix}`);
 }
 
+/** A journal write that failed: the events it recorded are queued in
+ * memory all the same, so the caller must not queue them again. */
+class SpoolWriteError extends Error {}
+
 /** Whether the process `pid` is running (EPERM: it is, as another user). */
 function alive(pid) {
   try {
@@ -93,6 +97,7 @@ class Spool {
     this.syncInterval = syncInterval;
     this.fd = undefined;
     this.dirty = false;
+    this.torn = false;
     this.timer = undefined;
     open.add(this);
     if (!exitHook) {
@@ -133,11 +138,22 @@ class Spool {
    * `append` is appended. Synchronous, so it is done when the call that
    * produced it (a push) returns. */
   write(rewrite, append) {
-    if (typeof rewrite === 'string') this.replace(rewrite);
-    if (this.fd === undefined) this.fd = fs.openSync(this.journal, 'a');
-    if (append) {
-      fs.writeSync(this.fd, append);
-      this.dirty = true;
+    try {
+      if (typeof rewrite === 'string') this.replace(rewrite);
+      if (this.fd === undefined) this.fd = fs.openSync(this.journal, 'a');
+      if (append) {
+        // After a write that failed part way, a new line: the cut record is
+        // skipped at replay, not the one after it.
+        fs.writeSync(this.fd, this.torn ? `\n${append}` : append);
+        this.torn = false;
+        this.dirty = true;
+      }
+    } catch (error) {
+      this.torn = true;
+      throw new SpoolWriteError(spoolError(
+        `could not be written: ${error.message}`,
+        'free disk space or fix the directory\'s permissions; the event is still sent while this process runs',
+      ).message);
     }
     if (this.syncInterval === 0) this.sync();
     else if (this.dirty && this.timer === undefined) {
@@ -208,4 +224,4 @@ class Spool {
   }
 }
 
-module.exports = { Spool };
+module.exports = { Spool, SpoolWriteError };

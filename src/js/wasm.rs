@@ -356,17 +356,18 @@ pub fn whole_event(root: &JsValue) -> Option<Value> {
 /// delay (ms) when something waits for one, else undefined. Fails only
 /// when the journal could not be written.
 fn finish(report: Report, logger: &JsValue, hooks: &Hooks) -> Result<JsValue, JsValue> {
+    let mut written = Ok(JsValue::UNDEFINED);
     if report.rewrite.is_some() || !report.journal.is_empty() {
         if let Some(write) = hooks.spool.dyn_ref::<Function>() {
             let rewrite = report
                 .rewrite
                 .as_deref()
                 .map_or(JsValue::UNDEFINED, JsValue::from);
-            write.call2(
+            written = write.call2(
                 &JsValue::UNDEFINED,
                 &rewrite,
                 &report.journal.as_str().into(),
-            )?;
+            );
         }
     }
     log_all(&report.notices, logger);
@@ -397,6 +398,10 @@ fn finish(report: Report, logger: &JsValue, hooks: &Hooks) -> Result<JsValue, Js
             }
         }
     }
+    // A journal that could not be written fails the call, but only once the
+    // rest is reported: the events are queued, a rotated refresh token is
+    // in use, and dropped events are gone either way.
+    written?;
     Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
 }
 
