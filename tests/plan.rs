@@ -200,6 +200,11 @@ fn names() {
         ("product_view".to_string(), false)
     );
     assert_eq!(event_name_part("cart-add"), ("cart_add".to_string(), true));
+    // Letters HubSpot does not take become `_`, capitals or not.
+    assert_eq!(
+        event_name_part("Über Straße"),
+        ("_ber_stra_e".to_string(), true)
+    );
     assert!(is_valid_name("a_1"));
     assert!(!is_valid_name("1a") && !is_valid_name("") && !is_valid_name(&"a".repeat(51)));
     let p = plan(

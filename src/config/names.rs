@@ -27,7 +27,7 @@ pub fn event_name_part(event_name: &str) -> (String, bool) {
     let mut out = String::with_capacity(event_name.len());
     let mut replaced = false;
     let mut in_space = false;
-    for c in event_name.trim().chars().flat_map(char::to_lowercase) {
+    for c in event_name.trim().chars().map(|c| c.to_ascii_lowercase()) {
         if c.is_whitespace() {
             if !in_space {
                 out.push('_');

@@ -392,8 +392,8 @@ pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(
         }
         let closest = known
             .iter()
-            .min_by_key(|k| edit_distance(&k.to_lowercase(), &key.to_lowercase()))
-            .filter(|k| edit_distance(&k.to_lowercase(), &key.to_lowercase()) <= 3);
+            .min_by_key(|k| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase()))
+            .filter(|k| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase()) <= 3);
         let fix = match closest {
             Some(k) => format!("did you mean {k:?}? Known names: {}", known.join(", ")),
             None => format!("remove it; known names: {}", known.join(", ")),

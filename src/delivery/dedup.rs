@@ -159,7 +159,10 @@ impl Dedup {
 
 fn keys(upsert: &ContactUpsert) -> (u64, u64) {
     let mut h = DefaultHasher::new();
-    upsert.email.to_lowercase().hash(&mut h);
+    // Compared as HubSpot batch merging compares emails: ASCII case only.
+    for byte in upsert.email.bytes() {
+        byte.to_ascii_lowercase().hash(&mut h);
+    }
     let contact = h.finish();
     let mut h = DefaultHasher::new();
     upsert.properties.hash(&mut h);
