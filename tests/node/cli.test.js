@@ -84,3 +84,42 @@ test('walkeros push: one event through flow.json reaches HubSpot', { timeout: 12
       [['pe12345678_purchase_completed', 'ann@example.com', 'ord-9']],
     );
   }));
+
+test('walkeros push: an OAuth app whose nested settings.oauth values come from "$env." references', { timeout: 120000 }, async () => {
+  const oauth = { clientId: 'flow-client', clientSecret: 'flow-client-secret', refreshToken: 'flow-refresh-token' };
+  const sandbox = await startSandbox({ oauth });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hubspot-cli-'));
+  const flow = JSON.parse(fs.readFileSync(path.join(root, 'flow.json'), 'utf8'));
+  const { config } = flow.flows.default;
+  config.bundle.packages['walkeros-destination-hubspot'].path = path.join(root, 'pkg');
+  const { settings } = flow.flows.default.destinations.hubspot.config;
+  delete settings.accessToken;
+  settings.oauth = { clientId: '$env.HUBSPOT_CLIENT_ID', clientSecret: '$env.HUBSPOT_CLIENT_SECRET', refreshToken: '$env.HUBSPOT_REFRESH_TOKEN' };
+  const file = path.join(tmp, 'flow.json');
+  fs.writeFileSync(file, JSON.stringify(flow));
+  const env = {
+    ...process.env,
+    TMPDIR: tmp,
+    DO_NOT_TRACK: '1',
+    HUBSPOT_CLIENT_ID: oauth.clientId,
+    HUBSPOT_CLIENT_SECRET: oauth.clientSecret,
+    HUBSPOT_REFRESH_TOKEN: oauth.refreshToken,
+    HUBSPOT_EVENT_PREFIX: 'pe12345678_',
+    HUBSPOT_API_BASE: sandbox.url,
+  };
+  try {
+    const event = { name: 'order complete', id: 'p1', user: { email: 'ann@example.com' }, data: { id: 'ord-9', total: 5 } };
+    const { stdout, stderr } = await run(walkeros, ['push', file, '--event', JSON.stringify(event)], { cwd: tmp, env });
+    assert.match(stdout, /success: true/);
+    assert.deepEqual(
+      sandbox.tokenRequests.map((r) => [r.clientId, r.refreshToken, r.status]),
+      [[oauth.clientId, oauth.refreshToken, 200]],
+      'one token request, with the values from the environment',
+    );
+    assert.deepEqual(sandbox.events.map((e) => [e.eventName, e.email]), [['pe12345678_purchase_completed', 'ann@example.com']]);
+    for (const secret of [oauth.clientSecret, oauth.refreshToken]) assert.ok(!`${stdout}${stderr}`.includes(secret), 'no secret is printed');
+  } finally {
+    await sandbox.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
