@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use walkeros_destination_hubspot::mapping::rules::{Match, RuleTable};
 use walkeros_destination_hubspot::mapping::value::{Object, Value};
-use walkeros_destination_hubspot::mapping::{compile, resolve_with, Host, Threw};
+use walkeros_destination_hubspot::mapping::{compile, resolve_traced, Host, Threw};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// Function `i` returns `results[i]`, or throws where that is `None`; every
@@ -49,10 +49,10 @@ fn fn_runs_on_the_root_and_a_key_overrides_it() {
     let host = Scripted::new(vec![Some("fn".into())]);
     let event = json(r#"{"a":1}"#);
     let m = compile(&json(&format!(r#"{{"fn":{}}}"#, fn_marker(0))));
-    assert_eq!(resolve_with(&event, &m, None, &host), "fn".into());
+    assert_eq!(resolve_traced(&event, &m, None, &host).value, "fn".into());
     assert_eq!(host.calls.borrow()[0], (0, event.clone(), true));
     let m = compile(&json(&format!(r#"{{"fn":{},"key":"a"}}"#, fn_marker(0))));
-    assert_eq!(resolve_with(&event, &m, None, &host), 1.0.into());
+    assert_eq!(resolve_traced(&event, &m, None, &host).value, 1.0.into());
     assert_eq!(host.calls.borrow().len(), 2, "fn still ran");
 }
 
@@ -63,7 +63,10 @@ fn a_throwing_fn_gives_undefined_and_the_fallback_applies() {
         r#"[{{"fn":{}}},{{"value":"next"}}]"#,
         fn_marker(0)
     )));
-    assert_eq!(resolve_with(&json("{}"), &m, None, &host), "next".into());
+    assert_eq!(
+        resolve_traced(&json("{}"), &m, None, &host).value,
+        "next".into()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -74,7 +77,10 @@ fn condition_false_or_throwing_skips_the_value() {
             r#"{{"condition":{},"value":"fb"}}"#,
             fn_marker(0)
         )));
-        assert_eq!(resolve_with(&json("{}"), &m, None, &host), Value::Undefined);
+        assert_eq!(
+            resolve_traced(&json("{}"), &m, None, &host).value,
+            Value::Undefined
+        );
     }
 }
 
@@ -86,7 +92,7 @@ fn validate_sees_the_result_and_can_reject_it() {
         fn_marker(0)
     )));
     assert_eq!(
-        resolve_with(&json(r#"{"a":5}"#), &m, None, &host),
+        resolve_traced(&json(r#"{"a":5}"#), &m, None, &host).value,
         "fb".into()
     );
     assert_eq!(host.calls.borrow()[0], (0, 5.0.into(), false));
@@ -96,7 +102,10 @@ fn validate_sees_the_result_and_can_reject_it() {
 fn a_non_function_option_behaves_as_a_throwing_one() {
     let host = Scripted::new(vec![]);
     let m = compile(&json(r#"{"fn":"not a function","value":"v"}"#));
-    assert_eq!(resolve_with(&json("{}"), &m, None, &host), "v".into());
+    assert_eq!(
+        resolve_traced(&json("{}"), &m, None, &host).value,
+        "v".into()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -104,7 +113,10 @@ fn fn_results_are_cast_like_any_value() {
     let host = Scripted::new(vec![Some(Value::Opaque), Some(json(r#"{"a":[1,null]}"#))]);
     for i in 0..2 {
         let m = compile(&json(&format!(r#"{{"fn":{}}}"#, fn_marker(i))));
-        assert_eq!(resolve_with(&json("{}"), &m, None, &host), Value::Undefined);
+        assert_eq!(
+            resolve_traced(&json("{}"), &m, None, &host).value,
+            Value::Undefined
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! @walkeros/core 4.2.1.
 
 use walkeros_destination_hubspot::mapping::value::Value;
-use walkeros_destination_hubspot::mapping::{compile, resolve};
+use walkeros_destination_hubspot::mapping::{compile, resolve_traced, NoCallbacks};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn json(s: &str) -> Value {
@@ -10,7 +10,7 @@ fn json(s: &str) -> Value {
 }
 
 fn map(event: &str, mapping: &str) -> Value {
-    resolve(&json(event), &compile(&json(mapping)), None)
+    resolve_traced(&json(event), &compile(&json(mapping)), None, &NoCallbacks).value
 }
 
 fn check(event: &str, mapping: &str, expected: &str) {
@@ -200,7 +200,6 @@ fn read_keys_name_the_top_level_fields_a_mapping_reads() {
 
 #[wasm_bindgen_test]
 fn taking_the_input_itself_is_reported() {
-    use walkeros_destination_hubspot::mapping::{resolve_traced, NoCallbacks};
     let partial = json(r#"{"user":{"id":1}}"#);
     let took =
         |m: &str| resolve_traced(&partial, &compile(&json(m)), None, &NoCallbacks).took_input;

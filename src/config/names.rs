@@ -27,7 +27,7 @@ pub fn event_name_part(event_name: &str) -> (String, bool) {
     let mut out = String::with_capacity(event_name.len());
     let mut replaced = false;
     let mut in_space = false;
-    for c in event_name.trim().chars().map(|c| c.to_ascii_lowercase()) {
+    for c in event_name.trim().chars().flat_map(char::to_lowercase) {
         if c.is_whitespace() {
             if !in_space {
                 out.push('_');
@@ -85,11 +85,8 @@ pub fn property_name(key: &str) -> Option<String> {
 /// part already carries this prefix.
 pub fn qualify(prefix: &str, name: &str) -> String {
     if name.starts_with(prefix) {
-        return name.to_string();
+        name.to_string()
+    } else {
+        [prefix, name].concat()
     }
-    // Once per event: without the formatting machinery.
-    let mut qualified = String::with_capacity(prefix.len() + name.len());
-    qualified.push_str(prefix);
-    qualified.push_str(name);
-    qualified
 }

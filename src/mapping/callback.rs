@@ -61,20 +61,6 @@ impl Host for NoCallbacks {
     }
 }
 
-/// Calls `callback`; a broken one fails like a throwing one.
-pub fn invoke(
-    host: &dyn Host,
-    callback: Callback,
-    value: &Value,
-    is_root: bool,
-    consent: Option<&Object>,
-) -> Result<Value, Threw> {
-    match callback {
-        Callback::Js(id) => host.call(id, value, is_root, consent),
-        Callback::Broken => Err(Threw),
-    }
-}
-
 /// A config `value` with functions in it: they are not properties.
 pub fn without_functions(value: &Value) -> Value {
     match value {

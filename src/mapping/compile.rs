@@ -26,13 +26,7 @@ fn compile_chain(value: &Value) -> Chain {
 fn compile_item(value: &Value) -> Item {
     match value {
         // `{ key: '' }`: an empty key is falsy, so the whole value is taken.
-        Value::String(path) if path.is_empty() => Item::Config(Box::new(Config {
-            key: None,
-            value: Value::Undefined,
-            consent: None,
-            shape: Shape::Plain,
-            callbacks: None,
-        })),
+        Value::String(path) if path.is_empty() => Item::Config(Box::default()),
         // A function where a mapping is expected has no keys.
         v if is_marker(v) => Item::Nothing,
         Value::String(path) => Item::Path(Path::new(path)),
@@ -46,11 +40,8 @@ fn compile_item(value: &Value) -> Item {
         // a function with no entries), which gives `{}`.
         Value::Array(items) if items.is_empty() => Item::Nothing,
         Value::Array(_) => Item::Config(Box::new(Config {
-            key: None,
-            value: Value::Undefined,
-            consent: None,
             shape: Shape::Map(Vec::new()),
-            callbacks: None,
+            ..Config::default()
         })),
     }
 }
@@ -71,15 +62,8 @@ fn compile_config(entries: &Object) -> Item {
         fn_: Callback::from_option(get("fn")),
         validate: Callback::from_option(get("validate")),
     };
-    let callbacks =
-        (callbacks.condition.is_some() || callbacks.fn_.is_some() || callbacks.validate.is_some())
-            .then(|| Box::new(callbacks));
-    let consent = match get("consent") {
-        // A function has no keys, so it requires nothing.
-        Some(v) if is_marker(v) => Some(Vec::new()),
-        Some(v) if v.is_truthy() => Some(object_entries(v)),
-        _ => None,
-    };
+    let callbacks = (callbacks != Callbacks::default()).then(|| Box::new(callbacks));
+    let consent = get("consent").filter(|v| v.is_truthy()).map(object_entries);
     let shape = if let Some(l) = get("loop").filter(|v| v.is_truthy()) {
         // walkerOS destructures `[scope, mapping] = loop`, so any iterable
         // works: a string gives its first two characters.
@@ -92,22 +76,16 @@ fn compile_config(entries: &Object) -> Item {
                 .collect(),
             _ => return Item::Fails,
         };
-        let scope = pair.first().cloned().unwrap_or_default();
-        let inner = pair.get(1).cloned().unwrap_or_default();
-        let scope = match scope {
+        let at = |i: usize| pair.get(i).cloned().unwrap_or_default();
+        let scope = match at(0) {
             Value::String(s) if s == "this" => Scope::This,
             other => Scope::Value(compile(&other)),
         };
-        Shape::Loop(scope, compile(&inner))
+        Shape::Loop(scope, compile(&at(1)))
     } else if let Some(m) = get("map").filter(|v| v.is_truthy()) {
         // walkerOS iterates `Object.entries(map)`, which any value has.
-        let fields = if is_marker(m) {
-            Vec::new()
-        } else {
-            object_entries(m)
-        };
         Shape::Map(
-            fields
+            object_entries(m)
                 .iter()
                 .map(|(name, v)| (name.clone(), compile(v)))
                 .collect(),
@@ -130,10 +108,12 @@ fn compile_config(entries: &Object) -> Item {
 }
 
 /// `Object.entries(value)` in JavaScript: an object's entries, a string's
-/// UTF-16 units and an array's items by index; nothing for anything else.
+/// UTF-16 units and an array's items by index; nothing for anything else
+/// (a function has no keys: consent it holds requires nothing).
 fn object_entries(value: &Value) -> Object {
     match value {
         Value::Object(entries) => entries.clone(),
+        v if is_marker(v) => Vec::new(),
         Value::String(s) => s
             .encode_utf16()
             .enumerate()

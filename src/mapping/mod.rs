@@ -19,7 +19,7 @@ pub use cast::cast_to_property;
 pub use compile::compile;
 pub use consent::is_granted;
 pub use path::Path;
-pub use resolve::{resolve, resolve_traced, resolve_with, Resolved};
+pub use resolve::{resolve_traced, Resolved};
 pub use validate::validate;
 
 use crate::mapping::value::{Key, Object, Value};
@@ -52,7 +52,7 @@ enum Item {
     Fails,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 struct Config {
     key: Option<Path>,
     value: Value,
@@ -62,15 +62,16 @@ struct Config {
     callbacks: Option<Box<Callbacks>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 struct Callbacks {
     condition: Option<Callback>,
     fn_: Option<Callback>,
     validate: Option<Callback>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 enum Shape {
+    #[default]
     Plain,
     Loop(Scope, Mapping),
     Map(Vec<(Key, Mapping)>),

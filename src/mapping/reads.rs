@@ -10,9 +10,7 @@ impl Mapping {
     /// (`Resolved::took_input`) and the caller resolves again with all of
     /// it.
     pub fn read_keys(&self, keys: &mut Vec<String>) {
-        for chain in &self.alternatives {
-            chain.read_keys(keys);
-        }
+        self.alternatives.iter().for_each(|c| c.read_keys(keys));
     }
 
     /// Whether resolving may read an event's `consent`: a value that

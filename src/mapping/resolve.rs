@@ -2,29 +2,13 @@
 
 use std::cell::Cell;
 
-use super::callback::{invoke, Host, NoCallbacks, Threw};
+use super::callback::{Callback, Host, Threw};
 use super::{cast_to_property, is_granted, Chain, Config, Item, Mapping, Scope, Shape};
 use crate::mapping::value::{Object, Value};
 
 /// Thrown inside one alternative; walkerOS catches it and moves on to the
 /// next alternative.
 struct Failed;
-
-/// `getMappingValue(value, mapping, { consent })` for a mapping without
-/// functions. `consent` stands in when the value carries none of its own.
-pub fn resolve(value: &Value, mapping: &Mapping, consent: Option<&Object>) -> Value {
-    resolve_with(value, mapping, consent, &NoCallbacks)
-}
-
-/// `resolve` with a host that calls the mapping's functions.
-pub fn resolve_with(
-    value: &Value,
-    mapping: &Mapping,
-    consent: Option<&Object>,
-    host: &dyn Host,
-) -> Value {
-    resolve_traced(value, mapping, consent, host).value
-}
 
 /// A result, and what the caller needs to know of where it came from.
 pub struct Resolved<'a> {
@@ -39,7 +23,9 @@ pub struct Resolved<'a> {
     pub took_input: bool,
 }
 
-/// `resolve_with`, reporting where the result came from.
+/// `getMappingValue(value, mapping, { consent })`, calling the mapping's
+/// functions through `host`, and where the result came from. `consent`
+/// stands in when the value carries none of its own.
 pub fn resolve_traced<'a>(
     value: &'a Value,
     mapping: &'a Mapping,
@@ -135,17 +121,17 @@ impl<'a> Run<'a> {
 
     fn call(
         &self,
-        callback: super::Callback,
+        callback: Callback,
         value: &Value,
         consent: Option<&Object>,
     ) -> Result<Value, Threw> {
-        invoke(
-            self.host,
-            callback,
-            value,
-            std::ptr::eq(value, self.root),
-            consent,
-        )
+        match callback {
+            Callback::Js(id) => self
+                .host
+                .call(id, value, std::ptr::eq(value, self.root), consent),
+            // Not a function: calling it throws.
+            Callback::Broken => Err(Threw),
+        }
     }
 
     fn configured(

@@ -44,7 +44,7 @@ impl RuleTable {
         let entities = match mapping {
             Value::Object(entries) => entries
                 .iter()
-                .map(|(entity, actions)| (entity.to_string(), actions_slot(actions)))
+                .map(|(entity, actions)| (entity.to_string(), slot(actions, true)))
                 .collect(),
             _ => Vec::new(),
         };
@@ -62,17 +62,9 @@ impl RuleTable {
             return Ok(None);
         }
         let consent = event.get("consent").and_then(Value::as_object);
-        let entity_key = if present(&self.entities, entity) {
-            entity
-        } else {
-            "*"
-        };
+        let entity_key = key_or_wildcard(&self.entities, entity);
         if let Some(Slot::Actions(actions)) = get(&self.entities, entity_key) {
-            let action_key = if present(actions, action) {
-                action
-            } else {
-                "*"
-            };
+            let action_key = key_or_wildcard(actions, action);
             if let Some(index) = first(get(actions, action_key), event, consent, host)? {
                 return Ok(Some(found(entity_key, action_key, index)));
             }
@@ -97,28 +89,25 @@ fn get<'a>(slots: &'a [(String, Slot)], key: &str) -> Option<&'a Slot> {
     slots.iter().rev().find(|(k, _)| k == key).map(|(_, s)| s)
 }
 
-/// JavaScript's `mapping[key]` is truthy.
-fn present(slots: &[(String, Slot)], key: &str) -> bool {
-    get(slots, key).is_some_and(|s| !matches!(s, Slot::Empty))
-}
-
-fn actions_slot(value: &Value) -> Slot {
-    match value {
-        Value::Object(actions) => Slot::Actions(
-            actions
-                .iter()
-                .map(|(action, rules)| (action.to_string(), rules_slot(rules)))
-                .collect(),
-        ),
-        v if v.is_truthy() => rules_slot(v),
-        _ => Slot::Empty,
+/// `key` where JavaScript's `mapping[key]` is truthy, else `*`.
+fn key_or_wildcard<'a>(slots: &[(String, Slot)], key: &'a str) -> &'a str {
+    match get(slots, key) {
+        Some(Slot::Empty) | None => "*",
+        Some(_) => key,
     }
 }
 
-fn rules_slot(value: &Value) -> Slot {
+/// An entity's slot (`actions`: an object of actions) or an action's.
+fn slot(value: &Value, actions: bool) -> Slot {
     let condition = |rule: &Value| Callback::from_option(rule.get("condition"));
     match value {
         v if !v.is_truthy() => Slot::Empty,
+        Value::Object(entries) if actions => Slot::Actions(
+            entries
+                .iter()
+                .map(|(action, rules)| (action.to_string(), slot(rules, false)))
+                .collect(),
+        ),
         Value::Array(rules) => Slot::Rules {
             many: true,
             conditions: rules.iter().map(condition).collect(),

@@ -20,21 +20,16 @@ const CONFIG_KEYS: [&str; 9] = [
 const FIX: &str = "use a path string such as \"user.email\", a value object ({ key, value, map, loop, set, consent }), or an array of them as fallbacks";
 
 pub fn validate(value: &Value, field: &str) -> Result<(), ConfigError> {
+    nested(value, field, 2)
+}
+
+/// Arrays nest `arrays` deep: fallbacks, each a chain of items.
+fn nested(value: &Value, field: &str, arrays: u8) -> Result<(), ConfigError> {
     match value {
-        Value::Array(entries) => {
-            for (i, entry) in entries.iter().enumerate() {
-                let field = format!("{field}[{i}]");
-                match entry {
-                    Value::Array(items) => {
-                        for (j, item) in items.iter().enumerate() {
-                            validate_item(item, &format!("{field}[{j}]"))?;
-                        }
-                    }
-                    item => validate_item(item, &field)?,
-                }
-            }
-            Ok(())
-        }
+        Value::Array(items) if arrays > 0 => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| nested(item, &format!("{field}[{i}]"), arrays - 1)),
         item => validate_item(item, field),
     }
 }

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, Serializer};
 
 /// Object keys: shared, so copying a key (a mapped property keeps the name
 /// its mapping gave it) costs no allocation.
@@ -82,7 +82,7 @@ impl Value {
     /// NaN, the infinities and -0 become strings starting with NUL, and a
     /// string that starts with NUL gets a second one.
     pub fn to_tagged_json(&self) -> String {
-        serde_json::to_string(&Tagged(self)).unwrap_or_default()
+        serde_json::to_string(&Json(self, true)).unwrap_or_default()
     }
 
     /// A value's JSON text for messages, cut short so a huge value cannot
@@ -93,10 +93,10 @@ impl Value {
         if json.len() <= MAX {
             return json;
         }
-        let mut end = MAX;
-        while !json.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = (0..=MAX)
+            .rev()
+            .find(|&i| json.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{}…", &json[..end])
     }
 
@@ -199,7 +199,28 @@ pub fn js_number(n: f64) -> String {
 /// out of objects and are `null` in arrays, as are NaN and the infinities.
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
+        Json(self, false).serialize(serializer)
+    }
+}
+
+/// A value as JSON, or (`true`) in `Value::to_tagged_json`'s form.
+struct Json<'a>(&'a Value, bool);
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Json(value, tagged) = *self;
+        match value {
+            Value::Undefined | Value::Opaque if tagged => serializer.serialize_str("\0u"),
+            Value::Number(n) if tagged && n.is_nan() => serializer.serialize_str("\0nan"),
+            Value::Number(n) if tagged && n.is_infinite() => {
+                serializer.serialize_str(if *n > 0.0 { "\0inf" } else { "\0-inf" })
+            }
+            Value::Number(n) if tagged && *n == 0.0 && n.is_sign_negative() => {
+                serializer.serialize_str("\0-0")
+            }
+            Value::String(s) if tagged && s.starts_with('\0') => {
+                serializer.serialize_str(&format!("\0{s}"))
+            }
             Value::Undefined | Value::Null | Value::Opaque => serializer.serialize_unit(),
             Value::Bool(b) => serializer.serialize_bool(*b),
             Value::Number(n) if !n.is_finite() => serializer.serialize_unit(),
@@ -214,23 +235,14 @@ impl Serialize for Value {
                 text.serialize(serializer)
             }
             Value::String(s) => serializer.serialize_str(s),
-            Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Value::Object(entries) => {
-                let present = entries
+            Value::Array(items) => serializer.collect_seq(items.iter().map(|v| Json(v, tagged))),
+            // Absent, as walkerOS leaves undefined results out of objects.
+            Value::Object(entries) => serializer.collect_map(
+                entries
                     .iter()
-                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque));
-                let mut map = serializer.serialize_map(None)?;
-                for (key, value) in present {
-                    map.serialize_entry(&**key, value)?;
-                }
-                map.end()
-            }
+                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque))
+                    .map(|(k, v)| (&**k, Json(v, tagged))),
+            ),
         }
     }
 }
@@ -254,14 +266,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-
     fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
         Ok(Value::Bool(b))
     }
@@ -280,10 +284,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
         Ok(Value::String(s.to_string()))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -324,33 +324,5 @@ impl<'de> Visitor<'de> for KeyVisitor {
 
     fn visit_str<E>(self, s: &str) -> Result<Key, E> {
         Ok(Key::from(s))
-    }
-}
-
-/// `Value::to_tagged_json`'s form.
-struct Tagged<'a>(&'a Value);
-
-impl Serialize for Tagged<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Undefined | Value::Opaque => serializer.serialize_str("\0u"),
-            Value::Number(n) if n.is_nan() => serializer.serialize_str("\0nan"),
-            Value::Number(n) if n.is_infinite() => {
-                serializer.serialize_str(if *n > 0.0 { "\0inf" } else { "\0-inf" })
-            }
-            Value::Number(n) if *n == 0.0 && n.is_sign_negative() => {
-                serializer.serialize_str("\0-0")
-            }
-            Value::String(s) if s.starts_with('\0') => serializer.serialize_str(&format!("\0{s}")),
-            Value::Array(items) => serializer.collect_seq(items.iter().map(Tagged)),
-            // Absent, as walkerOS leaves undefined results out of objects.
-            Value::Object(entries) => serializer.collect_map(
-                entries
-                    .iter()
-                    .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Opaque))
-                    .map(|(k, v)| (&**k, Tagged(v))),
-            ),
-            plain => plain.serialize(serializer),
-        }
     }
 }
