@@ -29,7 +29,7 @@ function isPlainObject(value) {
 }
 
 function fail(what, error) {
-  return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+  return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`, { cause: error });
 }
 
 /** JSON text of `value`, or an error that says what could not be

@@ -101,18 +101,14 @@ const destinationHubspot = {
     const settings = settingsOf(config);
     if (settings) bySettings.delete(settings);
   },
-
-  explain,
-  stats,
 };
 
 // `require()` gives the destination itself, and `.destinationHubspot`,
-// `.default` and `.explain` name it and the dry run too. Those are not
-// enumerable, so a collector that spreads the destination does not copy them.
-for (const [name, value] of [['destinationHubspot', destinationHubspot], ['default', destinationHubspot]]) {
+// `.default`, `.explain` and `.stats` name it, the dry run and the counters
+// too. Those are not enumerable, so a collector that spreads the destination
+// does not copy them.
+for (const [name, value] of Object.entries({ destinationHubspot, default: destinationHubspot, explain, stats })) {
   Object.defineProperty(destinationHubspot, name, { value, enumerable: false });
 }
-Object.defineProperty(destinationHubspot, 'explain', { value: explain, enumerable: false });
-Object.defineProperty(destinationHubspot, 'stats', { value: stats, enumerable: false });
 
 module.exports = destinationHubspot;

@@ -14,7 +14,6 @@ const { Spool } = require('./spool.js');
 const SINGLE_CONCURRENCY = 8;
 const BATCH_CONCURRENCY = 2;
 
-
 /** Every rule of a walkerOS `mapping` with the path that names it and the
  * walkerOS event name its key (or its `name`) gives: the definition it
  * names is then known at init. */

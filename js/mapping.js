@@ -29,14 +29,8 @@ async function getMappingValue(value, mapping = {}, context = {}) {
     // walkerOS reads lazily and fails where a read throws; the value cannot
     // be copied for the engine, so the whole mapping fails as walkerOS's
     // does then. The error logged is the one reading threw.
-    let error = wrapped;
-    try {
-      JSON.stringify(value);
-    } catch (thrown) {
-      error = thrown;
-    }
     collector.status.failed++;
-    collector.logger.error('mapping processing failed', { event, error });
+    collector.logger.error('mapping processing failed', { event, error: wrapped.cause });
     return undefined;
   }
   return resolveValue(value, json, mapping, consent, collector, context.event);
