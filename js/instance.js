@@ -279,7 +279,7 @@ class Instance {
    * however often the collector and the process hooks ask. */
   stop(logger) {
     if (logger) this.logger = logger;
-    if (!this.stopping) this.stopping = this.drainUntilDeadline();
+    this.stopping ??= this.drainUntilDeadline();
     return this.stopping;
   }
 
