@@ -10,19 +10,33 @@
 
 const NUL = '\u0000';
 
+/** Calls `call`, ignoring what it throws: a throwing logger, onToken or
+ * onDrop is the user's bug and must not stop delivery. */
+function ignoreThrow(call) {
+  try {
+    call();
+  } catch {
+    // Nothing to tell it to.
+  }
+}
+
+function isObject(value) {
+  return value !== null && typeof value === 'object';
+}
+
 function isPlainObject(value) {
   return Object.prototype.toString.call(value) === '[object Object]';
 }
 
 function fail(what, error) {
-  return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`);
+  return new Error(`HubSpot destination: the ${what} could not be serialized: ${error.message}`, { cause: error });
 }
 
-/** JSON text of `value` (by `write`, a `projector`, when given), or an
- * error that says what could not be serialized. */
-function toJson(value, what, write = JSON.stringify) {
+/** JSON text of `value`, or an error that says what could not be
+ * serialized. */
+function toJson(value, what) {
   try {
-    return write(value);
+    return JSON.stringify(value);
   } catch (error) {
     throw fail(what, error);
   }
@@ -67,6 +81,44 @@ function taggedJson(value, what, registry, bare = false) {
   } catch (error) {
     throw fail(what, error);
   }
+}
+
+/**
+ * The core's `call` of the functions in `registry` (see `taggedJson`), as
+ * walkerOS calls them: `fn(value, { event, mapping, collector, logger,
+ * consent })`, a `bare` one with no context. The result goes back as tagged
+ * JSON text (not plain data when it cannot be written). A function that
+ * throws or returns a Promise gives undefined, logged as walkerOS logs it.
+ */
+function caller(registry) {
+  return (id, value, consent, root, collector, logger, event) => {
+    const { fn, item, key, bare } = registry[id];
+    const from = isObject(collector) ? collector : {};
+    const ctx = bare
+      ? undefined
+      : {
+          event: event ?? (isPlainObject(root) ? root : {}),
+          mapping: item,
+          collector,
+          logger: isObject(from.logger) ? from.logger : logger,
+          consent: consent === undefined ? from.consent : consent,
+        };
+    let result;
+    try {
+      result = fn(value, ctx);
+      if (isObject(result) && typeof result.then === 'function') {
+        throw new Error(`the mapping ${key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously`);
+      }
+    } catch (error) {
+      ignoreThrow(() => logger.error(`mapping ${key} failed`, { event: root, error }));
+      return undefined;
+    }
+    try {
+      return taggedJson(result, 'result');
+    } catch {
+      return JSON.stringify(`${NUL}o`);
+    }
+  };
 }
 
 /** The fields of `event` named in `keys` (all of it when `keys` is
@@ -130,4 +182,4 @@ function fromTaggedJson(text) {
   return text.includes('\\u0000') ? untag(value) : value;
 }
 
-module.exports = { toJson, taggedJson, fromTaggedJson, pick, entryJson, isPlainObject };
+module.exports = { caller, ignoreThrow, toJson, taggedJson, fromTaggedJson, pick, entryJson, isPlainObject };

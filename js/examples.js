@@ -43,69 +43,53 @@ function event(name, fields) {
 
 // The requests in `out`, as `['fetch', 'METHOD path', body]`.
 const send = (body) => ['fetch', 'POST /events/v3/send', body];
-const sendBatch = (inputs) => ['fetch', 'POST /events/v3/send/batch', { inputs }];
 const upsert = (email, properties) => [
   'fetch',
   'POST /crm/v3/objects/contacts/batch/upsert',
   { inputs: [{ id: email, idProperty: 'email', objectWriteTraceId: '0', properties }] },
 ];
 
+// The HubSpot event an example's event becomes; its uuid is made from the
+// event's id, so every page view here has the same one.
+const PAGE_VIEW = '28e2ec68-24c7-5325-84ff-06382de48df1';
+const ORDER_COMPLETE = '90ddbfb1-762a-5ccf-8345-b01e70d6727c';
+const hubspotEvent = (name, uuid, fields) => ({
+  eventName: `pe12345678_${name}`,
+  uuid,
+  occurredAt: '2023-11-14T22:13:20.000Z',
+  properties: {},
+  ...fields,
+});
+const jane = { email: 'jane@example.com' };
+
 const step = {
   defaultEvent: {
     title: 'Default event',
     description: 'An event with a user email and no rule: sent under its walkerOS name, tied to the contact by email, with a uuid from its id and occurredAt from its timestamp.',
-    in: event('product view', { user: { email: 'jane@example.com' }, data: { id: 'sku-1' } }),
+    in: event('product view', { user: jane, data: { id: 'sku-1' } }),
     settings: settings(),
-    out: [
-      send({
-        eventName: 'pe12345678_product_view',
-        email: 'jane@example.com',
-        uuid: 'c61c2759-b8b3-57fb-9531-e2985886692c',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: {},
-      }),
-    ],
+    out: [send(hubspotEvent('product_view', 'c61c2759-b8b3-57fb-9531-e2985886692c', jane))],
   },
   defaultProperties: {
     title: 'Default properties',
     description: 'defaultProperties go with every event, as strings.',
-    in: event('page view', { user: { email: 'jane@example.com' } }),
+    in: event('page view', { user: jane }),
     settings: settings({ defaultProperties: { hs_touchpoint_source: 'walkerOS', tier: 2 } }),
-    out: [
-      send({
-        eventName: 'pe12345678_page_view',
-        email: 'jane@example.com',
-        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: { hs_touchpoint_source: 'walkerOS', tier: '2' },
-      }),
-    ],
+    out: [send(hubspotEvent('page_view', PAGE_VIEW, { ...jane, properties: { hs_touchpoint_source: 'walkerOS', tier: '2' } }))],
   },
   destinationIdentify: {
     title: 'Destination identify',
     description: 'settings.identify upserts the contact (by email) before its event; again only when its properties change.',
-    in: event('page view', { user: { email: 'jane@example.com', name: 'Jane' } }),
+    in: event('page view', { user: { ...jane, name: 'Jane' } }),
     settings: settings({
       identify: { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } },
     }),
-    out: [
-      upsert('jane@example.com', { firstname: 'Jane' }),
-      send({
-        eventName: 'pe12345678_page_view',
-        email: 'jane@example.com',
-        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: {},
-      }),
-    ],
+    out: [upsert('jane@example.com', { firstname: 'Jane' }), send(hubspotEvent('page_view', PAGE_VIEW, jane))],
   },
   mappedEventName: {
     title: 'Mapped event name',
     description: 'A rule names the HubSpot event and maps its properties from the event data.',
-    in: event('order complete', {
-      user: { email: 'jane@example.com' },
-      data: { id: 'ord-1', total: 99.5, currency: 'EUR' },
-    }),
+    in: event('order complete', { user: jane, data: { id: 'ord-1', total: 99.5, currency: 'EUR' } }),
     mapping: {
       settings: {
         eventName: 'purchase_completed',
@@ -116,13 +100,7 @@ const step = {
     out: [
       // definitions "check" (the default) reads the rule's definition at init.
       ['fetch', 'GET /events/v3/event-definitions/purchase_completed', ''],
-      send({
-        eventName: 'pe12345678_purchase_completed',
-        email: 'jane@example.com',
-        uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: { order_id: 'ord-1', revenue: '99.5', currency: 'EUR' },
-      }),
+      send(hubspotEvent('purchase_completed', ORDER_COMPLETE, { ...jane, properties: { order_id: 'ord-1', revenue: '99.5', currency: 'EUR' } })),
     ],
   },
   noIdentity: {
@@ -137,20 +115,12 @@ const step = {
     description: 'With settings.objectId, an event without an email is tied to the contact by its HubSpot object id.',
     in: event('page view', { user: { id: '51' } }),
     settings: settings({ objectId: 'user.id' }),
-    out: [
-      send({
-        eventName: 'pe12345678_page_view',
-        objectId: '51',
-        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: {},
-      }),
-    ],
+    out: [send(hubspotEvent('page_view', PAGE_VIEW, { objectId: '51' }))],
   },
   userLoginIdentify: {
     title: 'User login identify',
     description: 'A silent rule with identify: the login only creates or updates the contact; no event is sent.',
-    in: event('user login', { user: { email: 'jane@example.com' }, data: { firstname: 'Jane', plan: 'pro' } }),
+    in: event('user login', { user: jane, data: { firstname: 'Jane', plan: 'pro' } }),
     mapping: {
       silent: true,
       settings: {
@@ -160,14 +130,12 @@ const step = {
       },
     },
     settings: settings(),
-    out: [
-      upsert('jane@example.com', { firstname: 'Jane', plan: 'pro' }),
-    ],
+    out: [upsert('jane@example.com', { firstname: 'Jane', plan: 'pro' })],
   },
   wildcardIgnored: {
     title: 'Wildcard ignored',
     description: 'A rule { ignore: true } under "*": { "*": ... } drops every event no other rule matches.',
-    in: event('debug ping', { user: { email: 'jane@example.com' } }),
+    in: event('debug ping', { user: jane }),
     match: '* *',
     mapping: { ignore: true },
     settings: settings(),
@@ -176,39 +144,21 @@ const step = {
   batchFlush: {
     title: 'Batch flush',
     description: 'In batch mode events wait for batchSize, the flush timer or shutdown, and go with the batch endpoint.',
-    in: event('page view', { user: { email: 'jane@example.com' } }),
+    in: event('page view', { user: jane }),
     settings: settings({ batch: true }),
-    out: [
-      sendBatch([
-        {
-          eventName: 'pe12345678_page_view',
-          email: 'jane@example.com',
-          uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-          occurredAt: '2023-11-14T22:13:20.000Z',
-          properties: {},
-        },
-      ]),
-    ],
+    out: [['fetch', 'POST /events/v3/send/batch', { inputs: [hubspotEvent('page_view', PAGE_VIEW, jane)] }]],
   },
   utkIdentity: {
     title: 'utk identity',
     description: 'With settings.utk (the hubspotutk cookie) and email switched off, the event is tied to the visitor by usertoken.',
     in: event('page view', { user: { hutk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80' } }),
     settings: settings({ email: false, utk: 'user.hutk' }),
-    out: [
-      send({
-        eventName: 'pe12345678_page_view',
-        utk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80',
-        uuid: '28e2ec68-24c7-5325-84ff-06382de48df1',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: {},
-      }),
-    ],
+    out: [send(hubspotEvent('page_view', PAGE_VIEW, { utk: 'f2b1a3c4d5e6f708192a3b4c5d6e7f80' }))],
   },
   createDefinitions: {
     title: 'Create definitions',
     description: 'definitions "create": the definition and its properties are made before the event.',
-    in: event('order complete', { user: { email: 'jane@example.com' }, data: { id: 'ord-1', total: 99.5 } }),
+    in: event('order complete', { user: jane, data: { id: 'ord-1', total: 99.5 } }),
     mapping: {
       settings: {
         eventName: 'purchase',
@@ -227,13 +177,7 @@ const step = {
         propertyDefinitions: [{ name: 'order_id', label: 'Order id', type: 'string' }],
       }],
       ['fetch', 'POST /events/v3/event-definitions/purchase/property', { name: 'revenue', label: 'Revenue', type: 'number' }],
-      send({
-        eventName: 'pe12345678_purchase',
-        email: 'jane@example.com',
-        uuid: '90ddbfb1-762a-5ccf-8345-b01e70d6727c',
-        occurredAt: '2023-11-14T22:13:20.000Z',
-        properties: { order_id: 'ord-1', revenue: '99.5' },
-      }),
+      send(hubspotEvent('purchase', ORDER_COMPLETE, { ...jane, properties: { order_id: 'ord-1', revenue: '99.5' } })),
     ],
   },
 };

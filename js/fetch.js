@@ -27,14 +27,6 @@ function client(protocol) {
   return found;
 }
 
-function bodyBytes(body) {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return Buffer.from(body);
-  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (body instanceof ArrayBuffer) return Buffer.from(body);
-  throw new TypeError('a request body must be a string or bytes');
-}
-
 /** `fetch(url, { method, headers, body, signal })`, the body read whole
  * before it resolves. */
 function fetch(url, { method = 'GET', headers, body, signal } = {}) {
@@ -42,7 +34,8 @@ function fetch(url, { method = 'GET', headers, body, signal } = {}) {
     const target = new URL(url);
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported protocol ${target.protocol}`);
     const { module, agent } = client(target.protocol);
-    const data = bodyBytes(body);
+    // A string or bytes; Buffer.from refuses anything else with a TypeError.
+    const data = body == null ? undefined : Buffer.from(ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
     // A plain object (what the core passes), or fetch's Headers and pairs.
     const fields = headers && typeof headers[Symbol.iterator] === 'function' ? Object.fromEntries(headers) : { ...headers };
     const options = { method, agent, signal, headers: fields };

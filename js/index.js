@@ -5,7 +5,6 @@
 // what it reports goes to the collector's logger and `env.onDrop`.
 
 const { Instance } = require('./instance.js');
-const { entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 
 // One instance per destination config: a collector may register this
@@ -90,19 +89,7 @@ const destinationHubspot = {
   },
 
   async pushBatch(batch, { config, env, logger, collector }) {
-    const instance = instanceFor(config, env);
-    instance.logger = logger;
-    const entries = batch.entries || batch.events.map((event) => ({ event }));
-    const json = entries.map((e) => {
-      const ruleId = instance.ruleId(e.rule);
-      return entryJson(e.event, ruleId, instance.readsOf(ruleId), e.data);
-    });
-    instance.retryIn(await instance.track(instance.core.pushBatch(
-      `[${json.join(',')}]`,
-      logger,
-      entries.map((e) => e.event),
-      collector,
-    )));
+    return instanceFor(config, env).pushBatch(batch.entries || batch.events.map((event) => ({ event })), logger, collector);
   },
 
   async destroy({ config, logger }) {
@@ -114,18 +101,14 @@ const destinationHubspot = {
     const settings = settingsOf(config);
     if (settings) bySettings.delete(settings);
   },
-
-  explain,
-  stats,
 };
 
 // `require()` gives the destination itself, and `.destinationHubspot`,
-// `.default` and `.explain` name it and the dry run too. Those are not
-// enumerable, so a collector that spreads the destination does not copy them.
-for (const [name, value] of [['destinationHubspot', destinationHubspot], ['default', destinationHubspot]]) {
+// `.default`, `.explain` and `.stats` name it, the dry run and the counters
+// too. Those are not enumerable, so a collector that spreads the destination
+// does not copy them.
+for (const [name, value] of Object.entries({ destinationHubspot, default: destinationHubspot, explain, stats })) {
   Object.defineProperty(destinationHubspot, name, { value, enumerable: false });
 }
-Object.defineProperty(destinationHubspot, 'explain', { value: explain, enumerable: false });
-Object.defineProperty(destinationHubspot, 'stats', { value: stats, enumerable: false });
 
 module.exports = destinationHubspot;

@@ -4,117 +4,101 @@
 // rules, the events held for a batch, and its flush timer.
 
 const { HubspotCore } = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, entryJson } = require('./config.js');
+const { caller, ignoreThrow, taggedJson, entryJson } = require('./config.js');
 const shutdown = require('./shutdown.js');
 const { fetch } = require('./fetch.js');
 const { Spool, SpoolWriteError } = require('./spool.js');
 
-// Single mode: events sent side by side at most.
+// Requests sent side by side at most: events in single mode, batches in
+// batch mode.
 const SINGLE_CONCURRENCY = 8;
-// Batch mode: batch requests sent side by side at most.
 const BATCH_CONCURRENCY = 2;
 
-function pickFetch(env) {
-  return env && typeof env.fetch === 'function' ? env.fetch : fetch;
-}
-
-/** The walkerOS event name a rule's events have, where its key (or its
- * `name`) tells: the definition it names is then known at init. */
-function eventNameOf(rule, entity, action) {
-  if (rule && typeof rule.name === 'string') return rule.name;
-  return entity === '*' || action === '*' ? undefined : `${entity} ${action}`;
-}
-
 /** Every rule of a walkerOS `mapping` with the path that names it and the
- * event name its key gives. */
+ * walkerOS event name its key (or its `name`) gives: the definition it
+ * names is then known at init. */
 function* rulesOf(mapping) {
-  for (const entity of Object.keys(mapping || {})) {
-    const actions = mapping[entity] || {};
-    for (const action of Object.keys(actions)) {
-      const rules = actions[action];
-      if (Array.isArray(rules)) {
-        for (let i = 0; i < rules.length; i++) yield [rules[i], `mapping.${entity}.${action}[${i}]`, eventNameOf(rules[i], entity, action)];
-      } else {
-        yield [rules, `mapping.${entity}.${action}`, eventNameOf(rules, entity, action)];
-      }
+  for (const [entity, actions] of Object.entries(mapping || {})) {
+    for (const [action, rules] of Object.entries(actions || {})) {
+      const field = `mapping.${entity}.${action}`;
+      const named = entity === '*' || action === '*' ? undefined : `${entity} ${action}`;
+      const list = Array.isArray(rules) ? rules.map((rule, i) => [rule, `${field}[${i}]`]) : [[rules, field]];
+      for (const [rule, path] of list) yield [rule, path, rule && typeof rule.name === 'string' ? rule.name : named];
     }
   }
 }
 
-/** A timer that keeps the process alive (a drain is under way). */
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 class Instance {
   constructor(config, env, { timers = true, logger } = {}) {
+    const { fetch: ownFetch, onDrop, onToken } = env || {};
     const settings = config.settings === undefined ? {} : config.settings;
-    this.batch = settings.batch === true;
     this.callbacks = [];
-    const onDrop = env && typeof env.onDrop === 'function' ? env.onDrop : undefined;
-    // The core writes the spool's journal through this (see spool.js).
-    const write = (rewrite, append) => this.spool.write(rewrite, append);
-    const onToken = env && typeof env.onToken === 'function' ? env.onToken : undefined;
-    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), pickFetch(env), this.callbacks, onDrop, onToken, write);
-    this.spool = undefined;
-    this.retryTimer = undefined;
-    this.retryAt = Infinity;
-    // Requests under way, which stop() waits for.
-    this.running = new Set();
-    // Single mode: delivery loops running in the background.
-    this.loops = 0;
-    this.rules = new WeakMap();
-    // Per rule handle (and -1 for none): the event fields the core reads.
-    this.reads = new Map();
+    // What each call of the core reports: the spool's journal is written
+    // before the call returns. A journal that cannot be written fails the
+    // call, once the rest is handed on: the events are queued, a rotated
+    // refresh token is in use, and dropped events are gone either way.
+    const report = ({ rewrite, journal, notes, token, dropped }, logger) => {
+      let unwritten;
+      if (rewrite !== undefined || journal) {
+        try {
+          this.spool.write(rewrite, journal);
+        } catch (error) {
+          unwritten = error;
+        }
+      }
+      for (const { level, message, event } of notes) ignoreThrow(() => logger[level](`HubSpot: ${message}`, event ? { event } : {}));
+      if (token) ignoreThrow(() => onToken(token));
+      for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
+      if (unwritten) throw unwritten;
+    };
+    this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), typeof ownFetch === 'function' ? ownFetch : fetch, caller(this.callbacks), report);
+    this.options = this.core.options();
+    this.batch = this.options.batch;
     this.logger = logger;
     this.collector = undefined;
+    this.rules = new WeakMap();
+    // Per rule handle (undefined for none): the event fields the core reads.
+    this.reads = new Map();
+    // Requests under way, which stop() waits for.
+    this.running = new Set();
+    // Flush loops running in the background.
+    this.loops = 0;
+    this.retryTimer = undefined;
+    this.retryAt = Infinity;
     // Batch mode: events held until a batch is full or the next flush, when
     // they go to the core together (one boundary crossing instead of one
     // per event): their entries (JSON text) and the event objects, for the
     // mapping functions.
     this.held = [];
     this.heldRoots = [];
-    this.holdLimit = this.batch ? this.core.batchSize() : 0;
-    // Batch mode: flush loops running in the background, and the number of
-    // events not accepted yet from which a push waits for them.
-    this.sending = 0;
-    this.highWater = this.batch ? this.core.highWater() : 0;
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
     for (const [rule, field, name] of rulesOf(config.mapping)) this.ruleId(rule, field, name);
 
-    // The dry run never spools: it sends nothing and must not take a lock.
-    const dir = timers ? this.core.spoolDir() : undefined;
-    if (dir !== undefined) this.openSpool(dir);
-
     this.timers = timers;
-    if (timers) {
-      const interval = this.core.flushInterval();
-      if (interval > 0) {
-        // Timed flushes must not keep the process alive on their own.
-        this.timer = setInterval(() => this.flush(true), interval);
-        this.timer.unref();
-      }
-      shutdown.register(this);
-      // What the spool held from before is sent first.
-      if (this.core.queued() > 0) {
-        if (this.batch) this.flush(true);
-        else this.drain();
+    // The dry run neither spools (it sends nothing and must not take a
+    // lock) nor sets timers.
+    if (!timers) return;
+    if (this.options.spool !== undefined) {
+      // Takes the directory's lock, queues again what the journal holds
+      // that HubSpot has not taken, and rewrites the journal to that.
+      this.spool = new Spool(this.options.spool, this.options.spoolSyncInterval);
+      try {
+        this.spool.read((text, tail) => this.core.spoolRead(text, tail, this.logger));
+        this.core.replay(this.logger);
+      } catch (error) {
+        this.spool.close();
+        throw error;
       }
     }
-  }
-
-  /** Takes the spool directory's lock, queues again what its journal
-   * holds that HubSpot has not taken, and rewrites the journal to that. */
-  openSpool(dir) {
-    this.spool = new Spool(dir, this.core.spoolSyncInterval());
-    try {
-      this.spool.read((text, tail) => this.core.spoolRead(text, tail, this.logger));
-      this.core.replay(this.logger);
-    } catch (error) {
-      this.spool.close();
-      throw error;
+    if (this.options.flushInterval > 0) {
+      // Timed flushes must not keep the process alive on their own.
+      this.timer = setInterval(() => this.flush(true), this.options.flushInterval);
+      this.timer.unref();
     }
+    shutdown.register(this);
+    // What the spool held from before is sent first.
+    if (this.core.queued() > 0) this.resume();
   }
 
   ruleId(rule, field = 'mapping rule', name = undefined) {
@@ -127,29 +111,25 @@ class Instance {
     return id;
   }
 
+  /** An event's entry for the core, with only the fields its rule reads. */
+  entry(event, rule, data) {
+    const id = this.ruleId(rule);
+    if (!this.reads.has(id)) this.reads.set(id, this.core.reads(id));
+    return entryJson(event, id, this.reads.get(id), data);
+  }
+
   /** At init, once: checks or creates the definitions the rules name
    * (settings.definitions); events of those names wait for it, and are
    * sent once it settles. */
   prepare() {
     if (this.preparing) return this.preparing;
     this.preparing = this.track(this.core.prepare(this.logger)).then(
-      () => {
-        if (!this.timers) return;
-        if (!this.batch) this.drain();
-        else if (this.core.waitingEvents() >= this.holdLimit) this.send();
-      },
+      () => this.timers && this.sendDue(),
       (error) => {
         if (this.logger) this.logger.error('HubSpot: preparing the event definitions failed', { error });
       },
     );
     return this.preparing;
-  }
-
-  /** The event fields the core reads under a rule. */
-  readsOf(ruleId) {
-    const slot = ruleId === undefined ? -1 : ruleId;
-    if (!this.reads.has(slot)) this.reads.set(slot, this.core.reads(ruleId));
-    return this.reads.get(slot);
   }
 
   /** Queues an event; returns a promise only when a flush is due. */
@@ -159,28 +139,35 @@ class Instance {
     if (this.core.busy()) return Promise.resolve().then(() => this.push(event, rule, data, logger, collector));
     this.logger = logger;
     this.collector = collector;
-    const ruleId = this.ruleId(rule);
     // Written now, so later changes to the event's objects do not matter.
-    const entry = entryJson(event, ruleId, this.readsOf(ruleId), data);
-    if (this.batch) {
-      // Held until a batch is full or the next flush, when the core plans
-      // them all at once and the batch goes out in the background. A push
-      // waits only once HubSpot falls behind (high water), which slows a
-      // faster producer down instead of letting maxQueue drop events.
-      this.held.push(entry);
-      this.heldRoots.push(event);
-      // With a spool the event's record must be written before this push
-      // returns, so it goes to the core (which writes it) now.
-      if ((this.spool || this.held.length >= this.holdLimit) && this.handOver()) this.send();
-      if (this.queued() >= this.highWater) return this.settled();
+    const entry = this.entry(event, rule, data);
+    if (!this.batch) {
+      // Single mode plans at once and delivers in the background, several
+      // events side by side, so a push never waits on HubSpot (stop() waits
+      // for all of it).
+      this.queueEntries([entry], [event]);
+      this.send();
       return undefined;
     }
-    // Single mode plans at once and delivers in the background, several
-    // events side by side, so a push never waits on HubSpot (stop() waits
-    // for all of it).
-    this.queueEntries([entry], [event]);
-    this.drain();
-    return undefined;
+    // Held until a batch is full or the next flush, when the core plans
+    // them all at once and the batch goes out in the background. A push
+    // waits only once HubSpot falls behind (high water), which slows a
+    // faster producer down instead of letting maxQueue drop events.
+    this.held.push(entry);
+    this.heldRoots.push(event);
+    // With a spool the event's record must be written before this push
+    // returns, so it goes to the core (which writes it) now.
+    if ((this.spool || this.held.length >= this.options.batchSize) && this.handOver()) this.send();
+    return this.queued() >= this.options.highWater ? this.settled() : undefined;
+  }
+
+  /** The collector's own batch: queued, then sent at once with the batch
+   * endpoint. */
+  async pushBatch(entries, logger, collector) {
+    this.logger = logger;
+    this.collector = collector;
+    this.queueEntries(entries.map((e) => this.entry(e.event, e.rule, e.data)), entries.map((e) => e.event));
+    this.retryIn(await this.track(this.core.flush(true, true, logger)));
   }
 
   /** Batch mode: hands the held events to the core; true when a flush is
@@ -222,32 +209,41 @@ class Instance {
     return this.held.length + this.core.queued();
   }
 
-  /** Batch mode: sends the full batches in the background, a few requests
-   * side by side at most. */
+  /** Starts flush loops in the background: in single mode up to 8, which
+   * send what waits; in batch mode one more (2 at most), for full batches. */
   send() {
-    if (this.sending >= BATCH_CONCURRENCY) return;
-    this.sending += 1;
-    this.flush(false).finally(() => {
-      this.sending -= 1;
+    if (this.batch) {
+      if (this.loops < BATCH_CONCURRENCY) this.loop(false);
+      return;
+    }
+    while (this.timers && this.loops < SINGLE_CONCURRENCY && this.core.waiting(false) > this.loops) this.loop(true);
+  }
+
+  /** Batch mode: sends once a batch is full. */
+  sendDue() {
+    if (!this.batch || this.core.waiting(true) >= this.options.batchSize) this.send();
+  }
+
+  loop(all) {
+    this.loops += 1;
+    this.flush(all).finally(() => {
+      this.loops -= 1;
       // Batches that filled up while every loop was on its last request
       // (not while a retry waits: its timer sends them; nor once stopped).
-      if (this.timers && this.retryTimer === undefined && this.core.waitingEvents() >= this.holdLimit) this.send();
+      if (this.batch && this.timers && this.retryTimer === undefined) this.sendDue();
     });
+  }
+
+  /** Sends what waits: everything in batch mode, one loop per event in
+   * single mode. */
+  resume() {
+    if (this.batch) this.flush(true);
+    else this.send();
   }
 
   /** Resolves once the requests under way now are answered. */
   settled() {
     return Promise.allSettled([...this.running]).then(() => undefined);
-  }
-
-  /** Single mode: starts delivery loops up to the concurrency limit. */
-  drain() {
-    while (this.timers && this.loops < SINGLE_CONCURRENCY && this.core.waiting() > this.loops) {
-      this.loops += 1;
-      this.flush(true).finally(() => {
-        this.loops -= 1;
-      });
-    }
   }
 
   /** Remembers a promise of the core's until it settles. */
@@ -270,8 +266,7 @@ class Instance {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryAt = Infinity;
-      if (this.batch) this.flush(true);
-      else this.drain();
+      this.resume();
     }, ms);
     this.retryTimer.unref();
   }
@@ -282,7 +277,7 @@ class Instance {
     try {
       if (all) this.handOver();
       if (this.core.queued() === 0) return undefined;
-      const wait = await this.track(this.core.flush(all, this.logger));
+      const wait = await this.track(this.core.flush(all, this.batch, this.logger));
       this.retryIn(wait);
       return wait;
     } catch (error) {
@@ -295,7 +290,7 @@ class Instance {
    * however often the collector and the process hooks ask. */
   stop(logger) {
     if (logger) this.logger = logger;
-    if (!this.stopping) this.stopping = this.drainUntilDeadline();
+    this.stopping ??= this.drainUntilDeadline();
     return this.stopping;
   }
 
@@ -307,7 +302,7 @@ class Instance {
     if (this.timer) clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     this.timers = false;
-    const timeout = this.core.shutdownTimeout();
+    const timeout = this.options.shutdownTimeout;
     const deadline = Date.now() + timeout;
     let expired = false;
     // Requests under way at the deadline are aborted: what they carried
@@ -325,8 +320,9 @@ class Instance {
         const wait = await this.flush(true);
         if (expired || this.queued() === 0) continue;
         if (wait !== undefined && Date.now() + wait >= deadline) break;
-        // Nothing to wait for but requests under way: settled() waits.
-        if (wait !== undefined || this.running.size === 0) await sleep(wait === undefined ? 10 : wait);
+        // Nothing to wait for but requests under way: settled() waits. The
+        // timer keeps the process alive: a drain is under way.
+        if (wait !== undefined || this.running.size === 0) await new Promise((resolve) => setTimeout(resolve, wait === undefined ? 10 : wait));
       }
     } finally {
       clearTimeout(timer);
@@ -357,4 +353,4 @@ class Instance {
   }
 }
 
-module.exports = { Instance, rulesOf };
+module.exports = { Instance };

@@ -5,7 +5,7 @@
 // for comparing the engine with walkerOS's own.
 
 const wasm = require('./wasm/walkeros_destination_hubspot.js');
-const { taggedJson, toJson, fromTaggedJson, pick, isPlainObject } = require('./config.js');
+const { caller, taggedJson, toJson, fromTaggedJson, pick, isPlainObject } = require('./config.js');
 
 /**
  * `getMappingValue(value, mapping, { collector, consent?, event? })`: the
@@ -29,24 +29,16 @@ async function getMappingValue(value, mapping = {}, context = {}) {
     // walkerOS reads lazily and fails where a read throws; the value cannot
     // be copied for the engine, so the whole mapping fails as walkerOS's
     // does then. The error logged is the one reading threw.
-    let error = wrapped;
-    try {
-      JSON.stringify(value);
-    } catch (thrown) {
-      error = thrown;
-    }
     collector.status.failed++;
-    collector.logger.error('mapping processing failed', { event, error });
+    collector.logger.error('mapping processing failed', { event, error: wrapped.cause });
     return undefined;
   }
   return resolveValue(value, json, mapping, consent, collector, context.event);
 }
 
 /** `getMappingValue` without walkerOS's checks, for the dry run. */
-function getMappingValueSync(value, mapping = {}, options = {}) {
-  if (value === undefined) return undefined;
-  const collector = options.collector;
-  return resolveValue(value, taggedJson(value, 'value'), mapping, options.consent || (collector && collector.consent), collector);
+function getMappingValueSync(value, mapping) {
+  return value === undefined ? undefined : resolveValue(value, taggedJson(value, 'value'), mapping);
 }
 
 function resolveValue(value, json, mapping, consent, collector, event) {
@@ -56,9 +48,11 @@ function resolveValue(value, json, mapping, consent, collector, event) {
     json,
     mappingJson,
     consent ? taggedJson(consent, 'consent') : undefined,
-    registry,
+    caller(registry),
     value,
-    { collector, logger: collector && collector.logger, event },
+    collector,
+    collector && collector.logger,
+    event,
   );
   const result = fromTaggedJson(text);
   return path ? own(value, path, result) : result;
@@ -82,16 +76,14 @@ function own(value, path, result) {
  * for the rule the event gets (the rule object itself), `{}` for an event
  * whose name is not "entity action".
  */
-async function getMappingEvent(event, mapping, collector) {
-  return findRule(event, mapping, collector);
-}
+const getMappingEvent = async (event, mapping, collector) => findRule(event, mapping, collector);
 
 function findRule(event, mapping, collector) {
   const [entity, action] = String((event && event.name) || '').split(' ');
   if (!mapping || !entity || !action) return {};
   const registry = [];
   const mappingJson = taggedJson(mapping, 'mapping', registry, !collector);
-  const found = wasm.getMappingEvent(taggedJson(event, 'event'), mappingJson, registry, event, collector);
+  const found = wasm.getMappingEvent(taggedJson(event, 'event'), mappingJson, caller(registry), event, collector);
   if (!found) return { eventMapping: undefined, mappingKey: '' };
   const [entityKey, actionKey, index] = found;
   const slot = mapping[entityKey][actionKey];
@@ -107,7 +99,7 @@ function findRule(event, mapping, collector) {
  */
 function compileMappings(mappings) {
   const registry = [];
-  const set = new wasm.MappingSet(taggedJson(mappings, 'mappings', registry), registry);
+  const set = new wasm.MappingSet(taggedJson(mappings, 'mappings', registry), caller(registry));
   const keys = set.reads();
   return {
     resolve(event, options = {}) {

@@ -1,14 +1,55 @@
 //! `Transport` over a `fetch`-shaped function: the shell's default (js/fetch.js, over
 //! node:https), or `env.fetch`.
 
-use js_sys::{Function, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function, Promise, Reflect};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::delivery::core::{Headers, Response, Transport};
 use crate::delivery::limiter::RateHeaders;
 use crate::hubspot::api::Request;
 use crate::hubspot::oauth::{TokenRequest, FORM_CONTENT_TYPE};
+use crate::js::wasm::to_js;
+
+#[wasm_bindgen]
+extern "C" {
+    type AbortController;
+    #[wasm_bindgen(constructor)]
+    fn new() -> AbortController;
+    #[wasm_bindgen(method)]
+    fn abort(this: &AbortController);
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &AbortController) -> JsValue;
+
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout, catch)]
+    fn abort_timeout(ms: u32) -> Result<JsValue, JsValue>;
+    // Node 20.3 and later.
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = any, catch)]
+    fn abort_any(signals: &Array) -> Result<JsValue, JsValue>;
+
+    type URLSearchParams;
+    #[wasm_bindgen(constructor)]
+    fn new() -> URLSearchParams;
+    #[wasm_bindgen(method)]
+    fn append(this: &URLSearchParams, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = toString)]
+    fn text(this: &URLSearchParams) -> String;
+
+    /// The part of a fetch `Response` delivery reads; `env.fetch` may answer
+    /// with anything, so every read may throw.
+    type FetchResponse;
+    #[wasm_bindgen(method, getter, catch)]
+    fn status(this: &FetchResponse) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, catch)]
+    fn headers(this: &FetchResponse) -> Result<FetchHeaders, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn text(this: &FetchResponse) -> Result<JsValue, JsValue>;
+
+    type FetchHeaders;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &FetchHeaders, name: &str) -> Result<JsValue, JsValue>;
+}
 
 pub struct FetchTransport {
     fetch: Function,
@@ -16,7 +57,7 @@ pub struct FetchTransport {
     timeout_ms: u32,
     /// Aborted when a shutdown's deadline passes, ending every request
     /// under way at once.
-    shutdown: JsValue,
+    shutdown: AbortController,
 }
 
 impl FetchTransport {
@@ -25,37 +66,17 @@ impl FetchTransport {
             fetch,
             base: base.to_string(),
             timeout_ms,
-            shutdown: global_new("AbortController").unwrap_or(JsValue::UNDEFINED),
+            shutdown: AbortController::new(),
         }
     }
 
     pub fn abort(&self) {
-        let abort = Reflect::get(&self.shutdown, &"abort".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
-        if let Some(abort) = abort {
-            let _ = abort.call0(&self.shutdown);
-        }
+        self.shutdown.abort();
     }
 
-    /// The request's deadline, or the shutdown's, whichever comes first.
-    fn signal(&self) -> Result<JsValue, JsValue> {
-        let abort_signal = Reflect::get(&js_sys::global(), &"AbortSignal".into())?;
-        let timeout: Function = Reflect::get(&abort_signal, &"timeout".into())?.dyn_into()?;
-        let timeout = timeout.call1(&abort_signal, &JsValue::from(self.timeout_ms))?;
-        // AbortSignal.any came with Node 20.3: before it, only the timeout.
-        let any = Reflect::get(&abort_signal, &"any".into())?;
-        let shutdown = Reflect::get(&self.shutdown, &"signal".into())?;
-        match any.dyn_into::<Function>() {
-            Ok(any) if !shutdown.is_undefined() => {
-                any.call1(&abort_signal, &js_sys::Array::of2(&timeout, &shutdown))
-            }
-            _ => Ok(timeout),
-        }
-    }
-
-    /// A POST (or `method`) of `body` to `path` under the API base; API
-    /// requests and token requests alike.
+    /// A request of `body` to `path` under the API base, API and token
+    /// requests alike, answered by the status, body and headers, or by why
+    /// there was no answer.
     async fn call(
         &self,
         method: &str,
@@ -63,65 +84,45 @@ impl FetchTransport {
         authorization: Option<&str>,
         content_type: &str,
         body: &str,
-    ) -> Result<(u16, String, Headers), JsValue> {
-        let headers = Object::new();
-        if let Some(authorization) = authorization {
-            Reflect::set(&headers, &"authorization".into(), &authorization.into())?;
-        }
-        Reflect::set(&headers, &"content-type".into(), &content_type.into())?;
-        let init = Object::new();
-        Reflect::set(&init, &"method".into(), &method.into())?;
-        Reflect::set(&init, &"headers".into(), &headers)?;
-        // A GET carries no body (fetch refuses one).
-        if !body.is_empty() {
-            Reflect::set(&init, &"body".into(), &JsValue::from_str(body))?;
-        }
-        Reflect::set(&init, &"signal".into(), &self.signal()?)?;
-        let url = JsValue::from_str(&format!("{}{}", self.base, path));
-        let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
-        let response = JsFuture::from(Promise::resolve(&pending)).await?;
-        let status = Reflect::get(&response, &"status".into())?
-            .as_f64()
-            .unwrap_or(0.0) as u16;
-        let headers = read_headers(&response);
-        let text: Function = Reflect::get(&response, &"text".into())?.dyn_into()?;
-        let body = JsFuture::from(Promise::resolve(&text.call0(&response)?)).await?;
-        Ok((status, body.as_string().unwrap_or_default(), headers))
+    ) -> Response {
+        let answer = async {
+            let mut headers = json!({ "content-type": content_type });
+            if let Some(authorization) = authorization {
+                headers["authorization"] = authorization.into();
+            }
+            let mut init = json!({ "method": method, "headers": headers });
+            // A GET carries no body (fetch refuses one).
+            if !body.is_empty() {
+                init["body"] = body.into();
+            }
+            let init = to_js(&init);
+            // The request's deadline, or the shutdown's, whichever comes
+            // first (before Node 20.3, only the request's).
+            let timeout = abort_timeout(self.timeout_ms)?;
+            let signal = abort_any(&Array::of2(&timeout, &self.shutdown.signal()));
+            Reflect::set(&init, &"signal".into(), &signal.unwrap_or(timeout))?;
+            let url = JsValue::from_str(&format!("{}{}", self.base, path));
+            let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
+            let response: FetchResponse = JsFuture::from(Promise::resolve(&pending)).await?.into();
+            let status = response.status()?.as_f64().unwrap_or(0.0) as u16;
+            let headers = read_headers(&response);
+            let text = JsFuture::from(Promise::resolve(&response.text()?)).await?;
+            Ok::<_, JsValue>(Response::Status(
+                status,
+                text.as_string().unwrap_or_default(),
+                headers,
+            ))
+        };
+        answer
+            .await
+            .unwrap_or_else(|error| Response::Network(error_message(&error)))
     }
-}
-
-/// The form encoded by the platform's `URLSearchParams`.
-fn form_body(form: &[(&'static str, String)]) -> Result<String, JsValue> {
-    let params = global_new("URLSearchParams")?;
-    let append: Function = Reflect::get(&params, &"append".into())?.dyn_into()?;
-    for (name, value) in form {
-        append.call2(&params, &(*name).into(), &value.as_str().into())?;
-    }
-    let to_string: Function = Reflect::get(&params, &"toString".into())?.dyn_into()?;
-    to_string
-        .call0(&params)?
-        .as_string()
-        .ok_or_else(|| JsValue::from_str("URLSearchParams gave no text"))
-}
-
-/// `new globalThis[name]()`.
-fn global_new(name: &str) -> Result<JsValue, JsValue> {
-    let class: Function = Reflect::get(&js_sys::global(), &name.into())?.dyn_into()?;
-    Reflect::construct(&class, &js_sys::Array::new())
 }
 
 /// The headers delivery reads, from a fetch `Response`.
-fn read_headers(response: &JsValue) -> Headers {
-    let Ok(headers) = Reflect::get(response, &"headers".into()) else {
-        return Headers::default();
-    };
-    let get = |name: &str| -> Option<String> {
-        let get: Function = Reflect::get(&headers, &"get".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        get.call1(&headers, &name.into()).ok()?.as_string()
-    };
+fn read_headers(response: &FetchResponse) -> Headers {
+    let headers = response.headers().ok();
+    let get = |name: &str| headers.as_ref()?.get(name).ok()?.as_string();
     let number = |name: &str| get(name).and_then(|v| v.trim().parse::<u32>().ok());
     // Retry-After is seconds, or an HTTP date.
     let retry_after_ms = get("retry-after").and_then(|v| match v.trim().parse::<f64>() {
@@ -149,36 +150,33 @@ impl Transport for FetchTransport {
     }
 
     async fn send(&self, request: &Request, authorization: &str) -> Response {
-        let call = self.call(
+        let body = &request.body;
+        let json = "application/json";
+        self.call(
             request.method,
             &request.path,
             Some(authorization),
-            "application/json",
-            &request.body,
-        );
-        response(call.await)
+            json,
+            body,
+        )
+        .await
     }
 
     async fn renew(&self, request: &TokenRequest) -> Response {
-        let body = match form_body(&request.form) {
-            Ok(body) => body,
-            Err(error) => return Response::Network(error_message(&error)),
-        };
-        let call = self.call("POST", &request.path, None, FORM_CONTENT_TYPE, &body);
-        response(call.await)
-    }
-}
-
-fn response(answer: Result<(u16, String, Headers), JsValue>) -> Response {
-    match answer {
-        Ok((status, body, headers)) => Response::Status(status, body, headers),
-        Err(error) => Response::Network(error_message(&error)),
+        // Encoded by the platform's URLSearchParams.
+        let form = URLSearchParams::new();
+        for (name, value) in &request.form {
+            form.append(name, value);
+        }
+        let body = form.text();
+        self.call("POST", &request.path, None, FORM_CONTENT_TYPE, &body)
+            .await
     }
 }
 
 /// An Error's message with its cause's (Node's fetch says "fetch failed" and
 /// puts ECONNREFUSED and the like in `cause`).
-pub fn error_message(error: &JsValue) -> String {
+fn error_message(error: &JsValue) -> String {
     let text = |v: &JsValue, key: &str| {
         Reflect::get(v, &key.into())
             .ok()

@@ -1,20 +1,17 @@
 //! Calls the JavaScript functions of a mapping config for the Rust resolver,
-//! with walkerOS's arguments: `fn(value, { event, mapping, collector, logger,
-//! consent })`.
+//! through the shell's `call` (`caller` in js/config.js), which gives them
+//! walkerOS's arguments and hands the result back as tagged JSON text.
 
 use js_sys::{Array, Function, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use crate::js::convert::{from_js, is_plain_object, to_js};
 use crate::mapping::value::{Object as Entries, Value};
 use crate::mapping::{Host, Threw};
 
-/// `callbacks` is the shell's registry: `{ fn, item, key, bare }` per
-/// function, where `item` is the config object holding it, `key` the option
-/// name and `bare` marks rule conditions called without a collector (which
-/// walkerOS calls with no context).
 pub struct JsHost {
-    pub callbacks: Array,
+    /// `call(id, value, consent, root, collector, logger, event)`: the
+    /// result's tagged JSON text, or undefined when the function threw.
+    pub call: Function,
     /// The caller's own event object.
     pub root: JsValue,
     pub collector: JsValue,
@@ -26,69 +23,14 @@ pub struct JsHost {
 
 impl JsHost {
     /// A host whose functions get `ctx.event` from `root`.
-    pub fn new(callbacks: Array, root: JsValue, collector: JsValue, logger: JsValue) -> JsHost {
+    pub fn new(call: Function, root: JsValue, collector: JsValue, logger: JsValue) -> JsHost {
         JsHost {
-            callbacks,
+            call,
             root,
             collector,
             logger,
             event: JsValue::UNDEFINED,
         }
-    }
-
-    fn context(&self, item: &JsValue, consent: Option<&Entries>) -> JsValue {
-        let ctx = Object::new();
-        let event = if !self.event.is_undefined() && !self.event.is_null() {
-            self.event.clone()
-        } else if is_plain_object(&self.root) {
-            self.root.clone()
-        } else {
-            Object::new().into()
-        };
-        let collector_field = |name: &str| {
-            if self.collector.is_object() {
-                Reflect::get(&self.collector, &name.into()).unwrap_or(JsValue::UNDEFINED)
-            } else {
-                JsValue::UNDEFINED
-            }
-        };
-        let consent = match consent {
-            Some(c) => to_js(&Value::Object(c.clone())),
-            None => collector_field("consent"),
-        };
-        let logger = match collector_field("logger") {
-            l if l.is_object() => l,
-            _ => self.logger.clone(),
-        };
-        for (name, value) in [
-            ("event", event),
-            ("mapping", item.clone()),
-            ("collector", self.collector.clone()),
-            ("logger", logger),
-            ("consent", consent),
-        ] {
-            let _ = Reflect::set(&ctx, &name.into(), &value);
-        }
-        ctx.into()
-    }
-
-    /// walkerOS logs `mapping fn failed` (and likewise for `condition` and
-    /// `validate`) with the event and the error.
-    fn report(&self, key: &str, error: &JsValue) {
-        let Ok(error_fn) = Reflect::get(&self.logger, &"error".into()) else {
-            return;
-        };
-        let Ok(error_fn) = error_fn.dyn_into::<Function>() else {
-            return;
-        };
-        let context = Object::new();
-        let _ = Reflect::set(&context, &"event".into(), &self.root);
-        let _ = Reflect::set(&context, &"error".into(), error);
-        let _ = error_fn.call2(
-            &self.logger,
-            &format!("mapping {key} failed").into(),
-            &context,
-        );
     }
 }
 
@@ -100,39 +42,59 @@ impl Host for JsHost {
         is_root: bool,
         consent: Option<&Entries>,
     ) -> Result<Value, Threw> {
-        let entry = self.callbacks.get(id);
-        let field = |name: &str| Reflect::get(&entry, &name.into()).unwrap_or(JsValue::UNDEFINED);
-        let key = field("key").as_string().unwrap_or_else(|| "fn".into());
-        let Ok(function) = field("fn").dyn_into::<Function>() else {
-            return Err(Threw);
-        };
-        let arg = if is_root {
+        let value = if is_root {
             self.root.clone()
         } else {
             to_js(value)
         };
-        let ctx = if field("bare").is_truthy() {
-            JsValue::UNDEFINED
-        } else {
-            self.context(&field("item"), consent)
-        };
-        match function.call2(&JsValue::UNDEFINED, &arg, &ctx) {
-            Ok(result) if is_thenable(&result) => {
-                let error = js_sys::Error::new(&format!(
-                    "the mapping {key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously"
-                ));
-                self.report(&key, &error);
-                Err(Threw)
-            }
-            Ok(result) => Ok(from_js(&result)),
-            Err(error) => {
-                self.report(&key, &error);
-                Err(Threw)
-            }
-        }
+        let consent = consent.map_or(JsValue::UNDEFINED, |c| to_js(&Value::Object(c.clone())));
+        let args = [
+            id.into(),
+            value,
+            consent,
+            self.root.clone(),
+            self.collector.clone(),
+            self.logger.clone(),
+            self.event.clone(),
+        ];
+        let result = self
+            .call
+            .apply(&JsValue::UNDEFINED, &args.iter().collect::<Array>())
+            .map_err(|_| Threw)?;
+        let text = result.as_string().ok_or(Threw)?;
+        // Nested deeper than serde_json reads: not plain data, as a function's
+        // result that cannot be written as JSON is.
+        Ok(Value::parse_tagged(&text).unwrap_or(Value::Opaque))
     }
 }
 
-fn is_thenable(value: &JsValue) -> bool {
-    value.is_object() && Reflect::get(value, &"then".into()).is_ok_and(|then| then.is_function())
+/// A mapping function's argument: a JavaScript copy of `value`, its
+/// undefined members kept (JSON would leave them out).
+fn to_js(value: &Value) -> JsValue {
+    match value {
+        Value::Undefined | Value::Opaque => JsValue::UNDEFINED,
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(*n),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(to_js).collect::<Array>().into(),
+        Value::Object(entries) => {
+            let object = Object::new();
+            for (key, v) in entries {
+                let v = to_js(v);
+                if &**key == "__proto__" {
+                    // An own property, as JSON.parse makes it, not a prototype.
+                    let descriptor = Object::new();
+                    let _ = Reflect::set(&descriptor, &"value".into(), &v);
+                    for flag in ["writable", "enumerable", "configurable"] {
+                        let _ = Reflect::set(&descriptor, &flag.into(), &JsValue::TRUE);
+                    }
+                    Object::define_property(&object, &JsValue::from_str(key), &descriptor);
+                } else {
+                    let _ = Reflect::set(&object, &JsValue::from_str(key), &v);
+                }
+            }
+            object.into()
+        }
+    }
 }

@@ -2,21 +2,17 @@
 //! mapping`): `getMappingValue`, `getMappingEvent`, and named mappings
 //! resolved together.
 
-use js_sys::{Array, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::js::host::JsHost;
-use crate::js::wasm;
+use crate::js::wasm::{self, to_js};
 use crate::mapping::rules::RuleTable;
-use crate::mapping::value::{Key, Object, Value};
+use crate::mapping::value::{Key, Value};
 use crate::mapping::{self, Mapping};
 
 fn parse_tagged(json: &str, what: &str) -> Result<Value, JsError> {
-    Value::parse_tagged(json).map_err(|e| {
-        JsError::new(&format!(
-            "HubSpot destination: the {what} could not be read: {e}"
-        ))
-    })
+    Value::parse_tagged(json).map_err(|e| wasm::unreadable(what, e))
 }
 
 fn consent_of(json: Option<String>) -> Result<Option<Value>, JsError> {
@@ -25,41 +21,39 @@ fn consent_of(json: Option<String>) -> Result<Option<Value>, JsError> {
 
 /// `getMappingValue(value, mapping, { consent })` as @walkeros/core resolves
 /// it. `value` and `mapping` are tagged JSON text (functions in `mapping` as
-/// markers into `callbacks`); `root` is the caller's value itself.
+/// markers `call` calls them by); `root` is the caller's value itself, and
+/// `collector`, `logger` and `event` are what the functions get.
 ///
 /// Returns `[result, path]`: `path` (keys from `root`) is set when walkerOS
 /// returns part of `root` itself, which the shell then reads from `root`:
 /// the result here is a copy.
 #[wasm_bindgen(js_name = getMappingValue)]
+#[allow(clippy::too_many_arguments)]
 pub fn get_mapping_value(
     value: &str,
     mapping: &str,
     consent: Option<String>,
-    callbacks: Array,
+    call: Function,
     root: JsValue,
-    context: JsValue,
+    collector: JsValue,
+    logger: JsValue,
+    event: JsValue,
 ) -> Result<JsValue, JsError> {
     let value = parse_tagged(value, "value")?;
     let compiled = mapping::compile(&parse_tagged(mapping, "mapping")?);
     let consent = consent_of(consent)?;
-    // `{ collector, logger, event }`, as the functions get them.
-    let field = |name: &str| Reflect::get(&context, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let host = JsHost {
-        event: field("event"),
-        ..JsHost::new(callbacks, root, field("collector"), field("logger"))
+        event,
+        ..JsHost::new(call, root, collector, logger)
     };
     let consent = consent.as_ref().and_then(Value::as_object);
-    let mapping::Resolved {
-        value: result,
-        origin,
-        ..
-    } = mapping::resolve_traced(&value, &compiled, consent, &host);
+    let resolved = mapping::resolve_traced(&value, &compiled, consent, &host);
     // Primitives are equal to the caller's anyway.
-    let path = match (&result, origin) {
-        (Value::Object(_) | Value::Array(_), Some(keys)) => wasm::to_js(keys),
+    let path = match (&resolved.value, resolved.origin) {
+        (Value::Object(_) | Value::Array(_), Some(keys)) => to_js(keys),
         _ => JsValue::UNDEFINED,
     };
-    Ok(Array::of2(&result.to_tagged_json().into(), &path).into())
+    Ok(Array::of2(&resolved.value.to_tagged_json().into(), &path).into())
 }
 
 /// `getMappingEvent(event, mapping)`: the matched rule as `[entityKey,
@@ -69,18 +63,18 @@ pub fn get_mapping_value(
 pub fn get_mapping_event(
     event: &str,
     mapping: &str,
-    callbacks: Array,
+    call: Function,
     root: JsValue,
     collector: JsValue,
 ) -> Result<JsValue, JsError> {
     let event = parse_tagged(event, "event")?;
     let table = RuleTable::compile(&parse_tagged(mapping, "mapping")?);
-    let host = JsHost::new(callbacks, root, collector, JsValue::UNDEFINED);
+    let host = JsHost::new(call, root, collector, JsValue::UNDEFINED);
     let found = table
         .find(&event, &host)
         .map_err(|_| JsError::new("a mapping rule condition threw"))?;
     Ok(found.map_or(JsValue::UNDEFINED, |m| {
-        wasm::to_js(&(m.entity, m.action, m.index))
+        to_js(&(m.entity, m.action, m.index))
     }))
 }
 
@@ -88,39 +82,34 @@ pub fn get_mapping_event(
 /// boundary crossing for a whole rule's values.
 #[wasm_bindgen]
 pub struct MappingSet {
-    names: Vec<Key>,
-    mappings: Vec<Mapping>,
-    callbacks: Array,
+    mappings: Vec<(Key, Mapping)>,
+    call: Function,
 }
 
 #[wasm_bindgen]
 impl MappingSet {
     /// `mappings` is tagged JSON text of `{ name: mappingValue, ... }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(mappings: &str, callbacks: Array) -> Result<MappingSet, JsError> {
+    pub fn new(mappings: &str, call: Function) -> Result<MappingSet, JsError> {
         let Value::Object(entries) = parse_tagged(mappings, "mappings")? else {
             return Err(JsError::new(
                 "compileMappings takes an object of names to mapping values",
             ));
         };
-        let (names, mappings) = entries
+        let mappings = entries
             .iter()
             .map(|(name, value)| (name.clone(), mapping::compile(value)))
-            .unzip();
-        Ok(MappingSet {
-            names,
-            mappings,
-            callbacks,
-        })
+            .collect();
+        Ok(MappingSet { mappings, call })
     }
 
     /// The event's top-level fields the mappings read.
     pub fn reads(&self) -> JsValue {
         let mut keys = vec!["consent".to_string()];
-        for m in &self.mappings {
+        for (_, m) in &self.mappings {
             m.read_keys(&mut keys);
         }
-        wasm::to_js(&keys)
+        to_js(&keys)
     }
 
     /// Resolves every mapping against the event (JSON text of the fields
@@ -135,14 +124,13 @@ impl MappingSet {
     ) -> Result<String, JsError> {
         let event = parse_tagged(event, "event")?;
         let consent = consent_of(consent)?;
-        let host = JsHost::new(self.callbacks.clone(), root, collector, JsValue::UNDEFINED);
-        let consent: Option<&Object> = consent.as_ref().and_then(Value::as_object);
+        let consent = consent.as_ref().and_then(Value::as_object);
+        let host = JsHost::new(self.call.clone(), root, collector, JsValue::UNDEFINED);
         let resolve_all = |event: &Value| {
             let mut took_event = false;
             let results: Vec<(Key, Value)> = self
-                .names
+                .mappings
                 .iter()
-                .zip(&self.mappings)
                 .map(|(name, m)| {
                     let resolved = mapping::resolve_traced(event, m, consent, &host);
                     took_event |= resolved.took_input;

@@ -1,7 +1,6 @@
 //! The boundary to JavaScript: the wasm-bindgen surface, `fetch`, the
-//! mapping functions' host, and value conversion.
+//! mapping functions' host.
 
-pub mod convert;
 pub mod fetch;
 pub mod host;
 pub mod mapping;

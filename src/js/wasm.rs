@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -14,6 +14,7 @@ use crate::config::settings::Settings;
 use crate::delivery::core::{self, Core, Report};
 use crate::error::Notice;
 use crate::hubspot::api::Request;
+use crate::hubspot::plan::EventInput;
 use crate::js::fetch::FetchTransport;
 use crate::js::host::JsHost;
 use crate::mapping::value::Value;
@@ -22,10 +23,10 @@ use crate::mapping::value::Value;
 pub struct HubspotCore {
     core: Rc<RefCell<Core>>,
     transport: Rc<FetchTransport>,
-    /// `env.onDrop`, `env.onToken` and the shell's spool writer.
-    hooks: Rc<Hooks>,
-    /// The shell's registry of the config's functions.
-    callbacks: Array,
+    /// The shell's `report(report, logger)`: see `finish`.
+    report: Function,
+    /// The shell's `call` of the config's functions (see `JsHost`).
+    call: Function,
 }
 
 /// One event as the shell writes it: its rule handle (none for no rule),
@@ -38,22 +39,13 @@ struct Entry {
     data: Value,
 }
 
-/// The user's functions reports go to (each may be undefined).
-struct Hooks {
-    on_drop: JsValue,
-    on_token: JsValue,
-    /// `write(rewrite, append)`: the journal's new text (or undefined),
-    /// then lines to append. Undefined without a spool.
-    spool: JsValue,
-}
-
 /// A plain JavaScript value of `value` (objects, not Maps).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
     let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
     value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn unreadable(what: &str, error: impl std::fmt::Display) -> JsError {
+pub fn unreadable(what: &str, error: impl std::fmt::Display) -> JsError {
     JsError::new(&format!(
         "HubSpot destination: the {what} could not be read: {error}"
     ))
@@ -78,30 +70,23 @@ fn entries(json: &str) -> Result<Vec<core::Entry>, JsError> {
 #[wasm_bindgen]
 impl HubspotCore {
     /// Validates `settings` (tagged JSON text); `fetch` makes every HTTP
-    /// request; `callbacks` is the registry the config's functions were
-    /// put in; `on_drop` and `on_token` are `env.onDrop` and `env.onToken`,
-    /// `spool` the shell's journal writer.
+    /// request; `call` calls the config's functions; `report` takes what
+    /// each call reports.
     #[wasm_bindgen(constructor)]
     pub fn new(
         settings: &str,
         fetch: Function,
-        callbacks: Array,
-        on_drop: JsValue,
-        on_token: JsValue,
-        spool: JsValue,
+        call: Function,
+        report: Function,
     ) -> Result<HubspotCore, JsError> {
         let settings = Settings::parse(settings).map_err(|e| JsError::new(&e.to_string()))?;
         let transport = FetchTransport::new(fetch, &settings.api_base, settings.timeout);
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         Ok(HubspotCore {
-            hooks: Rc::new(Hooks {
-                on_drop,
-                on_token,
-                spool,
-            }),
             core: Rc::new(RefCell::new(Core::new(settings, seed))),
             transport: Rc::new(transport),
-            callbacks,
+            report,
+            call,
         })
     }
 
@@ -114,13 +99,37 @@ impl HubspotCore {
             .map_or(JsValue::UNDEFINED, to_js)
     }
 
-    fn host(&self, root: JsValue, collector: JsValue, logger: &JsValue) -> JsHost {
-        JsHost::new(self.callbacks.clone(), root, collector, logger.clone())
+    /// What the shell's timers and holding go by, read from the settings.
+    pub fn options(&self) -> JsValue {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Options<'a> {
+            batch: bool,
+            batch_size: usize,
+            /// Batch mode: events not accepted yet from which a push waits
+            /// for the requests under way (half of `maxQueue`), so a faster
+            /// producer slows down before `maxQueue` drops anything.
+            high_water: usize,
+            /// 0 when there are no timed flushes (single mode too).
+            flush_interval: u32,
+            shutdown_timeout: u32,
+            spool: Option<&'a str>,
+            spool_sync_interval: u32,
+        }
+        let s = &self.core.borrow().settings;
+        to_js(&Options {
+            batch: s.batch,
+            batch_size: s.batch_size,
+            high_water: (s.max_queue / 2).max(1),
+            flush_interval: if s.batch { s.flush_interval } else { 0 },
+            shutdown_timeout: s.shutdown_timeout,
+            spool: s.spool.as_deref(),
+            spool_sync_interval: s.spool_sync_interval,
+        })
     }
 
     /// Compiles a mapping rule (tagged JSON text); `field` names it in
-    /// errors.
-    /// `name` is the walkerOS event name the rule's key gives, if any.
+    /// errors, `name` is the walkerOS event name the rule's key gives.
     #[wasm_bindgen(js_name = addRule)]
     pub fn add_rule(&self, rule: &str, field: &str, name: Option<String>) -> Result<u32, JsError> {
         let value = Value::parse_tagged(rule).map_err(|e| unreadable(field, e))?;
@@ -141,7 +150,8 @@ impl HubspotCore {
 
     /// Plans and queues events (a JSON array of `{ rule, event, data }`)
     /// in one call; `roots` are the event objects themselves, for the
-    /// mapping functions. True when a flush is due.
+    /// mapping functions. True when a flush is due. With a spool, the
+    /// records are written (or this throws) before it returns.
     #[wasm_bindgen(js_name = queueEvents)]
     pub fn queue_events(
         &self,
@@ -151,30 +161,19 @@ impl HubspotCore {
         collector: JsValue,
     ) -> Result<bool, JsValue> {
         let entries = entries(json)?;
-        let host = |i: usize| self.host(roots.get(i as u32), collector.clone(), &logger);
+        let host = |i: usize| {
+            JsHost::new(
+                self.call.clone(),
+                roots.get(i as u32),
+                collector.clone(),
+                logger.clone(),
+            )
+        };
         let (report, due) = core::queue_all(&self.core, entries, host, |i| {
             whole_event(&roots.get(i as u32))
         });
-        // With a spool, the records are written (or this throws) before the
-        // push returns.
-        self.finish(report, &logger)?;
+        finish(report, &logger, &self.report)?;
         Ok(due)
-    }
-
-    fn finish(&self, report: Report, logger: &JsValue) -> Result<JsValue, JsValue> {
-        finish(report, logger, &self.hooks)
-    }
-
-    /// The spool's directory (`settings.spool`), if there is one.
-    #[wasm_bindgen(js_name = spoolDir)]
-    pub fn spool_dir(&self) -> Option<String> {
-        self.core.borrow().settings.spool.clone()
-    }
-
-    /// Milliseconds between fsyncs of the spool (`settings.spoolSyncInterval`).
-    #[wasm_bindgen(js_name = spoolSyncInterval)]
-    pub fn spool_sync_interval(&self) -> u32 {
-        self.core.borrow().settings.spool_sync_interval
     }
 
     /// Reads the spool's journal at start: whole lines, or with `tail` the
@@ -182,71 +181,49 @@ impl HubspotCore {
     #[wasm_bindgen(js_name = spoolRead)]
     pub fn spool_read(&self, text: &str, tail: bool, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().spool_read(text, tail);
-        self.finish(report, &logger).map(|_| ())
+        finish(report, &logger, &self.report).map(|_| ())
     }
 
     /// Queues what the journal holds that is not done, first, and rewrites
     /// the journal to those records.
     pub fn replay(&self, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().replay();
-        self.finish(report, &logger).map(|_| ())
-    }
-
-    /// Handles a collector batch (the same entries as `queueEvents`): queued
-    /// and sent at once.
-    #[wasm_bindgen(js_name = pushBatch)]
-    pub fn push_batch(
-        &self,
-        json: &str,
-        logger: JsValue,
-        roots: Array,
-        collector: JsValue,
-    ) -> Result<Promise, JsValue> {
-        // Queued (and spooled) now, before anything is sent.
-        self.queue_events(json, logger.clone(), roots, collector)?;
-        let core = self.core.clone();
-        let transport = self.transport.clone();
-        let hooks = self.hooks.clone();
-        Ok(future_to_promise(async move {
-            let mut report = Report::default();
-            // The collector batched these: they go with the batch endpoint.
-            core::flush_held(&core, &*transport, true, true, &mut report).await;
-            finish(report, &logger, &hooks)
-        }))
+        finish(report, &logger, &self.report).map(|_| ())
     }
 
     /// At init: checks or creates the definitions the rules name
     /// (`settings.definitions`); their events wait until it settles.
     pub fn prepare(&self, logger: JsValue) -> Promise {
-        let core = self.core.clone();
-        let transport = self.transport.clone();
-        let hooks = self.hooks.clone();
+        let (core, transport, done) = self.shared();
         future_to_promise(async move {
             let mut report = Report::default();
             core::prepare(&core, &*transport, &mut report).await;
-            finish(report, &logger, &hooks)
+            finish(report, &logger, &done)
         })
     }
 
-    /// Sends what is queued: full batches, or everything when `all`.
-    /// Settles with the milliseconds until the next try is due, if any.
-    pub fn flush(&self, all: bool, logger: JsValue) -> Promise {
-        let core = self.core.clone();
-        let transport = self.transport.clone();
-        let hooks = self.hooks.clone();
+    /// Sends what is queued: full batches, or everything when `all`; with
+    /// the batch endpoint when `batched`. Settles with the milliseconds
+    /// until the next try is due, if any.
+    pub fn flush(&self, all: bool, batched: bool, logger: JsValue) -> Promise {
+        let (core, transport, done) = self.shared();
         future_to_promise(async move {
             let mut report = Report::default();
-            let batched = core.borrow().settings.batch;
             core::flush_held(&core, &*transport, all, batched, &mut report).await;
-            finish(report, &logger, &hooks)
+            finish(report, &logger, &done)
         })
+    }
+
+    fn shared(&self) -> (Rc<RefCell<Core>>, Rc<FetchTransport>, Function) {
+        let (core, transport) = (self.core.clone(), self.transport.clone());
+        (core, transport, self.report.clone())
     }
 
     /// Gives up on everything still queued (the process is ending): each
     /// event goes to `onDrop` with `reason`, and one error is logged.
     pub fn abandon(&self, reason: &str, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().abandon(reason);
-        self.finish(report, &logger).map(|_| ())
+        finish(report, &logger, &self.report).map(|_| ())
     }
 
     /// The counters `stats()` returns.
@@ -260,40 +237,20 @@ impl HubspotCore {
         self.core.borrow().stopped()
     }
 
-    /// Events and contact upserts waiting to be sent (not those under way).
-    pub fn waiting(&self) -> u32 {
-        self.core.borrow().waiting() as u32
-    }
-
-    /// Events (not contact upserts) waiting to be sent.
-    #[wasm_bindgen(js_name = waitingEvents)]
-    pub fn waiting_events(&self) -> u32 {
-        self.core.borrow().queued() as u32
+    /// Waiting to be sent, not under way: events and contact upserts, or
+    /// with `events` events only.
+    pub fn waiting(&self, events: bool) -> u32 {
+        let core = self.core.borrow();
+        (if events {
+            core.queued()
+        } else {
+            core.waiting()
+        }) as u32
     }
 
     /// Events and contact upserts not accepted by HubSpot yet.
     pub fn queued(&self) -> u32 {
         self.core.borrow().pending() as u32
-    }
-
-    /// Events per batch request (`settings.batchSize`).
-    #[wasm_bindgen(js_name = batchSize)]
-    pub fn batch_size(&self) -> u32 {
-        self.core.borrow().settings.batch_size as u32
-    }
-
-    /// Batch mode: events not accepted yet from which a push waits for the
-    /// requests under way (half of `maxQueue`), so a producer faster than
-    /// HubSpot slows down before `maxQueue` drops anything.
-    #[wasm_bindgen(js_name = highWater)]
-    pub fn high_water(&self) -> u32 {
-        (self.core.borrow().settings.max_queue / 2).max(1) as u32
-    }
-
-    /// Milliseconds a shutdown keeps delivering (`settings.shutdownTimeout`).
-    #[wasm_bindgen(js_name = shutdownTimeout)]
-    pub fn shutdown_timeout(&self) -> u32 {
-        self.core.borrow().settings.shutdown_timeout
     }
 
     /// Aborts the requests under way (a shutdown's deadline has passed):
@@ -303,18 +260,6 @@ impl HubspotCore {
         self.transport.abort();
     }
 
-    /// Milliseconds between timed flushes; 0 when there are none (single
-    /// mode, or `flushInterval: 0`).
-    #[wasm_bindgen(js_name = flushInterval)]
-    pub fn flush_interval(&self) -> u32 {
-        let settings = &self.core.borrow().settings;
-        if settings.batch {
-            settings.flush_interval
-        } else {
-            0
-        }
-    }
-
     /// The dry run: `{ requests: [{ method, path, body }], notes: [{ level,
     /// message }] }` for one entry (as `queueEvents` takes them; `root` is
     /// the event itself). Sends nothing and changes no state.
@@ -322,25 +267,14 @@ impl HubspotCore {
         let Some((event, rule, data)) = entries(&format!("[{json}]"))?.pop() else {
             return Err(unreadable("event", "no entry"));
         };
-        let host = self.host(root, JsValue::UNDEFINED, &logger);
+        let host = JsHost::new(self.call.clone(), root, JsValue::UNDEFINED, logger);
         let (requests, notices) = self.core.borrow().explain(&event, rule, &data, &host);
-        #[derive(Serialize)]
-        struct Note<'a> {
-            level: &'static str,
-            message: &'a str,
-        }
         #[derive(Serialize)]
         struct Explained<'a> {
             requests: Vec<Request>,
             notes: Vec<Note<'a>>,
         }
-        let notes = notices
-            .iter()
-            .map(|n| Note {
-                level: n.level.method(),
-                message: &n.message,
-            })
-            .collect();
+        let notes = notes(&notices, false);
         Ok(to_js(&Explained { requests, notes }))
     }
 }
@@ -351,76 +285,58 @@ pub fn whole_event(root: &JsValue) -> Option<Value> {
     Value::parse(&text).ok()
 }
 
-/// Writes the spool's journal, logs the notices, hands a rotated refresh
-/// token to `onToken` and dropped events to `onDrop`, and gives the retry
-/// delay (ms) when something waits for one, else undefined. Fails only
-/// when the journal could not be written.
-fn finish(report: Report, logger: &JsValue, hooks: &Hooks) -> Result<JsValue, JsValue> {
-    let mut written = Ok(JsValue::UNDEFINED);
-    if report.rewrite.is_some() || !report.journal.is_empty() {
-        if let Some(write) = hooks.spool.dyn_ref::<Function>() {
-            let rewrite = report
-                .rewrite
-                .as_deref()
-                .map_or(JsValue::UNDEFINED, JsValue::from);
-            written = write.call2(
-                &JsValue::UNDEFINED,
-                &rewrite,
-                &report.journal.as_str().into(),
-            );
-        }
-    }
-    log_all(&report.notices, logger);
-    if let Some(rotated) = &report.token {
-        if let Ok(on_token) = hooks.on_token.clone().dyn_into::<Function>() {
-            #[derive(Serialize)]
-            #[serde(rename_all = "camelCase")]
-            struct Token<'a> {
-                refresh_token: &'a str,
-                expires_at: f64,
-            }
-            let token = to_js(&Token {
-                refresh_token: &rotated.refresh_token,
-                expires_at: rotated.expires_at,
-            });
-            // A throwing onToken is the user's bug; the new refresh token
-            // is in use already, and delivery goes on.
-            let _ = on_token.call1(&JsValue::UNDEFINED, &token);
-        }
-    }
-    // Most reports drop nothing: only then is `onDrop` looked at.
-    if !report.dropped.is_empty() {
-        if let Ok(on_drop) = hooks.on_drop.clone().dyn_into::<Function>() {
-            for (input, reason) in &report.dropped {
-                // A throwing onDrop is the user's bug; it must not stop
-                // delivery.
-                let _ = on_drop.call2(&JsValue::UNDEFINED, &to_js(input), &reason.into());
-            }
-        }
-    }
-    // A journal that could not be written fails the call, but only once the
-    // rest is reported: the events are queued, a rotated refresh token is
-    // in use, and dropped events are gone either way.
-    written?;
-    Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
+/// A notice for JavaScript; `event` names the event it is about, if asked.
+#[derive(Serialize)]
+struct Note<'a> {
+    level: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a str>,
 }
 
-/// Hands each notice to `logger[level](message, { event })`.
-fn log_all(notices: &[Notice], logger: &JsValue) {
-    for notice in notices {
-        let Ok(method) = Reflect::get(logger, &notice.level.method().into()) else {
-            continue;
-        };
-        let Ok(method) = method.dyn_into::<Function>() else {
-            continue;
-        };
-        let context = Object::new();
-        if !notice.event.is_empty() {
-            let _ = Reflect::set(&context, &"event".into(), &notice.event.as_str().into());
-        }
-        let message = format!("HubSpot: {}", notice.message);
-        let _ = method.call2(logger, &message.into(), &context);
+fn notes(notices: &[Notice], with_event: bool) -> Vec<Note<'_>> {
+    notices
+        .iter()
+        .map(|n| Note {
+            level: n.level.method(),
+            message: &n.message,
+            event: with_event.then_some(n.event.as_str()),
+        })
+        .collect()
+}
+
+/// Hands a report to the shell's `report(report, logger)`, which writes the
+/// spool's journal (or throws), logs the notices and hands a rotated
+/// refresh token to `onToken` and dropped events to `onDrop`. Gives the
+/// retry delay (ms) when something waits for one, else undefined.
+fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Token<'a> {
+        refresh_token: &'a str,
+        expires_at: f64,
     }
+    #[derive(Serialize)]
+    struct Shell<'a> {
+        rewrite: Option<&'a str>,
+        journal: &'a str,
+        notes: Vec<Note<'a>>,
+        token: Option<Token<'a>>,
+        dropped: &'a [(EventInput, String)],
+    }
+    let token = report.token.as_ref().map(|rotated| Token {
+        refresh_token: &rotated.refresh_token,
+        expires_at: rotated.expires_at,
+    });
+    let shell = Shell {
+        rewrite: report.rewrite.as_deref(),
+        journal: &report.journal,
+        notes: notes(&report.notices, true),
+        token,
+        dropped: &report.dropped,
+    };
+    done.call2(&JsValue::UNDEFINED, &to_js(&shell), logger)?;
+    Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
 }
 
 /// The benchmark's scale figure: bytes the contact dedup holds per contact
