@@ -139,15 +139,6 @@ pub enum Outcome {
     Permanent(String),
 }
 
-impl Outcome {
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            Outcome::Accepted => None,
-            Outcome::Retryable(r) | Outcome::Permanent(r) => Some(r),
-        }
-    }
-}
-
 pub fn classify(status: u16, body: &str) -> Outcome {
     if (200..300).contains(&status) {
         return Outcome::Accepted;
@@ -165,24 +156,11 @@ pub fn policy(body: &str) -> Option<String> {
     Answer::read(body).policy_name
 }
 
-/// A network failure (no response at all): always worth a retry.
-pub fn network_failure(message: &str) -> Outcome {
-    Outcome::Retryable(format!("network error: {message}"))
-}
-
-/// Reads a `batch/upsert` answer for `inputs` inputs: the indexes of the
-/// inputs that failed, with HubSpot's message (a 207, or `errors` in a 200,
-/// name them by `objectWriteTraceId`), or the outcome when the whole request
-/// failed, including a 2xx that wrote nothing.
-pub fn read_upsert(
-    status: u16,
-    body: &str,
-    inputs: usize,
-) -> Result<Vec<(usize, String)>, Outcome> {
-    let outcome = classify(status, body);
-    if outcome != Outcome::Accepted {
-        return Err(outcome);
-    }
+/// Reads an accepted `batch/upsert` answer for `inputs` inputs: the indexes
+/// of the inputs that failed, with HubSpot's message (a 207, or `errors` in
+/// a 200, name them by `objectWriteTraceId`), or why the whole request
+/// failed (a 2xx that wrote nothing).
+pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize, String)>, String> {
     let answer = Answer::read(body);
     let mut failed = Vec::new();
     for error in &answer.errors {
@@ -192,25 +170,25 @@ pub fn read_upsert(
             Some(Value::String(id)) => vec![id.as_str()],
             _ => Vec::new(),
         };
-        let indexes: Vec<usize> = traces
-            .iter()
-            .filter_map(|id| id.parse().ok())
-            .filter(|i| *i < inputs)
-            .collect();
-        if indexes.is_empty() {
+        let before = failed.len();
+        failed.extend(
+            traces
+                .iter()
+                .filter_map(|id| id.parse().ok())
+                .filter(|i| *i < inputs)
+                .map(|i| (i, message.to_string())),
+        );
+        if failed.len() == before {
             // An error that names no input: nothing tells which one
             // succeeded, so none counts as written.
-            return Err(Outcome::Permanent(format!(
+            return Err(format!(
                 "HubSpot answered {status} with an error for no named contact: {message}"
-            )));
+            ));
         }
-        failed.extend(indexes.into_iter().map(|i| (i, message.to_string())));
     }
     let written = answer.results.map_or(0, |r| r.len());
     if inputs > 0 && written == 0 && failed.is_empty() {
-        return Err(Outcome::Permanent(format!(
-            "HubSpot answered {status} but wrote no contact"
-        )));
+        return Err(format!("HubSpot answered {status} but wrote no contact"));
     }
     Ok(failed)
 }
