@@ -269,24 +269,15 @@ impl Core {
             let Some(name) = &rule.definition else {
                 continue;
             };
-            let at = match out.iter().position(|(n, _)| n == name) {
-                Some(at) => at,
-                None => {
-                    out.push((name.clone(), Vec::new()));
-                    out.len() - 1
-                }
-            };
+            let at = out.iter().position(|(n, _)| n == name).unwrap_or_else(|| {
+                out.push((name.clone(), Vec::new()));
+                out.len() - 1
+            });
             let props = &mut out[at].1;
-            let defaults = self
-                .settings
-                .default_property_types
-                .iter()
-                .map(|(k, t)| (k.to_string(), Some(*t)));
+            let defaults = self.settings.default_property_types.iter();
+            let defaults = defaults.map(|(k, t)| (k.to_string(), Some(*t)));
             let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
-            let stated = rule
-                .property_types
-                .iter()
-                .map(|(k, t)| (k.clone(), Some(*t)));
+            let stated = rule.property_types.iter().map(|(k, _)| (k.clone(), None));
             for (key, kind) in defaults.chain(mapped).chain(stated) {
                 let kind = rule.stated_type(&key).or(kind);
                 match props.iter_mut().find(|(k, _)| *k == key) {
@@ -309,25 +300,16 @@ impl Core {
         if self.spool.is_some() {
             return self.keep_spooled();
         }
-        let left = self.queue.take(self.queue.len());
-        if !left.is_empty() {
-            report.notices.push(Notice::error(
-                "",
-                format!(
-                    "{} queued events could not be delivered: {reason}",
-                    left.len()
-                ),
-            ));
+        let (events, upserts) = (self.queue.len(), self.upserts.len());
+        if events > 0 {
+            let message = format!("{events} queued events could not be delivered: {reason}");
+            report.notices.push(Notice::error("", message));
+            let left = self.queue.take(events);
             self.drop_inputs(left, "shutdown", reason, &mut report);
         }
-        if !self.upserts.is_empty() {
-            report.notices.push(Notice::error(
-                "",
-                format!(
-                    "{} contact upserts could not be sent: {reason}",
-                    self.upserts.len()
-                ),
-            ));
+        if upserts > 0 {
+            let message = format!("{upserts} contact upserts could not be sent: {reason}");
+            report.notices.push(Notice::error("", message));
             self.upserts.clear();
         }
         report
@@ -443,22 +425,17 @@ impl Core {
     /// Queues an event input for delivery; at `maxQueue` the oldest makes
     /// room, with one warning per burst.
     fn enqueue(&mut self, input: EventInput, report: &mut Report) {
+        // `maxQueue` is at least 1, so the queue holds an oldest.
         if self.queue.len() >= self.settings.max_queue {
-            if let Some(oldest) = self.queue.take(1).pop() {
-                if !self.overflowing {
-                    report.notices.push(Notice::warn(
-                        "",
-                        format!("the delivery queue is full (settings.maxQueue {}): dropping the oldest events until HubSpot catches up", self.settings.max_queue),
-                    ));
-                }
-                self.overflowing = true;
-                self.drop_inputs(
-                    vec![oldest],
-                    "queue_full",
-                    "the delivery queue was full",
-                    report,
-                );
+            if !self.overflowing {
+                report.notices.push(Notice::warn(
+                    "",
+                    format!("the delivery queue is full (settings.maxQueue {}): dropping the oldest events until HubSpot catches up", self.settings.max_queue),
+                ));
             }
+            self.overflowing = true;
+            let oldest = self.queue.take(1);
+            self.drop_inputs(oldest, "queue_full", "the delivery queue was full", report);
         } else if self.queue.len() < self.settings.max_queue / 2 {
             self.overflowing = false;
         }
@@ -571,6 +548,10 @@ pub fn queue_all<H: Host>(
     (report, due)
 }
 
+/// A future boxed as a trait object, so its states are not compiled into
+/// the caller's (see `retry_later`).
+type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
+
 /// Sends what is queued: contact upserts first (the events may depend on
 /// them), then events, in full batches only, or everything when `all`.
 /// `batched` says whether events wait for a full batch of `batchSize` (else
@@ -609,10 +590,7 @@ pub async fn flush_held(
             events_ready
         };
         if !core.borrow().upserts.is_empty() {
-            // Boxed as a trait object, so its states are not compiled into
-            // this loop's (see `retry_later`).
-            let upserts: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> =
-                Box::pin(send_upserts(core, transport, report));
+            let upserts: Boxed<'_, ()> = Box::pin(send_upserts(core, transport, report));
             upserts.await;
         }
         if !batch {
@@ -635,7 +613,7 @@ pub async fn flush_held(
                 return;
             }
             Work::Prepare(needs) => {
-                let prepared: std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>> =
+                let prepared: Boxed<'_, bool> =
                     Box::pin(prepare_needs(core, transport, needs, report));
                 if !prepared.await {
                     return;
@@ -938,7 +916,7 @@ async fn send_isolating(
             [one] if single => Request::send_event(one),
             _ => Request::send_batch(&inputs),
         };
-        let sent = send(core, transport, &request, report).await;
+        let sent = Sent::from(send_authorized(core, transport, &request, report).await);
         let mut core = core.borrow_mut();
         match &sent.outcome {
             Outcome::Accepted => {
@@ -1106,7 +1084,8 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
             core.upserts_sending += 1;
             chunk
         };
-        let sent = send(core, transport, &Request::upsert(&chunk), report).await;
+        let request = Request::upsert(&chunk);
+        let sent = Sent::from(send_authorized(core, transport, &request, report).await);
         let now = transport.now_ms();
         let mut core = core.borrow_mut();
         core.in_flight -= chunk.len();
@@ -1384,15 +1363,4 @@ async fn send_authorized(
         }
         retried = true;
     }
-}
-
-async fn send(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    request: &Request,
-    report: &mut Report,
-) -> Sent {
-    send_authorized(core, transport, request, report)
-        .await
-        .into()
 }

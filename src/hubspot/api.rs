@@ -130,7 +130,7 @@ impl Answer {
 }
 
 /// What a response means for the request that got it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Outcome {
     Accepted,
     /// Worth trying again later (rate limit, server trouble, network).
@@ -165,16 +165,15 @@ pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize,
     let mut failed = Vec::new();
     for error in &answer.errors {
         let message = error.message.as_deref().unwrap_or("no message");
-        let traces: Vec<&str> = match error.context.as_ref().map(|c| &c.object_write_trace_id) {
-            Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(id)) => vec![id.as_str()],
-            _ => Vec::new(),
+        let ids = match error.context.as_ref().map(|c| &c.object_write_trace_id) {
+            Some(Value::Array(ids)) => ids.as_slice(),
+            Some(id) => std::slice::from_ref(id),
+            None => &[],
         };
         let before = failed.len();
         failed.extend(
-            traces
-                .iter()
-                .filter_map(|id| id.parse().ok())
+            ids.iter()
+                .filter_map(|id| id.as_str()?.parse().ok())
                 .filter(|i| *i < inputs)
                 .map(|i| (i, message.to_string())),
         );

@@ -75,13 +75,6 @@ pub struct EventInput {
     pub spool_id: u64,
 }
 
-impl EventInput {
-    /// The JSON object HubSpot's send endpoints take.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
 /// Plans one event. `rule` is the matched mapping rule, `data` the
 /// collector's mapped `data` for it (undefined when there is none).
 pub fn plan(
