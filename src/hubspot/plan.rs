@@ -111,15 +111,9 @@ fn plan_into(
         _ => "",
     };
     let notices = &mut plan.notices;
-    // A rule with nothing set for events no rule matched, made only then.
-    let no_rule;
-    let rule = match rule {
-        Some(rule) => rule,
-        None => {
-            no_rule = Rule::default();
-            &no_rule
-        }
-    };
+    // Events no rule matched have a rule with nothing set (no allocation).
+    let no_rule = Rule::default();
+    let rule = rule.unwrap_or(&no_rule);
     if rule.ignore {
         return Err("ignored");
     }
@@ -289,27 +283,21 @@ fn contact_upsert(
     name: &str,
     notices: &mut Vec<Notice>,
 ) -> Option<ContactUpsert> {
-    let email = match resolved.get("email").cloned().and_then(identity) {
-        Some(email) => email,
-        None => {
-            if !resolved.is_undefined() {
-                // Anonymous events are normal where identify is set for the
-                // whole destination, so this is not a warning.
-                notices.push(Notice::info(
-                    name,
-                    format!("no contact upsert for event {name:?}: identify resolved no email"),
-                ));
-            }
-            return None;
+    let Some(email) = resolved.get("email").cloned().and_then(identity) else {
+        if !resolved.is_undefined() {
+            // Anonymous events are normal where identify is set for the
+            // whole destination, so this is not a warning.
+            notices.push(Notice::info(
+                name,
+                format!("no contact upsert for event {name:?}: identify resolved no email"),
+            ));
         }
+        return None;
     };
-    let properties = match resolved.get("properties") {
-        Some(v @ Value::Object(_)) => properties::from_object(v),
-        _ => Vec::new(),
-    };
+    let props = resolved.get("properties");
     Some(ContactUpsert {
         email,
-        properties,
+        properties: props.map_or_else(Vec::new, properties::from_object),
         spool_ids: Vec::new(),
     })
 }
