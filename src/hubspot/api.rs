@@ -1,7 +1,7 @@
 //! The HTTP requests HubSpot gets, and what its answers mean. Pure: the
 //! `delivery` module does the I/O.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 use crate::hubspot::properties::{self, Properties};
@@ -94,39 +94,14 @@ impl Request {
     }
 }
 
-/// The parts of HubSpot's answers delivery reads: an error's fields, and a
-/// batch upsert's results and errors.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct Answer {
-    category: Option<String>,
-    policy_name: Option<String>,
-    message: Option<String>,
-    correlation_id: Option<String>,
-    results: Option<Vec<serde::de::IgnoredAny>>,
-    errors: Vec<AnswerError>,
+/// HubSpot's answer as JSON: one that is not JSON has no fields.
+fn read(body: &str) -> Value {
+    Value::parse(body).unwrap_or(Value::Undefined)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AnswerError {
-    message: Option<String>,
-    context: Option<ErrorContext>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct ErrorContext {
-    /// HubSpot names the inputs an error concerns as a list, or as one id.
-    object_write_trace_id: Value,
-}
-
-impl Answer {
-    /// Whatever the body is: an answer that is not JSON, or not an object
-    /// of these fields, reads as an empty one.
-    fn read(body: &str) -> Answer {
-        serde_json::from_str(body).unwrap_or_default()
-    }
+/// A text field of an answer.
+fn text<'a>(answer: &'a Value, key: &str) -> Option<&'a str> {
+    answer.get(key).and_then(Value::as_str)
 }
 
 /// What a response means for the request that got it.
@@ -153,7 +128,7 @@ pub fn classify(status: u16, body: &str) -> Outcome {
 /// The `policyName` of a 429 body (`TEN_SECONDLY_ROLLING`, `SECONDLY`,
 /// `DAILY`).
 pub fn policy(body: &str) -> Option<String> {
-    Answer::read(body).policy_name
+    text(&read(body), "policyName").map(String::from)
 }
 
 /// Reads an accepted `batch/upsert` answer for `inputs` inputs: the indexes
@@ -161,11 +136,19 @@ pub fn policy(body: &str) -> Option<String> {
 /// a 200, name them by `objectWriteTraceId`), or why the whole request
 /// failed (a 2xx that wrote nothing).
 pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize, String)>, String> {
-    let answer = Answer::read(body);
+    let answer = read(body);
     let mut failed = Vec::new();
-    for error in &answer.errors {
-        let message = error.message.as_deref().unwrap_or("no message");
-        let ids = match error.context.as_ref().map(|c| &c.object_write_trace_id) {
+    let errors = match answer.get("errors") {
+        Some(Value::Array(errors)) => errors.as_slice(),
+        _ => &[],
+    };
+    for error in errors {
+        let message = text(error, "message").unwrap_or("no message");
+        // HubSpot names the inputs an error concerns as a list, or as one id.
+        let ids = match error
+            .get("context")
+            .and_then(|c| c.get("objectWriteTraceId"))
+        {
             Some(Value::Array(ids)) => ids.as_slice(),
             Some(id) => std::slice::from_ref(id),
             None => &[],
@@ -185,7 +168,10 @@ pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize,
             ));
         }
     }
-    let written = answer.results.map_or(0, |r| r.len());
+    let written = match answer.get("results") {
+        Some(Value::Array(results)) => results.len(),
+        _ => 0,
+    };
     if inputs > 0 && written == 0 && failed.is_empty() {
         return Err(format!("HubSpot answered {status} but wrote no contact"));
     }
@@ -194,17 +180,17 @@ pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize,
 
 /// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".
 pub(crate) fn describe(status: u16, body: &str) -> String {
-    let answer = Answer::read(body);
+    let answer = read(body);
     let mut out = format!("HubSpot answered {status}");
-    if let Some(category) = answer.category.or(answer.policy_name) {
+    if let Some(category) = text(&answer, "category").or(text(&answer, "policyName")) {
         out.push_str(&format!(" ({category})"));
     }
-    match answer.message {
+    match text(&answer, "message") {
         Some(message) => out.push_str(&format!(": {message}")),
         None if status == 401 => out.push_str(": the access token was not accepted"),
         None => {}
     }
-    if let Some(id) = answer.correlation_id {
+    if let Some(id) = text(&answer, "correlationId") {
         out.push_str(&format!(" [correlationId {id}]"));
     }
     if status == 401 {
