@@ -923,15 +923,9 @@ async fn send_isolating(
                 core.stats.sent += inputs.len() as u64;
                 core.backoff.reset();
                 core.spool_done(inputs.iter().map(|i| i.spool_id), report);
-                report.notices.push(Notice::debug(
-                    "",
-                    format!(
-                        "{} event(s) accepted by HubSpot ({} {})",
-                        inputs.len(),
-                        request.method,
-                        request.path
-                    ),
-                ));
+                let (count, method, path) = (inputs.len(), request.method, &request.path);
+                let message = format!("{count} event(s) accepted by HubSpot ({method} {path})");
+                report.notices.push(Notice::debug("", message));
             }
             Outcome::Retryable(reason) => {
                 let now = transport.now_ms();
@@ -1109,30 +1103,20 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
         let written = chunk.len() - failed.len();
         core.stats.contacts_upserted += written as u64;
         if written > 0 {
-            report.notices.push(Notice::debug(
-                "",
-                format!("{written} contact(s) upserted by email"),
-            ));
+            let message = format!("{written} contact(s) upserted by email");
+            report.notices.push(Notice::debug("", message));
         }
         if failed.is_empty() {
             continue;
         }
-        for (index, _) in &failed {
-            core.dedup.forget(&chunk[*index]);
+        let mut detail = Vec::new();
+        for (i, reason) in &failed {
+            core.dedup.forget(&chunk[*i]);
+            detail.push(format!("{}: {reason}", chunk[*i].email));
         }
-        let detail: Vec<String> = failed
-            .iter()
-            .map(|(i, reason)| format!("{}: {reason}", chunk[*i].email))
-            .collect();
-        report.notices.push(Notice::error(
-            "",
-            format!(
-                "contact upsert failed for {} of {} contact(s) (their events are still sent): {}",
-                failed.len(),
-                chunk.len(),
-                detail.join("; ")
-            ),
-        ));
+        let (failed, of, detail) = (failed.len(), chunk.len(), detail.join("; "));
+        let message = format!("contact upsert failed for {failed} of {of} contact(s) (their events are still sent): {detail}");
+        report.notices.push(Notice::error("", message));
     }
 }
 

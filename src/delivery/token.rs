@@ -157,16 +157,10 @@ impl Tokens {
     /// the refresh token is refused, that try finds no token and the
     /// request waits in the queue instead of being dropped for the 401).
     pub fn rejected(&mut self, authorization: &str) -> bool {
-        if self.oauth.is_none() {
-            return false;
-        }
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.authorization == authorization)
-        {
+        let current = self.current.as_ref();
+        if self.oauth.is_some() && current.is_some_and(|c| c.authorization == authorization) {
             self.current = None;
         }
-        true
+        self.oauth.is_some()
     }
 }
