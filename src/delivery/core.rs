@@ -1279,41 +1279,29 @@ async fn authorize(
         Next::Renew(request) => request,
         Next::Refused => return Err(refused()),
     };
-    let renewal = match transport.renew(&request).await {
-        Response::Status(status, body, headers) => (
-            tokens.answer(status, &body, transport.now_ms()),
-            headers.retry_after_ms,
-        ),
-        Response::Network(message) => (
-            Renewal::Retry(format!(
-                "no access token yet: the token request failed: network error: {message}"
-            )),
-            None,
-        ),
-        Response::NoToken {
-            reason,
-            retry_after_ms,
-        } => (Renewal::Retry(reason), retry_after_ms),
+    let sent = Sent::from(transport.renew(&request).await);
+    let renewal = match sent.outcome {
+        Outcome::Retryable(reason) if sent.status == 0 => Renewal::Retry(format!(
+            "no access token yet: the token request failed: {reason}"
+        )),
+        _ => tokens.answer(sent.status, &sent.body, transport.now_ms()),
     };
     match renewal {
-        (
-            Renewal::Renewed {
-                authorization,
-                rotated,
-            },
-            _,
-        ) => {
+        Renewal::Renewed {
+            authorization,
+            rotated,
+        } => {
             report
                 .notices
                 .push(Notice::debug("", "OAuth access token renewed"));
             report.token = rotated.or(report.token.take());
             Ok(authorization)
         }
-        (Renewal::Retry(reason), retry_after_ms) => Err(Response::NoToken {
+        Renewal::Retry(reason) => Err(Response::NoToken {
             reason,
-            retry_after_ms,
+            retry_after_ms: sent.wait,
         }),
-        (Renewal::Refused(message), _) => {
+        Renewal::Refused(message) => {
             // Said once: later requests find the tokens refused and ask no
             // more.
             report.notices.push(Notice::error("", message));
