@@ -487,6 +487,15 @@ impl Core {
             .dropped
             .extend(inputs.into_iter().map(|i| (i, reason.to_string())));
     }
+
+    /// Takes a CRM rate-limit token now, or says how many milliseconds to
+    /// wait (for the daily limit's reset, or the limiter).
+    fn take_crm(&mut self, now: f64) -> Result<(), u32> {
+        match ms_until(self.crm_paused_until, now) {
+            0 => self.limiter.take(now),
+            wait => Err(wait),
+        }
+    }
 }
 
 /// One event as the shell hands it over: the event (perhaps only the
@@ -944,91 +953,6 @@ async fn send_isolating(
     true
 }
 
-// The rare outcomes of a send, out of line: the hot delivery loop (compiled
-// again by V8 once it runs often) stays small.
-impl Core {
-    /// A batch HubSpot did not take for now: it and everything not sent yet
-    /// go back to the front of the queue, in order, until the backoff
-    /// delay has passed.
-    #[cold]
-    #[inline(never)]
-    fn retry_later(
-        &mut self,
-        inputs: Vec<EventInput>,
-        pending: Vec<Vec<EventInput>>,
-        sent: &Sent,
-        reason: &str,
-        now: f64,
-        report: &mut Report,
-    ) {
-        let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
-        back.splice(0..0, inputs);
-        let count = back.len();
-        self.queue.restore(back);
-        if self.stopped {
-            // Nothing is sent any more: they wait for the shutdown, which
-            // hands them to onDrop.
-            return;
-        }
-        if let Some(policy) = &sent.policy {
-            self.stats.rate_limit(policy);
-        }
-        self.stats.retried += count as u64;
-        self.bound_spool(report);
-        // Requests sent side by side fail together: one that fails while an
-        // earlier failure's wait is still on neither grows the backoff nor
-        // cuts that wait (an earlier Retry-After) short.
-        let delay = if now < self.events_held_until {
-            ms_until(self.events_held_until, now).max(sent.wait.unwrap_or(0))
-        } else {
-            self.backoff.next_delay(sent.wait)
-        };
-        self.events_held_until = self.events_held_until.max(now + f64::from(delay));
-        report.retry_after(delay);
-        report.notices.push(Notice::warn(
-            "",
-            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
-        ));
-    }
-
-    /// Inputs HubSpot rejected for good: dropped, with the reason. A 401 is
-    /// reported once: every request after it would say the same.
-    #[cold]
-    #[inline(never)]
-    fn drop_rejected(
-        &mut self,
-        inputs: Vec<EventInput>,
-        status: u16,
-        reason: &str,
-        report: &mut Report,
-    ) {
-        if status == 401 && !self.auth_reported {
-            self.auth_reported = true;
-            report.notices.push(Notice::error(
-                "",
-                match self.settings.credentials {
-                    Credentials::AccessToken(_) => "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
-                    Credentials::OAuth(_) => "HubSpot rejected a freshly renewed OAuth access token (401): check that the app is still installed in the HubSpot account and has the scopes analytics.behavioral_events.send and crm.objects.contacts.write; events are dropped until it is fixed",
-                },
-            ));
-        }
-        let count = inputs.len();
-        let names = event_names(&inputs);
-        let event = if count == 1 { names.as_str() } else { "" };
-        let code = match status {
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "not_found",
-            _ => "rejected",
-        };
-        self.drop_inputs(inputs, code, reason, report);
-        report.notices.push(Notice::error(
-            event,
-            format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
-        ));
-    }
-}
-
 /// The HubSpot event names of queued inputs, for messages: each name once,
 /// in order, with its count when there are several (a rejected batch of 500
 /// purchases reads `pe1_purchase ×500`, not the name 500 times).
@@ -1120,14 +1044,88 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
     }
 }
 
+// The rare outcomes of a send, out of line: the hot delivery loop (compiled
+// again by V8 once it runs often) stays small.
 impl Core {
-    /// Takes a CRM rate-limit token now, or says how many milliseconds to
-    /// wait (for the daily limit's reset, or the limiter).
-    fn take_crm(&mut self, now: f64) -> Result<(), u32> {
-        match ms_until(self.crm_paused_until, now) {
-            0 => self.limiter.take(now),
-            wait => Err(wait),
+    /// A batch HubSpot did not take for now: it and everything not sent yet
+    /// go back to the front of the queue, in order, until the backoff
+    /// delay has passed.
+    #[cold]
+    #[inline(never)]
+    fn retry_later(
+        &mut self,
+        inputs: Vec<EventInput>,
+        pending: Vec<Vec<EventInput>>,
+        sent: &Sent,
+        reason: &str,
+        now: f64,
+        report: &mut Report,
+    ) {
+        let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
+        back.splice(0..0, inputs);
+        let count = back.len();
+        self.queue.restore(back);
+        if self.stopped {
+            // Nothing is sent any more: they wait for the shutdown, which
+            // hands them to onDrop.
+            return;
         }
+        if let Some(policy) = &sent.policy {
+            self.stats.rate_limit(policy);
+        }
+        self.stats.retried += count as u64;
+        self.bound_spool(report);
+        // Requests sent side by side fail together: one that fails while an
+        // earlier failure's wait is still on neither grows the backoff nor
+        // cuts that wait (an earlier Retry-After) short.
+        let delay = if now < self.events_held_until {
+            ms_until(self.events_held_until, now).max(sent.wait.unwrap_or(0))
+        } else {
+            self.backoff.next_delay(sent.wait)
+        };
+        self.events_held_until = self.events_held_until.max(now + f64::from(delay));
+        report.retry_after(delay);
+        report.notices.push(Notice::warn(
+            "",
+            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
+        ));
+    }
+
+    /// Inputs HubSpot rejected for good: dropped, with the reason. A 401 is
+    /// reported once: every request after it would say the same.
+    #[cold]
+    #[inline(never)]
+    fn drop_rejected(
+        &mut self,
+        inputs: Vec<EventInput>,
+        status: u16,
+        reason: &str,
+        report: &mut Report,
+    ) {
+        if status == 401 && !self.auth_reported {
+            self.auth_reported = true;
+            report.notices.push(Notice::error(
+                "",
+                match self.settings.credentials {
+                    Credentials::AccessToken(_) => "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
+                    Credentials::OAuth(_) => "HubSpot rejected a freshly renewed OAuth access token (401): check that the app is still installed in the HubSpot account and has the scopes analytics.behavioral_events.send and crm.objects.contacts.write; events are dropped until it is fixed",
+                },
+            ));
+        }
+        let count = inputs.len();
+        let names = event_names(&inputs);
+        let event = if count == 1 { names.as_str() } else { "" };
+        let code = match status {
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            _ => "rejected",
+        };
+        self.drop_inputs(inputs, code, reason, report);
+        report.notices.push(Notice::error(
+            event,
+            format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
+        ));
     }
 
     /// Upserts HubSpot did not take for now go back to the front, before
