@@ -174,7 +174,7 @@ fn plan_into(
     if typed {
         collect_kinds(data, &mut kinds);
     }
-    let mut mapped = properties::from_object(data);
+    let mut mapped = properties::into_entries(data.clone());
     if let Some(mapping) = &rule.properties {
         match resolve(mapping) {
             resolved @ Value::Object(_) => {
@@ -294,10 +294,10 @@ fn contact_upsert(
         }
         return None;
     };
-    let props = resolved.get("properties");
+    let props = resolved.get("properties").cloned();
     Some(ContactUpsert {
         email,
-        properties: props.map_or_else(Vec::new, properties::from_object),
+        properties: props.map_or_else(Vec::new, properties::into_entries),
         spool_ids: Vec::new(),
     })
 }

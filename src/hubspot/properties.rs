@@ -24,21 +24,15 @@ pub fn stringify(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => crate::mapping::value::js_number(*n),
         Value::Bool(b) => b.to_string(),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::Undefined | Value::Null | Value::Opaque => String::new(),
-                other => stringify(other),
-            })
-            .collect::<Vec<_>>()
-            .join(";"),
+        Value::Array(items) => items.iter().map(stringify).collect::<Vec<_>>().join(";"),
         Value::Object(_) => value.to_json(),
         Value::Undefined | Value::Null | Value::Opaque => String::new(),
     }
 }
 
-/// `from_object` for a value that is not needed afterwards: its strings
-/// are moved, not copied.
+/// The entries of a resolved `properties` object as strings (its strings
+/// moved, not copied); null and undefined values are dropped, and a value
+/// that is not an object has none.
 pub fn into_entries(value: Value) -> Vec<Property> {
     match value {
         Value::Object(entries) => entries
@@ -49,15 +43,6 @@ pub fn into_entries(value: Value) -> Vec<Property> {
                 other => (k, stringify(&other)),
             })
             .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The entries of a resolved `properties` object as strings; null and
-/// undefined values are dropped.
-pub fn from_object(value: &Value) -> Vec<Property> {
-    match value {
-        Value::Object(_) => into_entries(value.clone()),
         _ => Vec::new(),
     }
 }
