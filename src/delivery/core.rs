@@ -648,10 +648,8 @@ pub async fn flush_held(
                     .is_ok()
             });
             for (input, reason) in unnamed {
-                report.notices.push(Notice::error(
-                    &input.name,
-                    format!("event dropped: {reason}"),
-                ));
+                let message = format!("event dropped: {reason}");
+                report.notices.push(Notice::error(&input.name, message));
                 core.drop_inputs(vec![input], "no_prefix", &reason, report);
             }
             core.in_flight += inputs.len();
@@ -1061,10 +1059,12 @@ impl Core {
         now: f64,
         report: &mut Report,
     ) {
-        let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
-        back.splice(0..0, inputs);
-        let count = back.len();
-        self.queue.restore(back);
+        let count = inputs.len() + pending.iter().map(Vec::len).sum::<usize>();
+        // Each goes in front of the last: the next to send (`inputs`, then
+        // the top of `pending`) first.
+        for batch in pending.into_iter().chain([inputs]) {
+            self.queue.restore(batch);
+        }
         if self.stopped {
             // Nothing is sent any more: they wait for the shutdown, which
             // hands them to onDrop.
