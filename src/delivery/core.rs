@@ -1207,7 +1207,8 @@ fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
     merged
 }
 
-/// A response as delivery acts on it.
+/// A response as delivery acts on it, with the retry-after, rate-limit
+/// policy and window read once for every kind of request.
 struct Sent {
     /// HubSpot's status; 0 when there was no answer.
     status: u16,
@@ -1252,7 +1253,7 @@ impl From<Response> for Sent {
     }
 }
 
-/// The answer HubSpot's token endpoint refused the refresh token with.
+/// What a request not sent gets once HubSpot refused the refresh token.
 fn refused() -> Response {
     Response::NoToken {
         reason: "HubSpot refused the OAuth refresh token".into(),
