@@ -89,7 +89,7 @@ async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
     );
     let single = !core.borrow().settings.batch;
     if due {
-        core::flush(core, t, single, &mut report).await;
+        core::flush_held(core, t, single, !single, &mut report).await;
     }
     report
 }
@@ -185,7 +185,7 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
-    core::flush(&core, &t, true, &mut report).await;
+    core::flush_held(&core, &t, true, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH, SEND_BATCH_PATH]);
     assert_eq!(core.borrow().queued(), 0);
     assert!(problems(&report).is_empty() && report.retry_in.is_none());
@@ -205,18 +205,18 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
     assert_eq!(core.borrow().queued(), 2, "network failure: still queued");
     assert!(report.retry_in.is_some(), "a retry is asked for");
     let mut report = Report::default();
-    core::flush(&core, &t, true, &mut report).await;
+    core::flush_held(&core, &t, true, true, &mut report).await;
     assert_eq!(
         t.seen.borrow().len(),
         2,
         "nothing is sent during the backoff"
     );
     t.advance(60_000.0);
-    core::flush(&core, &t, true, &mut report).await;
+    core::flush_held(&core, &t, true, true, &mut report).await;
     assert_eq!(core.borrow().queued(), 2, "503: still queued");
     assert!(problems(&report)[0].message.contains("stay queued"));
     t.advance(60_000.0);
-    core::flush(&core, &t, true, &mut Report::default()).await;
+    core::flush_held(&core, &t, true, true, &mut Report::default()).await;
     assert_eq!(core.borrow().queued(), 0);
     let batches: Vec<String> = t
         .seen
@@ -337,14 +337,14 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
     assert_eq!(core.borrow().queued(), 1);
     let mut report = Report::default();
     t.advance(6_000.0);
-    core::flush(&core, &t, true, &mut report).await;
+    core::flush_held(&core, &t, true, false, &mut report).await;
     assert_eq!(
         t.paths(),
         [UPSERT_PATH, SEND_PATH],
         "not before Retry-After"
     );
     t.advance(60_000.0);
-    core::flush(&core, &t, true, &mut report).await;
+    core::flush_held(&core, &t, true, false, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
     assert_eq!(core.borrow().queued(), 0);
     let stats = stats_json(&core);
@@ -399,7 +399,7 @@ async fn a_daily_limit_pauses_upserts_but_not_events() {
     // The next contact is not even tried: upserts wait; events go on.
     push(&core, &t, &event("b@x.y", "B")).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
-    assert_eq!(core.borrow().queued_upserts(), 2);
+    assert_eq!(core.borrow().stats().queued_upserts, 2);
     assert!(stats_json(&core).contains(r#""rateLimited":{"DAILY":1}"#));
 }
 
@@ -416,7 +416,7 @@ async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
     let upserts = t.paths().iter().filter(|p| *p == UPSERT_PATH).count();
     assert_eq!(upserts, 2, "the third waits for a token");
     assert!(retry.is_some());
-    assert_eq!(core.borrow().queued_upserts(), 1);
+    assert_eq!(core.borrow().stats().queued_upserts, 1);
 }
 
 #[wasm_bindgen_test]
@@ -464,7 +464,7 @@ async fn a_rejected_batch_names_each_event_once_with_its_count() {
         assert!(report.notices.is_empty());
     }
     let mut report = Report::default();
-    core::flush(&core, &t, false, &mut report).await;
+    core::flush_held(&core, &t, false, true, &mut report).await;
     let rejected: Vec<&str> = report
         .notices
         .iter()

@@ -5,6 +5,7 @@ use walkeros_destination_hubspot::config::names::{
 };
 use walkeros_destination_hubspot::config::rule::Rule;
 use walkeros_destination_hubspot::config::settings::Settings;
+use walkeros_destination_hubspot::hubspot::api::Request;
 use walkeros_destination_hubspot::hubspot::plan::Plan;
 use walkeros_destination_hubspot::hubspot::properties::stringify;
 use walkeros_destination_hubspot::hubspot::time::iso8601;
@@ -52,7 +53,7 @@ fn email_identity_and_default_name() {
         Some("2023-11-14T22:15:00.000Z")
     );
     assert_eq!(
-        send.to_json(),
+        Request::send_event(&send).body,
         r#"{"eventName":"pe42_order_complete","email":"a@b.c","occurredAt":"2023-11-14T22:15:00.000Z","properties":{}}"#
     );
     assert!(p.notices.is_empty());
@@ -507,7 +508,8 @@ fn event_inputs_are_valid_json_whatever_the_strings() {
         properties: vec![("a".into(), tricky.into()), ("b".into(), String::new())],
         spool_id: 0,
     };
-    let parsed: serde_json::Value = serde_json::from_str(&input.to_json()).unwrap();
+    let parsed: serde_json::Value =
+        serde_json::from_str(&Request::send_event(&input).body).unwrap();
     assert_eq!(parsed["email"], tricky);
     assert_eq!(parsed["properties"]["a"], tricky);
     assert_eq!(parsed["properties"]["b"], "");

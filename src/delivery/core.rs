@@ -129,12 +129,14 @@ impl Report {
 impl Core {
     /// `seed` spreads retries of many processes apart.
     pub fn new(settings: Settings, seed: u64) -> Core {
-        let tokens = Rc::new(Mutex::new(Tokens::new(&settings.credentials)));
         let mut core = Core {
             dedup: Dedup::new(settings.dedup_capacity),
             limiter: Limiter::new(settings.rate_limit, 10_000),
             backoff: Backoff::new(seed),
             definitions: Definitions::new(&settings),
+            spool: (settings.spool.is_some())
+                .then(|| Spool::new(u64::from(settings.spool_max_bytes))),
+            tokens: Rc::new(Mutex::new(Tokens::new(&settings.credentials))),
             settings,
             rules: Vec::new(),
             reads: Vec::new(),
@@ -148,27 +150,16 @@ impl Core {
             upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
-            spool: None,
-            tokens,
             stopped: false,
         };
-        if core.settings.spool.is_some() {
-            core.spool = Some(Spool::new(u64::from(core.settings.spool_max_bytes)));
-        }
-        let reads = core.read_keys(None);
-        core.reads.push(reads);
+        core.reads.push(core.read_keys(None));
         core
     }
 
     /// Compiles a mapping rule and returns its handle. `field` names it in
-    /// errors, such as `mapping.order.complete`.
-    pub fn add_rule(&mut self, rule: &Value, field: &str) -> Result<usize, ConfigError> {
-        self.add_rule_named(rule, field, None)
-    }
-
-    /// `add_rule` for a rule of `config.mapping`, where `name` is the
-    /// walkerOS event name its key (or its `name`) gives, if any: the
-    /// definition it names is then known at init.
+    /// errors, such as `mapping.order.complete`; `name` is the walkerOS
+    /// event name its key (or its `name`) gives, if any: the definition it
+    /// names is then known at init.
     pub fn add_rule_named(
         &mut self,
         rule: &Value,
@@ -182,11 +173,9 @@ impl Core {
                 .clone()
                 .or_else(|| names::event_name(name?).ok().map(|(part, _)| part));
         }
+        self.reads.push(self.read_keys(Some(&rule)));
         self.rules.push(rule);
-        let id = self.rules.len() - 1;
-        let reads = self.read_keys(Some(id));
-        self.reads.push(reads);
-        Ok(id)
+        Ok(self.rules.len() - 1)
     }
 
     /// `read_keys(rule)`, as worked out when the rule was added (none for
@@ -203,10 +192,9 @@ impl Core {
 
     /// The event's top-level fields planning reads under `rule`. The shell
     /// hands over only those.
-    fn read_keys(&self, rule: Option<usize>) -> Vec<String> {
+    fn read_keys(&self, rule: Option<&Rule>) -> Vec<String> {
         let mut keys: Vec<String> = ["name", "id", "timestamp"].map(String::from).to_vec();
         let s = &self.settings;
-        let rule = rule.and_then(|id| self.rules.get(id));
         let mappings = [&s.email, &s.object_id, &s.utk, &s.identify]
             .into_iter()
             .chain(rule.map(|r| &r.identify))
@@ -236,26 +224,23 @@ impl Core {
     ) -> (Vec<Request>, Vec<Notice>) {
         let plan = self.plan(event, rule, data, host);
         let mut requests = Vec::new();
-        // The definition call comes first: a rule's definition is read or
-        // made at init, before any event.
-        let mut upsert = plan.upsert.map(|u| Request::upsert(&[u]));
-        if let Some(mut input) = plan.send {
-            // A fresh destination: "check" reads the definition at init,
-            // "create" creates it with this event's properties.
-            match self.definitions.mode {
-                DefinitionsMode::Off => {}
-                DefinitionsMode::Check => requests.push(defs::read(&input.name)),
-                DefinitionsMode::Create => {
-                    let specs: Vec<PropertySpec> = input
-                        .properties
-                        .iter()
-                        .zip(&input.types)
-                        .map(|((name, _), kind)| PropertySpec::new(name, *kind))
-                        .collect();
-                    requests.push(defs::create(&input.name, &specs));
-                }
+        // A fresh destination: "check" reads the event's definition at init,
+        // "create" creates it with this event's properties, before any event.
+        match (&plan.send, self.definitions.mode) {
+            (Some(input), DefinitionsMode::Check) => requests.push(defs::read(&input.name)),
+            (Some(input), DefinitionsMode::Create) => {
+                let specs: Vec<PropertySpec> = input
+                    .properties
+                    .iter()
+                    .zip(&input.types)
+                    .map(|((name, _), kind)| PropertySpec::new(name, *kind))
+                    .collect();
+                requests.push(defs::create(&input.name, &specs));
             }
-            requests.extend(upsert.take());
+            _ => {}
+        }
+        requests.extend(plan.upsert.map(|u| Request::upsert(&[u])));
+        if let Some(mut input) = plan.send {
             if input.event_name.is_empty() {
                 // Learned from HubSpot's answer when the events go.
                 input.event_name = format!("pe{{HubID}}_{}", input.name);
@@ -266,7 +251,6 @@ impl Core {
                 Request::send_event(&input)
             });
         }
-        requests.extend(upsert);
         (requests, plan.notices)
     }
 
@@ -285,24 +269,15 @@ impl Core {
             let Some(name) = &rule.definition else {
                 continue;
             };
-            let at = match out.iter().position(|(n, _)| n == name) {
-                Some(at) => at,
-                None => {
-                    out.push((name.clone(), Vec::new()));
-                    out.len() - 1
-                }
-            };
+            let at = out.iter().position(|(n, _)| n == name).unwrap_or_else(|| {
+                out.push((name.clone(), Vec::new()));
+                out.len() - 1
+            });
             let props = &mut out[at].1;
-            let defaults = self
-                .settings
-                .default_property_types
-                .iter()
-                .map(|(k, t)| (k.to_string(), Some(*t)));
+            let defaults = self.settings.default_property_types.iter();
+            let defaults = defaults.map(|(k, t)| (k.to_string(), Some(*t)));
             let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
-            let stated = rule
-                .property_types
-                .iter()
-                .map(|(k, t)| (k.clone(), Some(*t)));
+            let stated = rule.property_types.iter().map(|(k, _)| (k.clone(), None));
             for (key, kind) in defaults.chain(mapped).chain(stated) {
                 let kind = rule.stated_type(&key).or(kind);
                 match props.iter_mut().find(|(k, _)| *k == key) {
@@ -319,36 +294,22 @@ impl Core {
         self.queue.len()
     }
 
-    /// Contact upserts waiting for the next flush (batch mode).
-    pub fn queued_upserts(&self) -> usize {
-        self.upserts.len()
-    }
-
     /// Empties the queues for good (the process is ending).
     pub fn abandon(&mut self, reason: &str) -> Report {
         let mut report = Report::default();
         if self.spool.is_some() {
             return self.keep_spooled();
         }
-        let left = self.queue.take(self.queue.len());
-        if !left.is_empty() {
-            report.notices.push(Notice::error(
-                "",
-                format!(
-                    "{} queued events could not be delivered: {reason}",
-                    left.len()
-                ),
-            ));
+        let (events, upserts) = (self.queue.len(), self.upserts.len());
+        if events > 0 {
+            let message = format!("{events} queued events could not be delivered: {reason}");
+            report.notices.push(Notice::error("", message));
+            let left = self.queue.take(events);
             self.drop_inputs(left, "shutdown", reason, &mut report);
         }
-        if !self.upserts.is_empty() {
-            report.notices.push(Notice::error(
-                "",
-                format!(
-                    "{} contact upserts could not be sent: {reason}",
-                    self.upserts.len()
-                ),
-            ));
+        if upserts > 0 {
+            let message = format!("{upserts} contact upserts could not be sent: {reason}");
+            report.notices.push(Notice::error("", message));
             self.upserts.clear();
         }
         report
@@ -461,37 +422,20 @@ impl Core {
         self.queue.len() + self.upserts.len() + self.in_flight
     }
 
-    /// Keeps the upserts this destination has not sent with these
-    /// properties yet, counting them as sent.
-    fn claim(&mut self, upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
-        let before = upserts.len();
-        let claimed: Vec<ContactUpsert> = upserts
-            .into_iter()
-            .filter(|u| self.dedup.claim(u))
-            .collect();
-        self.stats.deduplicated += (before - claimed.len()) as u64;
-        claimed
-    }
-
     /// Queues an event input for delivery; at `maxQueue` the oldest makes
     /// room, with one warning per burst.
     fn enqueue(&mut self, input: EventInput, report: &mut Report) {
+        // `maxQueue` is at least 1, so the queue holds an oldest.
         if self.queue.len() >= self.settings.max_queue {
-            if let Some(oldest) = self.queue.take(1).pop() {
-                if !self.overflowing {
-                    report.notices.push(Notice::warn(
-                        "",
-                        format!("the delivery queue is full (settings.maxQueue {}): dropping the oldest events until HubSpot catches up", self.settings.max_queue),
-                    ));
-                }
-                self.overflowing = true;
-                self.drop_inputs(
-                    vec![oldest],
-                    "queue_full",
-                    "the delivery queue was full",
-                    report,
-                );
+            if !self.overflowing {
+                report.notices.push(Notice::warn(
+                    "",
+                    format!("the delivery queue is full (settings.maxQueue {}): dropping the oldest events until HubSpot catches up", self.settings.max_queue),
+                ));
             }
+            self.overflowing = true;
+            let oldest = self.queue.take(1);
+            self.drop_inputs(oldest, "queue_full", "the delivery queue was full", report);
         } else if self.queue.len() < self.settings.max_queue / 2 {
             self.overflowing = false;
         }
@@ -544,20 +488,12 @@ impl Core {
             .extend(inputs.into_iter().map(|i| (i, reason.to_string())));
     }
 
-    /// Whether a flush is due: always in single mode; in batch mode, once
-    /// a batch is full or enough upserts wait.
-    fn flush_due(&self) -> bool {
-        !self.settings.batch
-            || self.queue.len() >= self.settings.batch_size
-            || self.upserts.len() >= api::MAX_UPSERT_BATCH
-    }
-
-    /// Counts what a plan accepts or skips.
-    fn count(&mut self, plan: &Plan) {
-        match (&plan.send, plan.skipped) {
-            (Some(_), _) => self.stats.accepted += 1,
-            (None, Some(reason)) => self.stats.skip(reason),
-            (None, None) => {}
+    /// Takes a CRM rate-limit token now, or says how many milliseconds to
+    /// wait (for the daily limit's reset, or the limiter).
+    fn take_crm(&mut self, now: f64) -> Result<(), u32> {
+        match ms_until(self.crm_paused_until, now) {
+            0 => self.limiter.take(now),
+            wait => Err(wait),
         }
     }
 }
@@ -589,46 +525,49 @@ pub fn queue_all<H: Host>(
             }
         }
         let mut core = core.borrow_mut();
-        core.count(&plan);
+        let core = &mut *core;
         report.notices.extend(plan.notices);
-        if let Some(upsert) = plan.upsert {
-            let mut claimed = core.claim(vec![upsert]);
-            if let Some(spool) = &mut core.spool {
-                for upsert in &mut claimed {
-                    report.journal.push_str(&spool.record_upsert(upsert));
+        // Upserts this destination has not sent with these properties yet
+        // are claimed, counting them as sent.
+        match plan.upsert {
+            Some(mut upsert) if core.dedup.claim(&upsert) => {
+                if let Some(spool) = &mut core.spool {
+                    report.journal.push_str(&spool.record_upsert(&mut upsert));
                 }
+                core.upserts.push(upsert);
             }
-            core.upserts.extend(claimed);
+            Some(_) => core.stats.deduplicated += 1,
+            None => {}
+        }
+        if let Some(reason) = plan.skipped {
+            core.stats.skip(reason);
         }
         if let Some(mut input) = plan.send {
+            core.stats.accepted += 1;
             if let Some(spool) = &mut core.spool {
                 report.journal.push_str(&spool.record_event(&mut input));
             }
             core.enqueue(input, &mut report);
         }
     }
-    let due = core.borrow().flush_due();
+    let core = core.borrow();
+    let due = !core.settings.batch
+        || core.queue.len() >= core.settings.batch_size
+        || core.upserts.len() >= api::MAX_UPSERT_BATCH;
     (report, due)
 }
 
-/// Sends what is queued: contact upserts first (the events may depend on
-/// them), then events, in full batches only, or everything when `all`. A
-/// batch HubSpot rejects as a whole with 400 is split in halves until the
-/// bad events are found; only those are dropped. On a retryable failure
-/// the rest stays queued and `retry_in` says when to try again.
-pub async fn flush(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    all: bool,
-    report: &mut Report,
-) {
-    let batched = core.borrow().settings.batch;
-    flush_held(core, transport, all, batched, report).await
-}
+/// A future boxed as a trait object, so its states are not compiled into
+/// the caller's (see `retry_later`).
+type Boxed<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// `flush`, where `batched` says whether events wait for a
-/// full batch of `batchSize` (else each goes as soon as it can, with the
-/// single endpoint when it goes alone).
+/// Sends what is queued: contact upserts first (the events may depend on
+/// them), then events, in full batches only, or everything when `all`.
+/// `batched` says whether events wait for a full batch of `batchSize` (else
+/// each goes as soon as it can, with the single endpoint when it goes
+/// alone). A batch HubSpot rejects as a whole with 400 is split in halves
+/// until the bad events are found; only those are dropped. On a retryable
+/// failure the rest stays queued and `retry_in` says when to try again.
 pub async fn flush_held(
     core: &RefCell<Core>,
     transport: &impl Transport,
@@ -648,7 +587,7 @@ pub async fn flush_held(
             let now = transport.now_ms();
             let held = now < core.events_held_until || core.upserts_sending > 0;
             if held && !core.queue.is_empty() {
-                report.retry_after((core.events_held_until - now).ceil() as u32);
+                report.retry_after(ms_until(core.events_held_until, now));
             }
             let events_ready =
                 !held && (core.queue.len() >= size || (all && !core.queue.is_empty()));
@@ -660,10 +599,7 @@ pub async fn flush_held(
             events_ready
         };
         if !core.borrow().upserts.is_empty() {
-            // Boxed as a trait object, so its states are not compiled into
-            // this loop's (see `retry_later`).
-            let upserts: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> =
-                Box::pin(send_upserts(core, transport, "", report));
+            let upserts: Boxed<'_, ()> = Box::pin(send_upserts(core, transport, report));
             upserts.await;
         }
         if !batch {
@@ -686,7 +622,7 @@ pub async fn flush_held(
                 return;
             }
             Work::Prepare(needs) => {
-                let prepared: std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>> =
+                let prepared: Boxed<'_, bool> =
                     Box::pin(prepare_needs(core, transport, needs, report));
                 if !prepared.await {
                     return;
@@ -701,26 +637,19 @@ pub async fn flush_held(
             // waiting when a request goes out travel together, up to
             // batchSize: under load one request carries many, and a lone
             // event still goes alone to the single endpoint.
-            let size = core.settings.batch_size;
-            let mut inputs = core.queue.take(size);
+            let mut inputs = core.queue.take(core.settings.batch_size);
             let mut unnamed = Vec::new();
             inputs.retain_mut(|input| {
-                match core
+                let shaped = core
                     .definitions
-                    .shape(input, &mut report.notices, &mut core.stats)
-                {
-                    Ok(()) => true,
-                    Err(reason) => {
-                        unnamed.push((input.clone(), reason));
-                        false
-                    }
-                }
+                    .shape(input, &mut report.notices, &mut core.stats);
+                shaped
+                    .map_err(|reason| unnamed.push((std::mem::take(input), reason)))
+                    .is_ok()
             });
             for (input, reason) in unnamed {
-                report.notices.push(Notice::error(
-                    &input.name,
-                    format!("event dropped: {reason}"),
-                ));
+                let message = format!("event dropped: {reason}");
+                report.notices.push(Notice::error(&input.name, message));
                 core.drop_inputs(vec![input], "no_prefix", &reason, report);
             }
             core.in_flight += inputs.len();
@@ -994,23 +923,16 @@ async fn send_isolating(
             [one] if single => Request::send_event(one),
             _ => Request::send_batch(&inputs),
         };
-        let sent = send(core, transport, &request, report).await;
-        let mut core_ref = core.borrow_mut();
-        let core = &mut *core_ref;
+        let sent = Sent::from(send_authorized(core, transport, &request, report).await);
+        let mut core = core.borrow_mut();
         match &sent.outcome {
             Outcome::Accepted => {
                 core.stats.sent += inputs.len() as u64;
                 core.backoff.reset();
                 core.spool_done(inputs.iter().map(|i| i.spool_id), report);
-                report.notices.push(Notice::debug(
-                    "",
-                    format!(
-                        "{} event(s) accepted by HubSpot ({} {})",
-                        inputs.len(),
-                        request.method,
-                        request.path
-                    ),
-                ));
+                let (count, method, path) = (inputs.len(), request.method, &request.path);
+                let message = format!("{count} event(s) accepted by HubSpot ({method} {path})");
+                report.notices.push(Notice::debug("", message));
             }
             Outcome::Retryable(reason) => {
                 let now = transport.now_ms();
@@ -1027,91 +949,6 @@ async fn send_isolating(
         }
     }
     true
-}
-
-// The rare outcomes of a send, out of line: the hot delivery loop (compiled
-// again by V8 once it runs often) stays small.
-impl Core {
-    /// A batch HubSpot did not take for now: it and everything not sent yet
-    /// go back to the front of the queue, in order, until the backoff
-    /// delay has passed.
-    #[cold]
-    #[inline(never)]
-    fn retry_later(
-        &mut self,
-        inputs: Vec<EventInput>,
-        pending: Vec<Vec<EventInput>>,
-        sent: &Sent,
-        reason: &str,
-        now: f64,
-        report: &mut Report,
-    ) {
-        let mut back: Vec<EventInput> = pending.into_iter().rev().flatten().collect();
-        back.splice(0..0, inputs);
-        let count = back.len();
-        if self.stopped {
-            // Nothing is sent any more: they wait for the shutdown, which
-            // hands them to onDrop.
-            self.queue.restore(back);
-            return;
-        }
-        if let Some(policy) = &sent.policy {
-            self.stats.rate_limit(policy);
-        }
-        self.stats.retried += count as u64;
-        self.queue.restore(back);
-        self.bound_spool(report);
-        // Requests sent side by side fail together: one that fails while an
-        // earlier failure's wait is still on neither grows the backoff nor
-        // cuts that wait (an earlier Retry-After) short.
-        let delay = if now < self.events_held_until {
-            let left = (self.events_held_until - now).ceil() as u32;
-            left.max(sent.retry_after_ms.unwrap_or(0))
-        } else {
-            self.backoff.next_delay(sent.retry_after_ms)
-        };
-        self.events_held_until = self.events_held_until.max(now + f64::from(delay));
-        report.retry_after(delay);
-        report.notices.push(Notice::warn(
-            "",
-            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
-        ));
-    }
-
-    /// Inputs HubSpot rejected for good: dropped, with the reason.
-    #[cold]
-    #[inline(never)]
-    fn drop_rejected(
-        &mut self,
-        inputs: Vec<EventInput>,
-        status: u16,
-        reason: &str,
-        report: &mut Report,
-    ) {
-        self.report_auth(status, report);
-        let count = inputs.len();
-        let names = event_names(&inputs);
-        let event = if count == 1 { names.as_str() } else { "" };
-        self.drop_inputs(inputs, drop_code(status), reason, report);
-        report.notices.push(Notice::error(
-            event,
-            format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
-        ));
-    }
-
-    /// A 401 is reported once: every request after it would say the same.
-    fn report_auth(&mut self, status: u16, report: &mut Report) {
-        if status == 401 && !self.auth_reported {
-            self.auth_reported = true;
-            report.notices.push(Notice::error(
-                "",
-                match self.settings.credentials {
-                    Credentials::AccessToken(_) => "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
-                    Credentials::OAuth(_) => "HubSpot rejected a freshly renewed OAuth access token (401): check that the app is still installed in the HubSpot account and has the scopes analytics.behavioral_events.send and crm.objects.contacts.write; events are dropped until it is fixed",
-                },
-            ));
-        }
-    }
 }
 
 /// The HubSpot event names of queued inputs, for messages: each name once,
@@ -1136,144 +973,211 @@ fn event_names(inputs: &[EventInput]) -> String {
     shown.join(", ")
 }
 
-fn drop_code(status: u16) -> &'static str {
-    match status {
-        400 => "rejected",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        _ => "rejected",
-    }
-}
-
 /// Sends the queued upserts, merged per email, up to 100 a request, as the
 /// rate limit allows. A contact HubSpot did not take for good is forgotten
 /// by the dedup, so its next event retries it; one that failed for now
 /// stays queued.
-async fn send_upserts(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    event: &str,
-    report: &mut Report,
-) {
+async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
     loop {
         let chunk = {
-            let mut core_ref = core.borrow_mut();
-            let core = &mut *core_ref;
+            let mut core = core.borrow_mut();
             if core.upserts.is_empty() {
                 return;
             }
             let now = transport.now_ms();
-            if now < core.upserts_held_until {
-                report.retry_after((core.upserts_held_until - now).ceil() as u32);
-                return;
-            }
-            if now < core.crm_paused_until {
-                report.retry_after((core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32);
-                return;
-            }
-            if let Err(wait) = core.limiter.take(now) {
+            let ready = match ms_until(core.upserts_held_until, now) {
+                0 => core.take_crm(now),
+                held => Err(held),
+            };
+            if let Err(wait) = ready {
                 report.retry_after(wait);
                 return;
             }
-            let merged = merge_by_email(std::mem::take(&mut core.upserts));
-            let mut merged = merged.into_iter();
+            let mut merged = merge_by_email(std::mem::take(&mut core.upserts)).into_iter();
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(api::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
             core.in_flight += chunk.len();
             core.upserts_sending += 1;
             chunk
         };
-        let answer = send_authorized(core, transport, &Request::upsert(&chunk), report).await;
+        let request = Request::upsert(&chunk);
+        let sent = Sent::from(send_authorized(core, transport, &request, report).await);
         let now = transport.now_ms();
-        let mut core_ref = core.borrow_mut();
-        let core = &mut *core_ref;
+        let mut core = core.borrow_mut();
         core.in_flight -= chunk.len();
         core.upserts_sending -= 1;
-        let (failed, retry) = match answer {
-            Response::Status(status, body, headers) => {
-                core.limiter.observe(&headers.rate, now);
-                match api::read_upsert(status, &body, chunk.len()) {
-                    Ok(failed) => (failed, None),
-                    Err(Outcome::Retryable(reason)) => {
-                        let policy = api::policy(&body);
-                        if let Some(policy) = &policy {
-                            core.stats.rate_limit(policy);
-                        }
-                        if policy.as_deref() == Some("DAILY") {
-                            core.crm_paused_until = next_utc_midnight(now);
-                            report.notices.push(Notice::error(
-                                event,
-                                "HubSpot's daily API limit is used up: contact upserts wait until it resets (events are still sent)",
-                            ));
-                        }
-                        let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
-                        (Vec::new(), Some((reason, wait)))
-                    }
-                    Err(outcome) => (everything(chunk.len(), &outcome), None),
-                }
-            }
-            Response::Network(message) => (
-                Vec::new(),
-                Some((format!("network error: {message}"), None)),
-            ),
-            Response::NoToken {
-                reason,
-                retry_after_ms,
-            } => (Vec::new(), Some((reason, retry_after_ms))),
-        };
-        if let Some((reason, wait)) = retry {
-            // Back to the front: they go before anything queued since.
-            let later = std::mem::take(&mut core.upserts);
-            core.upserts = chunk;
-            core.upserts.extend(later);
-            if core.stopped {
+        core.limiter.observe(&sent.rate, now);
+        let failed = match sent.outcome {
+            Outcome::Accepted => api::read_upsert(sent.status, &sent.body, chunk.len()),
+            Outcome::Permanent(reason) => Err(reason),
+            Outcome::Retryable(reason) => {
+                core.upserts_retry(chunk, sent.policy, sent.wait, &reason, now, report);
                 return;
             }
-            let delay = core.backoff.next_delay(wait);
-            // Where HubSpot named a wait (Retry-After, a rate-limit window),
-            // no upsert goes before it ends, whatever else flushes.
-            if wait.is_some() {
-                core.upserts_held_until = core.upserts_held_until.max(now + f64::from(delay));
-            }
-            report.retry_after(delay);
-            report.notices.push(Notice::warn(
-                event,
-                format!("contact upserts wait for a retry in {delay} ms: {reason}"),
-            ));
-            return;
-        }
+        };
         // Taken or refused for good: either way never sent again.
-        let ids: Vec<u64> = chunk.iter().flat_map(|u| u.spool_ids.clone()).collect();
-        core.spool_done(ids, report);
+        core.spool_done(
+            chunk.iter().flat_map(|u| u.spool_ids.iter().copied()),
+            report,
+        );
+        let failed =
+            failed.unwrap_or_else(|reason| (0..chunk.len()).map(|i| (i, reason.clone())).collect());
         let written = chunk.len() - failed.len();
         core.stats.contacts_upserted += written as u64;
         if written > 0 {
-            report.notices.push(Notice::debug(
-                event,
-                format!("{written} contact(s) upserted by email"),
-            ));
+            let message = format!("{written} contact(s) upserted by email");
+            report.notices.push(Notice::debug("", message));
         }
         if failed.is_empty() {
             continue;
         }
-        for (index, _) in &failed {
-            core.dedup.forget(&chunk[*index]);
+        let mut detail = Vec::new();
+        for (i, reason) in &failed {
+            core.dedup.forget(&chunk[*i]);
+            detail.push(format!("{}: {reason}", chunk[*i].email));
         }
-        let detail: Vec<String> = failed
-            .iter()
-            .map(|(i, reason)| format!("{}: {reason}", chunk[*i].email))
-            .collect();
-        report.notices.push(Notice::error(
-            event,
-            format!(
-                "contact upsert failed for {} of {} contact(s) (their events are still sent): {}",
-                failed.len(),
-                chunk.len(),
-                detail.join("; ")
-            ),
+        let (failed, of, detail) = (failed.len(), chunk.len(), detail.join("; "));
+        let message = format!("contact upsert failed for {failed} of {of} contact(s) (their events are still sent): {detail}");
+        report.notices.push(Notice::error("", message));
+    }
+}
+
+// The rare outcomes of a send, out of line: the hot delivery loop (compiled
+// again by V8 once it runs often) stays small.
+impl Core {
+    /// A batch HubSpot did not take for now: it and everything not sent yet
+    /// go back to the front of the queue, in order, until the backoff
+    /// delay has passed.
+    #[cold]
+    #[inline(never)]
+    fn retry_later(
+        &mut self,
+        inputs: Vec<EventInput>,
+        pending: Vec<Vec<EventInput>>,
+        sent: &Sent,
+        reason: &str,
+        now: f64,
+        report: &mut Report,
+    ) {
+        let count = inputs.len() + pending.iter().map(Vec::len).sum::<usize>();
+        // Each goes in front of the last: the next to send (`inputs`, then
+        // the top of `pending`) first.
+        for batch in pending.into_iter().chain([inputs]) {
+            self.queue.restore(batch);
+        }
+        if self.stopped {
+            // Nothing is sent any more: they wait for the shutdown, which
+            // hands them to onDrop.
+            return;
+        }
+        if let Some(policy) = &sent.policy {
+            self.stats.rate_limit(policy);
+        }
+        self.stats.retried += count as u64;
+        self.bound_spool(report);
+        // Requests sent side by side fail together: one that fails while an
+        // earlier failure's wait is still on neither grows the backoff nor
+        // cuts that wait (an earlier Retry-After) short.
+        let delay = if now < self.events_held_until {
+            ms_until(self.events_held_until, now).max(sent.wait.unwrap_or(0))
+        } else {
+            self.backoff.next_delay(sent.wait)
+        };
+        self.events_held_until = self.events_held_until.max(now + f64::from(delay));
+        report.retry_after(delay);
+        report.notices.push(Notice::warn(
+            "",
+            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
         ));
     }
+
+    /// Inputs HubSpot rejected for good: dropped, with the reason. A 401 is
+    /// reported once: every request after it would say the same.
+    #[cold]
+    #[inline(never)]
+    fn drop_rejected(
+        &mut self,
+        inputs: Vec<EventInput>,
+        status: u16,
+        reason: &str,
+        report: &mut Report,
+    ) {
+        if status == 401 && !self.auth_reported {
+            self.auth_reported = true;
+            report.notices.push(Notice::error(
+                "",
+                match self.settings.credentials {
+                    Credentials::AccessToken(_) => "HubSpot rejected the access token (401): check settings.accessToken and that the private app is still installed; events are dropped until it is fixed",
+                    Credentials::OAuth(_) => "HubSpot rejected a freshly renewed OAuth access token (401): check that the app is still installed in the HubSpot account and has the scopes analytics.behavioral_events.send and crm.objects.contacts.write; events are dropped until it is fixed",
+                },
+            ));
+        }
+        let count = inputs.len();
+        let names = event_names(&inputs);
+        let event = if count == 1 { names.as_str() } else { "" };
+        let code = match status {
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            _ => "rejected",
+        };
+        self.drop_inputs(inputs, code, reason, report);
+        report.notices.push(Notice::error(
+            event,
+            format!("{count} event(s) rejected by HubSpot and dropped ({names}): {reason}"),
+        ));
+    }
+
+    /// Upserts HubSpot did not take for now go back to the front, before
+    /// anything queued since, and wait for a retry.
+    #[cold]
+    #[inline(never)]
+    fn upserts_retry(
+        &mut self,
+        chunk: Vec<ContactUpsert>,
+        policy: Option<String>,
+        wait: Option<u32>,
+        reason: &str,
+        now: f64,
+        report: &mut Report,
+    ) {
+        if let Some(policy) = &policy {
+            self.stats.rate_limit(policy);
+        }
+        if policy.as_deref() == Some("DAILY") {
+            // HubSpot resets the daily limit at midnight in the account's
+            // time zone, which the API does not tell; UTC midnight is the
+            // earliest it can be for most accounts, and a retry then costs
+            // one request.
+            const DAY: f64 = 86_400_000.0;
+            self.crm_paused_until = ((now / DAY).floor() + 1.0) * DAY;
+            report.notices.push(Notice::error(
+                "",
+                "HubSpot's daily API limit is used up: contact upserts wait until it resets (events are still sent)",
+            ));
+        }
+        let later = std::mem::replace(&mut self.upserts, chunk);
+        self.upserts.extend(later);
+        if self.stopped {
+            return;
+        }
+        let delay = self.backoff.next_delay(wait);
+        // Where HubSpot named a wait (Retry-After, a rate-limit window), no
+        // upsert goes before it ends, whatever else flushes.
+        if wait.is_some() {
+            self.upserts_held_until = self.upserts_held_until.max(now + f64::from(delay));
+        }
+        report.retry_after(delay);
+        report.notices.push(Notice::warn(
+            "",
+            format!("contact upserts wait for a retry in {delay} ms: {reason}"),
+        ));
+    }
+}
+
+/// Milliseconds from `now` until `then`, 0 when it has passed.
+fn ms_until(then: f64, now: f64) -> u32 {
+    (then - now).ceil().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 /// How long a rate-limit window lasts, by HubSpot's policy name.
@@ -1282,20 +1186,6 @@ fn window_ms(policy: &str) -> u32 {
         "SECONDLY" => 1_000,
         _ => 10_000,
     }
-}
-
-/// HubSpot resets the daily limit at midnight in the account's time zone,
-/// which the API does not tell; UTC midnight is the earliest it can be for
-/// most accounts, and a retry then costs one request.
-fn next_utc_midnight(now_ms: f64) -> f64 {
-    const DAY: f64 = 86_400_000.0;
-    ((now_ms / DAY).floor() + 1.0) * DAY
-}
-
-/// Every input of a request that failed as a whole, with the reason.
-fn everything(inputs: usize, outcome: &Outcome) -> Vec<(usize, String)> {
-    let reason = outcome.reason().unwrap_or("failed").to_string();
-    (0..inputs).map(|i| (i, reason.clone())).collect()
 }
 
 /// One upsert per email (HubSpot rejects a batch naming a contact twice),
@@ -1317,12 +1207,58 @@ fn merge_by_email(upserts: Vec<ContactUpsert>) -> Vec<ContactUpsert> {
     merged
 }
 
-/// A request's outcome with what retrying needs to know.
+/// A response as delivery acts on it, with the retry-after, rate-limit
+/// policy and window read once for every kind of request.
 struct Sent {
-    outcome: Outcome,
+    /// HubSpot's status; 0 when there was no answer.
     status: u16,
-    retry_after_ms: Option<u32>,
+    body: String,
+    /// `api::classify`'s reading; retryable when there was no answer.
+    outcome: Outcome,
+    /// The wait HubSpot named: Retry-After, else a 429's rate-limit window.
+    wait: Option<u32>,
+    /// A 429's `policyName` ("UNKNOWN" when it names none).
     policy: Option<String>,
+    rate: RateHeaders,
+}
+
+impl From<Response> for Sent {
+    fn from(response: Response) -> Sent {
+        let (reason, wait) = match response {
+            Response::Status(status, body, headers) => {
+                let policy = (status == 429).then(|| api::policy(&body)).flatten();
+                return Sent {
+                    status,
+                    outcome: api::classify(status, &body),
+                    wait: headers.retry_after_ms.or(policy.as_deref().map(window_ms)),
+                    policy: (status == 429).then(|| policy.unwrap_or_else(|| "UNKNOWN".into())),
+                    body,
+                    rate: headers.rate,
+                };
+            }
+            Response::Network(message) => (format!("network error: {message}"), None),
+            Response::NoToken {
+                reason,
+                retry_after_ms,
+            } => (reason, retry_after_ms),
+        };
+        Sent {
+            status: 0,
+            body: String::new(),
+            outcome: Outcome::Retryable(reason),
+            wait,
+            policy: None,
+            rate: RateHeaders::default(),
+        }
+    }
+}
+
+/// What a request not sent gets once HubSpot refused the refresh token.
+fn refused() -> Response {
+    Response::NoToken {
+        reason: "HubSpot refused the OAuth refresh token".into(),
+        retry_after_ms: None,
+    }
 }
 
 /// The `authorization` header value for a request now: the current token,
@@ -1340,28 +1276,14 @@ async fn authorize(
     let request = match tokens.next(transport.now_ms()) {
         Next::Use(authorization) => return Ok(authorization),
         Next::Renew(request) => request,
-        Next::Refused => {
-            return Err(Response::NoToken {
-                reason: "HubSpot refused the OAuth refresh token".into(),
-                retry_after_ms: None,
-            })
-        }
+        Next::Refused => return Err(refused()),
     };
-    let (renewal, retry_after_ms) = match transport.renew(&request).await {
-        Response::Status(status, body, headers) => (
-            tokens.answer(status, &body, transport.now_ms()),
-            headers.retry_after_ms,
-        ),
-        Response::Network(message) => (
-            Renewal::Retry(format!(
-                "no access token yet: the token request failed: network error: {message}"
-            )),
-            None,
-        ),
-        Response::NoToken {
-            reason,
-            retry_after_ms,
-        } => (Renewal::Retry(reason), retry_after_ms),
+    let sent = Sent::from(transport.renew(&request).await);
+    let renewal = match sent.outcome {
+        Outcome::Retryable(reason) if sent.status == 0 => Renewal::Retry(format!(
+            "no access token yet: the token request failed: {reason}"
+        )),
+        _ => tokens.answer(sent.status, &sent.body, transport.now_ms()),
     };
     match renewal {
         Renewal::Renewed {
@@ -1371,24 +1293,19 @@ async fn authorize(
             report
                 .notices
                 .push(Notice::debug("", "OAuth access token renewed"));
-            if rotated.is_some() {
-                report.token = rotated;
-            }
+            report.token = rotated.or(report.token.take());
             Ok(authorization)
         }
         Renewal::Retry(reason) => Err(Response::NoToken {
             reason,
-            retry_after_ms,
+            retry_after_ms: sent.wait,
         }),
         Renewal::Refused(message) => {
             // Said once: later requests find the tokens refused and ask no
             // more.
             report.notices.push(Notice::error("", message));
             core.borrow_mut().stopped = true;
-            Err(Response::NoToken {
-                reason: "HubSpot refused the OAuth refresh token".into(),
-                retry_after_ms: None,
-            })
+            Err(refused())
         }
     }
 }
@@ -1401,12 +1318,12 @@ async fn send_authorized(
     request: &Request,
     report: &mut Report,
 ) -> Response {
-    let mut authorization = match authorize(core, transport, report).await {
-        Ok(authorization) => authorization,
-        Err(response) => return response,
-    };
     let mut retried = false;
     loop {
+        let authorization = match authorize(core, transport, report).await {
+            Ok(authorization) => authorization,
+            Err(response) => return response,
+        };
         let response = transport.send(request, &authorization).await;
         if retried || !matches!(response, Response::Status(401, ..)) {
             return response;
@@ -1416,51 +1333,5 @@ async fn send_authorized(
             return response;
         }
         retried = true;
-        authorization = match authorize(core, transport, report).await {
-            Ok(authorization) => authorization,
-            Err(response) => return response,
-        };
-    }
-}
-
-async fn send(
-    core: &RefCell<Core>,
-    transport: &impl Transport,
-    request: &Request,
-    report: &mut Report,
-) -> Sent {
-    let classify = api::classify;
-    match send_authorized(core, transport, request, report).await {
-        Response::Status(status, body, headers) => {
-            let policy = (status == 429).then(|| api::policy(&body)).flatten();
-            let retry_after_ms = headers
-                .retry_after_ms
-                .or_else(|| policy.as_deref().map(window_ms));
-            Sent {
-                outcome: classify(status, &body),
-                status,
-                retry_after_ms,
-                policy: if status == 429 {
-                    Some(policy.unwrap_or_else(|| "UNKNOWN".into()))
-                } else {
-                    None
-                },
-            }
-        }
-        Response::Network(message) => Sent {
-            outcome: api::network_failure(&message),
-            status: 0,
-            retry_after_ms: None,
-            policy: None,
-        },
-        Response::NoToken {
-            reason,
-            retry_after_ms,
-        } => Sent {
-            outcome: Outcome::Retryable(reason),
-            status: 0,
-            retry_after_ms,
-            policy: None,
-        },
     }
 }

@@ -58,15 +58,12 @@ impl Dedup {
             return true;
         }
         let slot = if self.nodes.len() < self.capacity {
-            if self.nodes.len() == self.nodes.capacity() {
+            let len = self.nodes.len();
+            if len == self.nodes.capacity() {
                 // Double, but never past the capacity: a full cache holds
                 // exactly `capacity` nodes.
-                let more = self
-                    .nodes
-                    .len()
-                    .max(16)
-                    .min(self.capacity - self.nodes.len());
-                self.nodes.reserve_exact(more);
+                self.nodes
+                    .reserve_exact(len.max(16).min(self.capacity - len));
             }
             self.nodes.push(Node {
                 contact,
@@ -74,16 +71,15 @@ impl Dedup {
                 newer: NONE,
                 older: NONE,
             });
-            (self.nodes.len() - 1) as u32
+            len as u32
         } else {
             // Full: the least recently seen contact makes room. At worst it
             // is upserted once more when it comes back.
             let slot = self.oldest;
             self.unlink(slot);
-            let old = self.nodes[slot as usize].contact;
-            self.index.remove(&old);
-            self.nodes[slot as usize].contact = contact;
-            self.nodes[slot as usize].props = props;
+            let node = &mut self.nodes[slot as usize];
+            self.index.remove(&node.contact);
+            (node.contact, node.props) = (contact, props);
             slot
         };
         self.index.insert(contact, slot);
@@ -143,17 +139,13 @@ impl Dedup {
     }
 
     fn link_newest(&mut self, slot: u32) {
-        let previous = self.newest;
-        {
-            let node = &mut self.nodes[slot as usize];
-            node.newer = NONE;
-            node.older = previous;
-        }
-        match previous {
+        let older = std::mem::replace(&mut self.newest, slot);
+        let node = &mut self.nodes[slot as usize];
+        (node.newer, node.older) = (NONE, older);
+        match older {
             NONE => self.oldest = slot,
-            p => self.nodes[p as usize].newer = slot,
+            o => self.nodes[o as usize].newer = slot,
         }
-        self.newest = slot;
     }
 }
 

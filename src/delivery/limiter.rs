@@ -28,14 +28,14 @@ pub struct RateHeaders {
 
 impl Limiter {
     pub fn new(requests: u32, interval_ms: u32) -> Limiter {
+        // Full at first: `size` caps the tokens at the capacity.
         let mut limiter = Limiter {
             capacity: 1.0,
-            tokens: 0.0,
+            tokens: f64::INFINITY,
             rate: 0.0,
             updated_ms: f64::NAN,
         };
         limiter.size(requests, interval_ms);
-        limiter.tokens = limiter.capacity;
         limiter
     }
 

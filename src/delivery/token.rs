@@ -39,12 +39,6 @@ pub enum Next {
     Refused,
 }
 
-impl PartialEq for TokenRequest {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.form == other.form
-    }
-}
-
 /// The outcome of a token request.
 #[derive(Debug, PartialEq)]
 pub enum Renewal {
@@ -80,20 +74,20 @@ impl fmt::Debug for Rotated {
 
 impl Tokens {
     pub fn new(credentials: &Credentials) -> Tokens {
-        match credentials {
-            Credentials::AccessToken(token) => Tokens {
-                oauth: None,
-                current: Some(Current {
+        let (oauth, current) = match credentials {
+            Credentials::AccessToken(token) => (
+                None,
+                Some(Current {
                     authorization: format!("Bearer {token}"),
                     renew_at: f64::INFINITY,
                 }),
-                refused: false,
-            },
-            Credentials::OAuth(oauth) => Tokens {
-                oauth: Some(oauth.clone()),
-                current: None,
-                refused: false,
-            },
+            ),
+            Credentials::OAuth(oauth) => (Some(oauth.clone()), None),
+        };
+        Tokens {
+            oauth,
+            current,
+            refused: false,
         }
     }
 
@@ -103,22 +97,14 @@ impl Tokens {
 
     /// What a request at `now` (ms since the epoch) does for its token.
     pub fn next(&self, now: f64) -> Next {
-        if self.refused {
-            return Next::Refused;
-        }
         match (&self.current, &self.oauth) {
+            _ if self.refused => Next::Refused,
+            // A private app's token is due for renewal at infinity: never.
             (Some(current), _) if now < current.renew_at => {
                 Next::Use(current.authorization.clone())
             }
-            (_, Some(o)) => Next::Renew(oauth::token_request(
-                &o.token_path,
-                &o.client_id,
-                &o.client_secret,
-                &o.refresh_token,
-            )),
-            // A private app's token is never renewed.
-            (Some(current), None) => Next::Use(current.authorization.clone()),
-            (None, None) => Next::Refused,
+            (_, Some(oauth)) => Next::Renew(oauth::token_request(oauth)),
+            _ => Next::Refused,
         }
     }
 
@@ -128,17 +114,21 @@ impl Tokens {
             return Renewal::Retry("a private app's token is not renewed".into());
         };
         match oauth::read_token(status, body, &oauth.refresh_token) {
-            TokenAnswer::Granted(token) => {
-                let lifetime = token.expires_in * 1000.0;
+            TokenAnswer::Granted {
+                access_token,
+                expires_in,
+                refresh_token,
+            } => {
+                let lifetime = expires_in * 1000.0;
                 let margin = (lifetime / 10.0).min(MAX_MARGIN_MS);
-                let authorization = format!("Bearer {}", token.access_token);
+                let authorization = format!("Bearer {access_token}");
                 self.current = Some(Current {
                     authorization: authorization.clone(),
                     renew_at: now + lifetime - margin,
                 });
                 // The new refresh token replaces the old one at once: under
                 // rotation the old one no longer works.
-                let rotated = token.refresh_token.map(|refresh_token| {
+                let rotated = refresh_token.map(|refresh_token| {
                     oauth.refresh_token = refresh_token.clone();
                     Rotated {
                         refresh_token,
@@ -167,16 +157,10 @@ impl Tokens {
     /// the refresh token is refused, that try finds no token and the
     /// request waits in the queue instead of being dropped for the 401).
     pub fn rejected(&mut self, authorization: &str) -> bool {
-        if self.oauth.is_none() {
-            return false;
-        }
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|c| c.authorization == authorization)
-        {
+        let current = self.current.as_ref();
+        if self.oauth.is_some() && current.is_some_and(|c| c.authorization == authorization) {
             self.current = None;
         }
-        true
+        self.oauth.is_some()
     }
 }

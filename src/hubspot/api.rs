@@ -1,7 +1,7 @@
 //! The HTTP requests HubSpot gets, and what its answers mean. Pure: the
 //! `delivery` module does the I/O.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 use crate::hubspot::properties::{self, Properties};
@@ -94,58 +94,24 @@ impl Request {
     }
 }
 
-/// The parts of HubSpot's answers delivery reads: an error's fields, and a
-/// batch upsert's results and errors.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct Answer {
-    category: Option<String>,
-    policy_name: Option<String>,
-    message: Option<String>,
-    correlation_id: Option<String>,
-    results: Option<Vec<serde::de::IgnoredAny>>,
-    errors: Vec<AnswerError>,
+/// HubSpot's answer as JSON: one that is not JSON has no fields.
+fn read(body: &str) -> Value {
+    Value::parse(body).unwrap_or(Value::Undefined)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AnswerError {
-    message: Option<String>,
-    context: Option<ErrorContext>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct ErrorContext {
-    /// HubSpot names the inputs an error concerns as a list, or as one id.
-    object_write_trace_id: Value,
-}
-
-impl Answer {
-    /// Whatever the body is: an answer that is not JSON, or not an object
-    /// of these fields, reads as an empty one.
-    fn read(body: &str) -> Answer {
-        serde_json::from_str(body).unwrap_or_default()
-    }
+/// A text field of an answer.
+fn text<'a>(answer: &'a Value, key: &str) -> Option<&'a str> {
+    answer.get(key).and_then(Value::as_str)
 }
 
 /// What a response means for the request that got it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Outcome {
     Accepted,
     /// Worth trying again later (rate limit, server trouble, network).
     Retryable(String),
     /// Trying again will not help (bad request, auth, missing scope).
     Permanent(String),
-}
-
-impl Outcome {
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            Outcome::Accepted => None,
-            Outcome::Retryable(r) | Outcome::Permanent(r) => Some(r),
-        }
-    }
 }
 
 pub fn classify(status: u16, body: &str) -> Outcome {
@@ -162,72 +128,69 @@ pub fn classify(status: u16, body: &str) -> Outcome {
 /// The `policyName` of a 429 body (`TEN_SECONDLY_ROLLING`, `SECONDLY`,
 /// `DAILY`).
 pub fn policy(body: &str) -> Option<String> {
-    Answer::read(body).policy_name
+    text(&read(body), "policyName").map(String::from)
 }
 
-/// A network failure (no response at all): always worth a retry.
-pub fn network_failure(message: &str) -> Outcome {
-    Outcome::Retryable(format!("network error: {message}"))
-}
-
-/// Reads a `batch/upsert` answer for `inputs` inputs: the indexes of the
-/// inputs that failed, with HubSpot's message (a 207, or `errors` in a 200,
-/// name them by `objectWriteTraceId`), or the outcome when the whole request
-/// failed, including a 2xx that wrote nothing.
-pub fn read_upsert(
-    status: u16,
-    body: &str,
-    inputs: usize,
-) -> Result<Vec<(usize, String)>, Outcome> {
-    let outcome = classify(status, body);
-    if outcome != Outcome::Accepted {
-        return Err(outcome);
-    }
-    let answer = Answer::read(body);
+/// Reads an accepted `batch/upsert` answer for `inputs` inputs: the indexes
+/// of the inputs that failed, with HubSpot's message (a 207, or `errors` in
+/// a 200, name them by `objectWriteTraceId`), or why the whole request
+/// failed (a 2xx that wrote nothing).
+pub fn read_upsert(status: u16, body: &str, inputs: usize) -> Result<Vec<(usize, String)>, String> {
+    let answer = read(body);
     let mut failed = Vec::new();
-    for error in &answer.errors {
-        let message = error.message.as_deref().unwrap_or("no message");
-        let traces: Vec<&str> = match error.context.as_ref().map(|c| &c.object_write_trace_id) {
-            Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(id)) => vec![id.as_str()],
-            _ => Vec::new(),
+    let errors = match answer.get("errors") {
+        Some(Value::Array(errors)) => errors.as_slice(),
+        _ => &[],
+    };
+    for error in errors {
+        let message = text(error, "message").unwrap_or("no message");
+        // HubSpot names the inputs an error concerns as a list, or as one id.
+        let ids = match error
+            .get("context")
+            .and_then(|c| c.get("objectWriteTraceId"))
+        {
+            Some(Value::Array(ids)) => ids.as_slice(),
+            Some(id) => std::slice::from_ref(id),
+            None => &[],
         };
-        let indexes: Vec<usize> = traces
-            .iter()
-            .filter_map(|id| id.parse().ok())
-            .filter(|i| *i < inputs)
-            .collect();
-        if indexes.is_empty() {
+        let before = failed.len();
+        failed.extend(
+            ids.iter()
+                .filter_map(|id| id.as_str()?.parse().ok())
+                .filter(|i| *i < inputs)
+                .map(|i| (i, message.to_string())),
+        );
+        if failed.len() == before {
             // An error that names no input: nothing tells which one
             // succeeded, so none counts as written.
-            return Err(Outcome::Permanent(format!(
+            return Err(format!(
                 "HubSpot answered {status} with an error for no named contact: {message}"
-            )));
+            ));
         }
-        failed.extend(indexes.into_iter().map(|i| (i, message.to_string())));
     }
-    let written = answer.results.map_or(0, |r| r.len());
+    let written = match answer.get("results") {
+        Some(Value::Array(results)) => results.len(),
+        _ => 0,
+    };
     if inputs > 0 && written == 0 && failed.is_empty() {
-        return Err(Outcome::Permanent(format!(
-            "HubSpot answered {status} but wrote no contact"
-        )));
+        return Err(format!("HubSpot answered {status} but wrote no contact"));
     }
     Ok(failed)
 }
 
 /// "HubSpot answered 400 (VALIDATION_ERROR): message [correlationId …]".
 pub(crate) fn describe(status: u16, body: &str) -> String {
-    let answer = Answer::read(body);
+    let answer = read(body);
     let mut out = format!("HubSpot answered {status}");
-    if let Some(category) = answer.category.or(answer.policy_name) {
+    if let Some(category) = text(&answer, "category").or(text(&answer, "policyName")) {
         out.push_str(&format!(" ({category})"));
     }
-    match answer.message {
+    match text(&answer, "message") {
         Some(message) => out.push_str(&format!(": {message}")),
         None if status == 401 => out.push_str(": the access token was not accepted"),
         None => {}
     }
-    if let Some(id) = answer.correlation_id {
+    if let Some(id) = text(&answer, "correlationId") {
         out.push_str(&format!(" [correlationId {id}]"));
     }
     if status == 401 {

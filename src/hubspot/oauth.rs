@@ -3,10 +3,12 @@
 
 use std::fmt;
 
+use crate::config::settings::OAuth;
 use crate::mapping::value::Value;
 
 /// A token request. Its body holds the client secret and the refresh
 /// token, so it is never shown: `Debug` prints the path only.
+#[derive(PartialEq)]
 pub struct TokenRequest {
     pub path: String,
     /// The form's fields, sent `application/x-www-form-urlencoded` (the
@@ -27,48 +29,28 @@ impl fmt::Debug for TokenRequest {
 
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
-/// The refresh grant for `refresh_token` of the app `client_id`.
-pub fn token_request(
-    path: &str,
-    client_id: &str,
-    client_secret: &str,
-    refresh_token: &str,
-) -> TokenRequest {
+/// The refresh grant for the app's refresh token.
+pub fn token_request(oauth: &OAuth) -> TokenRequest {
     TokenRequest {
-        path: path.to_string(),
+        path: oauth.token_path.clone(),
         form: vec![
             ("grant_type", "refresh_token".to_string()),
-            ("client_id", client_id.to_string()),
-            ("client_secret", client_secret.to_string()),
-            ("refresh_token", refresh_token.to_string()),
+            ("client_id", oauth.client_id.clone()),
+            ("client_secret", oauth.client_secret.clone()),
+            ("refresh_token", oauth.refresh_token.clone()),
         ],
     }
 }
 
-/// A new access token. `Debug` shows neither token.
-pub struct Token {
-    pub access_token: String,
-    /// Seconds the access token lives, as HubSpot said (1800 today).
-    pub expires_in: f64,
-    /// A refresh token other than the one sent: it replaces it.
-    pub refresh_token: Option<String>,
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Token {{ expires_in: {}, rotated: {} }}",
-            self.expires_in,
-            self.refresh_token.is_some()
-        )
-    }
-}
-
-/// What a token answer means.
-#[derive(Debug)]
+/// What a token answer means. No `Debug`: it holds the tokens.
 pub enum TokenAnswer {
-    Granted(Token),
+    /// A new access token, the seconds it lives (HubSpot says 1800 today),
+    /// and a refresh token other than the one sent, which replaces it.
+    Granted {
+        access_token: String,
+        expires_in: f64,
+        refresh_token: Option<String>,
+    },
     /// Worth asking again later (rate limit, server trouble).
     Retry(String),
     /// HubSpot refused the app's credentials for good: asking again with
@@ -97,13 +79,13 @@ pub fn read_token(status: u16, body: &str, sent_refresh_token: &str) -> TokenAns
             // It goes into a request header, where a line break could add
             // headers of its own.
             (Some(token), Some(expires_in)) if token.bytes().all(|b| b.is_ascii_graphic()) => {
-                TokenAnswer::Granted(Token {
+                TokenAnswer::Granted {
                     access_token: token.to_string(),
                     expires_in,
                     refresh_token: text("refresh_token")
                         .filter(|r| *r != sent_refresh_token)
                         .map(str::to_string),
-                })
+                }
             }
             _ => TokenAnswer::Retry(format!(
                 "the token endpoint answered {status} without a usable access_token and expires_in"

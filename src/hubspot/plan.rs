@@ -12,7 +12,7 @@ use crate::config::types::PropertyType;
 use crate::error::Notice;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::time;
-use crate::mapping::value::Value;
+use crate::mapping::value::{Key, Value};
 use crate::mapping::{resolve_traced, Host, Mapping};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -75,13 +75,6 @@ pub struct EventInput {
     pub spool_id: u64,
 }
 
-impl EventInput {
-    /// The JSON object HubSpot's send endpoints take.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-}
-
 /// Plans one event. `rule` is the matched mapping rule, `data` the
 /// collector's mapped `data` for it (undefined when there is none).
 pub fn plan(
@@ -91,55 +84,52 @@ pub fn plan(
     data: &Value,
     host: &dyn Host,
 ) -> Plan {
+    let mut plan = Plan::default();
     let took_event = std::cell::Cell::new(false);
     let resolve = |mapping: &Mapping| {
         let resolved = resolve_traced(event, mapping, None, host);
         took_event.set(took_event.get() || resolved.took_input);
         resolved.value
     };
-    let mut plan = plan_with(settings, event, rule, data, &resolve);
+    plan.skipped = plan_into(&mut plan, settings, event, rule, data, &resolve).err();
     plan.took_event = took_event.get();
     plan
 }
 
-/// `plan`, with `resolve` giving each mapping's value for this event.
-fn plan_with(
+/// `plan`, with `resolve` giving each mapping's value for this event; `Err`
+/// says why no event is sent.
+fn plan_into(
+    plan: &mut Plan,
     settings: &Settings,
     event: &Value,
     rule: Option<&Rule>,
     data: &Value,
     resolve: &dyn Fn(&Mapping) -> Value,
-) -> Plan {
+) -> Result<(), &'static str> {
     let name = match event.get("name") {
         Some(Value::String(name)) => name.as_str(),
         _ => "",
     };
-    let mut plan = Plan::default();
-    // A rule with nothing set for events no rule matched, made only then.
-    let no_rule;
-    let rule = match rule {
-        Some(rule) => rule,
-        None => {
-            no_rule = Rule::default();
-            &no_rule
-        }
-    };
+    let notices = &mut plan.notices;
+    // Events no rule matched have a rule with nothing set (no allocation).
+    let no_rule = Rule::default();
+    let rule = rule.unwrap_or(&no_rule);
     if rule.ignore {
-        plan.skipped = Some("ignored");
-        return plan;
+        return Err("ignored");
     }
     if name.is_empty() {
-        plan.skipped = Some("no_name");
-        plan.notices.push(notice::no_name());
-        return plan;
+        let message = format_args!(
+            "event skipped: it has no name (walkerOS events are named \"entity action\")"
+        );
+        notices.push(warn("", message));
+        return Err("no_name");
     }
 
     if let Some(identify) = rule.identify.as_ref().or(settings.identify.as_ref()) {
-        plan.upsert = contact_upsert(&resolve(identify), name, &mut plan.notices);
+        plan.upsert = contact_upsert(&resolve(identify), name, notices);
     }
     if rule.silent {
-        plan.skipped = Some("silent");
-        return plan;
+        return Err("silent");
     }
 
     let identity_of = |m: &Option<Mapping>| m.as_ref().and_then(|m| identity(resolve(m)));
@@ -149,10 +139,13 @@ fn plan_with(
         identity_of(&settings.utk),
     );
     if email.is_none() && object_id.is_none() && utk.is_none() {
-        plan.notices
-            .push(notice::no_identity(name, settings.email.is_some()));
-        plan.skipped = Some("no_identity");
-        return plan;
+        let off = if settings.email.is_some() {
+            ""
+        } else {
+            " (switched off)"
+        };
+        notices.push(warn(name, format_args!("event {name:?} skipped: no contact identity (none of settings.email{off}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact")));
+        return Err("no_identity");
     }
 
     let part: Cow<str> = match &rule.event_name {
@@ -160,14 +153,13 @@ fn plan_with(
         None => match names::event_name(name) {
             Ok((part, changed)) => {
                 if changed {
-                    plan.notices.push(notice::renamed(name, &part));
+                    notices.push(warn(name, format_args!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN)));
                 }
                 Cow::Owned(part)
             }
             Err(part) => {
-                plan.notices.push(notice::invalid_name(name, &part));
-                plan.skipped = Some("invalid_name");
-                return plan;
+                notices.push(warn(name, format_args!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule")));
+                return Err("invalid_name");
             }
         },
     };
@@ -176,59 +168,34 @@ fn plan_with(
     // are more than HubSpot takes; the collector's mapped `data` is below
     // the rule's `properties`.
     let typed = settings.definitions != DefinitionsMode::Off;
-    // Each value's own type, before it becomes text (later keys win, as
-    // in `merge`).
-    let mut kinds: Vec<(&str, PropertyType)> = Vec::new();
+    // Each value's own type, before it becomes text: `data`'s, then the
+    // rule's (later keys win, as in `merge`).
+    let mut kinds: Vec<(Key, PropertyType)> = Vec::new();
     if typed {
         collect_kinds(data, &mut kinds);
     }
-    let mut mapped = properties::from_object(data);
-    let mut resolved_kinds: Vec<(String, PropertyType)> = Vec::new();
+    let mut mapped = properties::into_entries(data.clone());
     if let Some(mapping) = &rule.properties {
         match resolve(mapping) {
             resolved @ Value::Object(_) => {
                 if typed {
-                    if let Value::Object(entries) = &resolved {
-                        resolved_kinds = entries
-                            .iter()
-                            .filter(|(_, v)| {
-                                !matches!(v, Value::Undefined | Value::Null | Value::Opaque)
-                            })
-                            .map(|(k, v)| (k.to_string(), PropertyType::infer(v)))
-                            .collect();
-                    }
+                    collect_kinds(&resolved, &mut kinds);
                 }
                 properties::merge(&mut mapped, properties::into_entries(resolved))
             }
             Value::Undefined => {}
-            other => plan
-                .notices
-                .push(notice::properties_not_object(name, &other)),
+            other => notices.push(warn(name, format_args!("settings.properties resolved to {} instead of an object; no mapped properties sent", other.kind()))),
         }
     }
-    let props = properties::within_limits(
-        mapped,
-        &settings.default_properties,
-        name,
-        &mut plan.notices,
-    );
+    let props = properties::within_limits(mapped, &settings.default_properties, name, notices);
 
     let types = if typed {
         props
             .iter()
             .map(|(name, _)| {
                 rule.stated_type(name)
-                    .or_else(|| kind_of(name, resolved_kinds.iter().map(|(k, t)| (k.as_str(), *t))))
-                    .or_else(|| kind_of(name, kinds.iter().copied()))
-                    .or_else(|| {
-                        kind_of(
-                            name,
-                            settings
-                                .default_property_types
-                                .iter()
-                                .map(|(k, t)| (&**k, *t)),
-                        )
-                    })
+                    .or_else(|| kind_of(name, &kinds))
+                    .or_else(|| kind_of(name, &settings.default_property_types))
                     .unwrap_or(PropertyType::String)
             })
             .collect()
@@ -242,7 +209,7 @@ fn plan_with(
         _ => None,
     });
     if let (Some(timestamp), None) = (timestamp, &occurred_at) {
-        plan.notices.push(notice::bad_timestamp(name, timestamp));
+        notices.push(warn(name, format_args!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", timestamp.show())));
     }
     let uuid = match event.get("id") {
         Some(Value::String(id)) if !id.is_empty() => {
@@ -266,30 +233,35 @@ fn plan_with(
         properties: props,
         spool_id: 0,
     });
-    plan
+    Ok(())
 }
 
-/// The types of an object's values, by key.
-fn collect_kinds<'a>(value: &'a Value, out: &mut Vec<(&'a str, PropertyType)>) {
+/// A warning about one event: rare, so out of line and cold, which keeps
+/// `plan_into` (run for every event) small for V8 to optimise.
+#[cold]
+#[inline(never)]
+fn warn(name: &str, message: std::fmt::Arguments) -> Notice {
+    Notice::warn(name, message.to_string())
+}
+
+/// Adds the types of an object's values, by key.
+fn collect_kinds(value: &Value, out: &mut Vec<(Key, PropertyType)>) {
     if let Value::Object(entries) = value {
         out.extend(
             entries
                 .iter()
                 .filter(|(_, v)| !matches!(v, Value::Undefined | Value::Null | Value::Opaque))
-                .map(|(k, v)| (&**k, PropertyType::infer(v))),
+                .map(|(k, v)| (k.clone(), PropertyType::infer(v))),
         );
     }
 }
 
 /// The type of the last value whose key is, or is renamed to, `name`.
-fn kind_of<'a>(
-    name: &str,
-    kinds: impl DoubleEndedIterator<Item = (&'a str, PropertyType)>,
-) -> Option<PropertyType> {
-    kinds.rev().find_map(|(key, kind)| {
-        let same = key == name
+fn kind_of(name: &str, kinds: &[(Key, PropertyType)]) -> Option<PropertyType> {
+    kinds.iter().rev().find_map(|(key, kind)| {
+        let same = **key == *name
             || (!names::is_valid_name(key) && names::property_name(key).as_deref() == Some(name));
-        same.then_some(kind)
+        same.then_some(*kind)
     })
 }
 
@@ -311,92 +283,21 @@ fn contact_upsert(
     name: &str,
     notices: &mut Vec<Notice>,
 ) -> Option<ContactUpsert> {
-    let email = match resolved.get("email").cloned().and_then(identity) {
-        Some(email) => email,
-        None => {
-            if !resolved.is_undefined() {
-                // Anonymous events are normal where identify is set for the
-                // whole destination, so this is not a warning.
-                notices.push(Notice::info(
-                    name,
-                    format!("no contact upsert for event {name:?}: identify resolved no email"),
-                ));
-            }
-            return None;
+    let Some(email) = resolved.get("email").cloned().and_then(identity) else {
+        if !resolved.is_undefined() {
+            // Anonymous events are normal where identify is set for the
+            // whole destination, so this is not a warning.
+            notices.push(Notice::info(
+                name,
+                format!("no contact upsert for event {name:?}: identify resolved no email"),
+            ));
         }
+        return None;
     };
-    let properties = match resolved.get("properties") {
-        Some(v @ Value::Object(_)) => properties::from_object(v),
-        _ => Vec::new(),
-    };
+    let props = resolved.get("properties").cloned();
     Some(ContactUpsert {
         email,
-        properties,
+        properties: props.map_or_else(Vec::new, properties::into_entries),
         spool_ids: Vec::new(),
     })
-}
-
-/// The notices planning writes: rare, so out of line and cold, which keeps
-/// `plan_with` (run for every event) small for V8 to optimise.
-mod notice {
-    use crate::config::names;
-    use crate::error::Notice;
-    use crate::mapping::value::Value;
-
-    #[cold]
-    #[inline(never)]
-    pub fn no_name() -> Notice {
-        Notice::warn(
-            "",
-            "event skipped: it has no name (walkerOS events are named \"entity action\")",
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    pub fn no_identity(name: &str, email_on: bool) -> Notice {
-        Notice::warn(
-            name,
-            format!(
-                "event {name:?} skipped: no contact identity (none of settings.email{}, settings.objectId and settings.utk resolved to a value). HubSpot ties every event to a contact",
-                if email_on { "" } else { " (switched off)" },
-            ),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    pub fn renamed(name: &str, part: &str) -> Notice {
-        Notice::warn(
-            name,
-            format!("event {name:?} sent as {part:?}: HubSpot names allow only a-z, 0-9 and _, at most {} characters", names::MAX_NAME_LEN),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    pub fn invalid_name(name: &str, part: &str) -> Notice {
-        Notice::warn(
-            name,
-            format!("event {name:?} skipped: {part:?} cannot be made a HubSpot event name (it must start with a letter); set settings.eventName on its mapping rule"),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    pub fn properties_not_object(name: &str, resolved: &Value) -> Notice {
-        Notice::warn(
-            name,
-            format!("settings.properties resolved to {} instead of an object; no mapped properties sent", resolved.kind()),
-        )
-    }
-
-    #[cold]
-    #[inline(never)]
-    pub fn bad_timestamp(name: &str, timestamp: &Value) -> Notice {
-        Notice::warn(
-            name,
-            format!("occurredAt left out for event {name:?}: timestamp {} is not a time in milliseconds, so HubSpot uses the time it receives the event", timestamp.show()),
-        )
-    }
 }

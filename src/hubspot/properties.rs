@@ -24,21 +24,15 @@ pub fn stringify(value: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Number(n) => crate::mapping::value::js_number(*n),
         Value::Bool(b) => b.to_string(),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::Undefined | Value::Null | Value::Opaque => String::new(),
-                other => stringify(other),
-            })
-            .collect::<Vec<_>>()
-            .join(";"),
+        Value::Array(items) => items.iter().map(stringify).collect::<Vec<_>>().join(";"),
         Value::Object(_) => value.to_json(),
         Value::Undefined | Value::Null | Value::Opaque => String::new(),
     }
 }
 
-/// `from_object` for a value that is not needed afterwards: its strings
-/// are moved, not copied.
+/// The entries of a resolved `properties` object as strings (its strings
+/// moved, not copied); null and undefined values are dropped, and a value
+/// that is not an object has none.
 pub fn into_entries(value: Value) -> Vec<Property> {
     match value {
         Value::Object(entries) => entries
@@ -49,15 +43,6 @@ pub fn into_entries(value: Value) -> Vec<Property> {
                 other => (k, stringify(&other)),
             })
             .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The entries of a resolved `properties` object as strings; null and
-/// undefined values are dropped.
-pub fn from_object(value: &Value) -> Vec<Property> {
-    match value {
-        Value::Object(_) => into_entries(value.clone()),
         _ => Vec::new(),
     }
 }
@@ -81,67 +66,53 @@ pub fn merge(props: &mut Vec<Property>, entries: Vec<Property>) {
 /// HubSpot's limit on properties per event occurrence.
 pub const MAX_PROPERTIES: usize = 50;
 
-/// The properties HubSpot gets: `mapped` (names normalised, the first of
+/// The properties HubSpot gets: `props` (names normalised, the first of
 /// two that normalise alike kept) then `defaults` not already there, at most
 /// 50, in that order. Each change is a warning naming the event.
 pub fn within_limits(
-    mapped: Vec<Property>,
+    mut props: Vec<Property>,
     defaults: &[Property],
     event: &str,
     notices: &mut Vec<Notice>,
 ) -> Vec<Property> {
-    // The usual case: every name valid (so distinct: `merge` replaced
-    // repeats), no defaults, not too many. Nothing to change.
-    if defaults.is_empty()
-        && mapped.len() <= MAX_PROPERTIES
-        && mapped.iter().all(|(key, _)| names::is_valid_name(key))
-    {
-        return mapped;
-    }
-    renamed_and_limited(mapped, defaults, event, notices)
-}
-
-/// `within_limits` where something may change: out of line, so the usual
-/// case stays small where it is inlined.
-#[inline(never)]
-fn renamed_and_limited(
-    mapped: Vec<Property>,
-    defaults: &[Property],
-    event: &str,
-    notices: &mut Vec<Notice>,
-) -> Vec<Property> {
-    let mut out: Vec<Property> = Vec::with_capacity(mapped.len() + defaults.len());
-    for (key, value) in mapped {
-        // Most keys are valid names already: those are moved, not copied.
-        let (name, renamed_from) = if names::is_valid_name(&key) {
-            (key, None)
+    // Valid names are distinct (`merge` replaced repeats), so only one
+    // renamed can take a name another has.
+    let mut renamed = false;
+    let mut i = 0;
+    while i < props.len() {
+        let key = props[i].0.clone();
+        let name: Key = if names::is_valid_name(&key) {
+            key.clone()
+        } else if let Some(name) = names::property_name(&key) {
+            renamed = true;
+            name.into()
         } else {
-            match names::property_name(&key) {
-                Some(name) => (name.into(), Some(key)),
-                None => {
-                    notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
-                    continue;
-                }
-            }
+            notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: it has no letters or digits for a HubSpot property name")));
+            props.remove(i);
+            continue;
         };
-        let key = renamed_from.as_deref().unwrap_or(&name);
-        if let Some((existing, _)) = out.iter().find(|(n, _)| *n == name) {
+        let taken = renamed
+            .then(|| props[..i].iter().find(|(n, _)| *n == name))
+            .flatten();
+        if let Some((existing, _)) = taken {
             notices.push(Notice::warn(event, format!("property {key:?} dropped from event {event:?}: its HubSpot name {name:?} is already taken by {existing:?}")));
+            props.remove(i);
             continue;
         }
-        if renamed_from.is_some() {
+        if name != key {
             notices.push(Notice::warn(event, format!("property {key:?} of event {event:?} sent as {name:?} (HubSpot names: a-z, 0-9 and _, starting with a letter, at most 50 characters)")));
+            props[i].0 = name;
         }
-        out.push((name, value));
+        i += 1;
     }
     for (key, value) in defaults {
-        if !out.iter().any(|(n, _)| n == key) {
-            out.push((key.clone(), value.clone()));
+        if !props.iter().any(|(n, _)| n == key) {
+            props.push((key.clone(), value.clone()));
         }
     }
-    if out.len() > MAX_PROPERTIES {
-        let dropped: Vec<Key> = out.drain(MAX_PROPERTIES..).map(|(k, _)| k).collect();
+    if props.len() > MAX_PROPERTIES {
+        let dropped: Vec<Key> = props.drain(MAX_PROPERTIES..).map(|(k, _)| k).collect();
         notices.push(Notice::warn(event, format!("{} properties dropped from event {event:?} (HubSpot takes at most {MAX_PROPERTIES}; mapped ones are kept first): {}", dropped.len(), dropped.join(", "))));
     }
-    out
+    props
 }

@@ -17,42 +17,17 @@ pub fn iso8601(ms: f64) -> Option<String> {
         in_day / 1000 % 60,
         in_day % 1000,
     );
-    let mut out = [0u8; 27];
-    let mut at = 0;
-    if (0..=9999).contains(&year) {
-        put_digits(&mut out, &mut at, year as u64, 4);
-    } else {
-        // Signed six-digit years, as Date#toISOString writes them.
-        out[0] = if year < 0 { b'-' } else { b'+' };
-        at = 1;
-        put_digits(&mut out, &mut at, year.unsigned_abs(), 6);
-    }
-    for (separator, value, width) in [
-        (b'-', i64::from(month), 2),
-        (b'-', i64::from(day), 2),
-        (b'T', h, 2),
-        (b':', m, 2),
-        (b':', s, 2),
-        (b'.', milli, 3),
-    ] {
-        out[at] = separator;
-        at += 1;
-        put_digits(&mut out, &mut at, value as u64, width);
-    }
-    out[at] = b'Z';
-    at += 1;
-    String::from_utf8(out[..at].to_vec()).ok()
-}
-
-/// `value` in decimal at `out[*at..]`, zero-padded to `width` digits (it
-/// has no more).
-fn put_digits(out: &mut [u8], at: &mut usize, value: u64, width: usize) {
-    let mut rest = value;
-    for place in (*at..*at + width).rev() {
-        out[place] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    *at += width;
+    // Signed six-digit years outside 0..=9999, as Date#toISOString writes
+    // them.
+    let (sign, width) = match year {
+        0..=9999 => ("", 4),
+        ..=-1 => ("-", 6),
+        _ => ("+", 6),
+    };
+    let year = year.unsigned_abs();
+    Some(format!(
+        "{sign}{year:0width$}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z"
+    ))
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
