@@ -67,12 +67,14 @@ pub struct Field {
     pub secret: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum DefaultValue {
     Str(&'static str),
     Bool(bool),
     Int(u64),
-    EmptyObject,
+    /// `{}`.
+    EmptyObject {},
 }
 
 /// A field of the tables below is an optional string with no default,
@@ -153,7 +155,7 @@ pub const SETTINGS: [Field; 21] = [
     Field {
         name: "defaultProperties",
         kind: Kind::Properties,
-        default: Some(DefaultValue::EmptyObject),
+        default: Some(DefaultValue::EmptyObject {}),
         fix: "set it to an object of HubSpot property names and values, such as { \"hs_touchpoint_source\": \"walkerOS\" }",
         description: "Properties sent with every event (strings, numbers or booleans); mapped properties win.",
         ..BASE
@@ -343,9 +345,11 @@ pub struct Schemas {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ObjectSchema {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    title: &'static str,
+    /// The JSON Schema version and a title, at the top level only.
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    schema: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'static str>,
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(serialize_with = "in_order")]
@@ -371,10 +375,13 @@ pub fn schemas() -> Schemas {
                 json!({ "required": ["accessToken"], "not": { "required": ["oauth"] } }),
                 json!({ "required": ["oauth"], "not": { "required": ["accessToken"] } }),
             ],
-            ..object_schema("HubSpot destination settings (config.settings)", &SETTINGS)
+            ..object_schema(
+                Some("HubSpot destination settings (config.settings)"),
+                &SETTINGS,
+            )
         },
         mapping: object_schema(
-            "HubSpot settings of a mapping rule (mapping[entity][action].settings)",
+            Some("HubSpot settings of a mapping rule (mapping[entity][action].settings)"),
             &RULE_SETTINGS,
         ),
     }
@@ -385,9 +392,9 @@ pub fn schemas_json() -> String {
     serde_json::to_string(&schemas()).expect("schemas are plain data")
 }
 
-fn object_schema(title: &'static str, fields: &[Field]) -> ObjectSchema {
+fn object_schema(title: Option<&'static str>, fields: &[Field]) -> ObjectSchema {
     ObjectSchema {
-        schema: "http://json-schema.org/draft-07/schema#",
+        schema: title.map(|_| "http://json-schema.org/draft-07/schema#"),
         title,
         kind: "object",
         properties: fields.iter().map(|f| (f.name, field_schema(f))).collect(),
@@ -403,38 +410,23 @@ fn object_schema(title: &'static str, fields: &[Field]) -> ObjectSchema {
 
 fn field_schema(field: &Field) -> serde_json::Value {
     let mut schema = match field.kind {
-        Kind::String(pattern) => {
-            let mut s = json!({ "type": "string", "minLength": 1 });
-            if let Some(pattern) = pattern {
-                s["pattern"] = json!(pattern);
-            }
-            s
+        Kind::String(None) => json!({ "type": "string", "minLength": 1 }),
+        Kind::String(Some(pattern)) => {
+            json!({ "type": "string", "minLength": 1, "pattern": pattern })
         }
         Kind::Url => json!({ "type": "string", "format": "uri" }),
         Kind::Boolean => json!({ "type": "boolean" }),
         Kind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
         Kind::Mapping { off } => {
-            let mut any = vec![
-                json!({ "type": "string" }),
-                json!({ "type": "object" }),
-                json!({ "type": "array" }),
-            ];
+            let mut any: Vec<_> = ["string", "object", "array"]
+                .map(|t| json!({ "type": t }))
+                .into();
             if off {
                 any.extend([json!({ "const": false }), json!({ "type": "null" })]);
             }
             json!({ "anyOf": any })
         }
-        Kind::Object(fields) => {
-            let schema = object_schema("", fields);
-            json!({
-                "type": "object",
-                "properties": serde_json::Map::from_iter(
-                    schema.properties.into_iter().map(|(k, v)| (k.to_string(), v))
-                ),
-                "required": schema.required,
-                "additionalProperties": false,
-            })
-        }
+        Kind::Object(fields) => serde_json::to_value(object_schema(None, fields)).unwrap(),
         Kind::Properties => json!({
             "type": "object",
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] },
@@ -447,12 +439,7 @@ fn field_schema(field: &Field) -> serde_json::Value {
     };
     schema["description"] = json!(field.description);
     if let Some(default) = field.default {
-        schema["default"] = match default {
-            DefaultValue::Str(s) => json!(s),
-            DefaultValue::Bool(b) => json!(b),
-            DefaultValue::Int(n) => json!(n),
-            DefaultValue::EmptyObject => json!({}),
-        };
+        schema["default"] = json!(default);
     }
     schema
 }

@@ -277,19 +277,19 @@ fn credentials(
                 }
                 Ok(value)
             };
-            let token_path = match typed.token_path {
-                None => DEFAULT_TOKEN_PATH.to_string(),
-                Some(path) if path.starts_with('/') && !path.contains(['?', '#']) && path.bytes().all(|b| b.is_ascii_graphic()) => path,
-                Some(path) => {
-                    return Err(invalid(&OAUTH, "settings.oauth.tokenPath", format!("is {path:?}, which is not a path starting with / (without a query)"),
-                    ))
-                }
-            };
+            let path = typed.token_path.unwrap_or(DEFAULT_TOKEN_PATH.to_string());
+            if !path.starts_with('/') || path.contains(['?', '#']) || !path.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    &OAUTH,
+                    "settings.oauth.tokenPath",
+                    format!("is {path:?}, which is not a path starting with / (without a query)"),
+                ));
+            }
             Ok(Credentials::OAuth(OAuth {
                 client_id: required("clientId", typed.client_id)?,
                 client_secret: required("clientSecret", typed.client_secret)?,
                 refresh_token: required("refreshToken", typed.refresh_token)?,
-                token_path,
+                token_path: path,
             }))
         }
     }
