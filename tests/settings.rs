@@ -237,7 +237,7 @@ fn the_schema_says_what_validation_does() {
             "{}",
             field.name
         );
-        if let Kind::Integer { min, max } = field.kind {
+        if let Kind::Integer { min, max, .. } = field.kind {
             assert_eq!(described["minimum"], min);
             assert_eq!(described["maximum"], max);
             for ok in [min, max] {

@@ -3,7 +3,7 @@
 //! collector handles the other rule fields before `push` is called.
 
 use crate::config::schema::RULE_SETTINGS;
-use crate::config::settings::{given, mapping_at, read_typed};
+use crate::config::settings::{check_property_name, given, mapping_at, read_typed};
 use serde::Deserialize;
 
 use crate::config::names;
@@ -87,13 +87,7 @@ impl Rule {
                 .collect();
         }
         for (name, kind) in typed.property_types.unwrap_or_default() {
-            if !names::is_valid_name(&name) {
-                return Err(ConfigError::new(
-                    format!("{field}.propertyTypes.{name}"),
-                    "is not a valid HubSpot property name",
-                    "use the property's HubSpot name: lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
-                ));
-            }
+            check_property_name(&name, &format!("{field}.propertyTypes.{name}"))?;
             rule.property_types.push((name, kind));
         }
         Ok(rule)

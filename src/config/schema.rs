@@ -18,9 +18,11 @@ pub enum Kind {
     /// An http(s) URL.
     Url,
     Boolean,
+    /// A whole number from `min` to `max`, `default` when unset.
     Integer {
         min: u64,
         max: u64,
+        default: u64,
     },
     /// A walkerOS mapping value (path string, object form, or array of
     /// fallbacks); `off` when `false`/`null` switch the setting off.
@@ -44,7 +46,7 @@ impl Kind {
             Kind::String(_) => "must be a string".into(),
             Kind::Url => "must be a URL string".into(),
             Kind::Boolean => "must be true or false".into(),
-            Kind::Integer { min, max } => format!("must be a whole number from {min} to {max}"),
+            Kind::Integer { min, max, .. } => format!("must be a whole number from {min} to {max}"),
             Kind::Mapping { .. } => "must be a mapping value".into(),
             Kind::Properties | Kind::Object(_) => "must be an object".into(),
             Kind::Choice(options) => format!("must be one of \"{}\"", options.join("\", \"")),
@@ -58,7 +60,7 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub required: bool,
-    /// What an unset field means, if anything.
+    /// What an unset field means, if anything (an integer's is in its kind).
     pub default: Option<DefaultValue>,
     pub description: &'static str,
     /// What to do when the field is wrong, for error messages.
@@ -72,7 +74,6 @@ pub struct Field {
 pub enum DefaultValue {
     Str(&'static str),
     Bool(bool),
-    Int(u64),
     /// `{}`.
     EmptyObject {},
 }
@@ -170,56 +171,49 @@ pub const SETTINGS: [Field; 21] = [
     },
     Field {
         name: "batchSize",
-        kind: Kind::Integer { min: 1, max: 500 },
-        default: Some(DefaultValue::Int(50)),
+        kind: Kind::Integer { min: 1, max: 500, default: 50 },
         fix: "set it between 1 and 500 (HubSpot's batch limit), or leave it out for 50",
         description: "Events per batch request; single mode sends up to this many waiting events together.",
         ..BASE
     },
     Field {
         name: "flushInterval",
-        kind: Kind::Integer { min: 0, max: 86_400_000 },
-        default: Some(DefaultValue::Int(5_000)),
+        kind: Kind::Integer { min: 0, max: 86_400_000, default: 5_000 },
         fix: "set milliseconds, or leave it out for 5000; 0 flushes only at batchSize and on shutdown",
         description: "Milliseconds between timed flushes in batch mode; 0 turns them off; the timer never keeps Node alive.",
         ..BASE
     },
     Field {
         name: "dedupCapacity",
-        kind: Kind::Integer { min: 1, max: 10_000_000 },
-        default: Some(DefaultValue::Int(10_000)),
+        kind: Kind::Integer { min: 1, max: 10_000_000, default: 10_000 },
         fix: "leave it out for 10000, the number of contacts remembered (at most 64 bytes each)",
         description: "Contacts remembered for upsert dedup, least recently seen forgotten first (at most 64 bytes each).",
         ..BASE
     },
     Field {
         name: "rateLimit",
-        kind: Kind::Integer { min: 1, max: 10_000 },
-        default: Some(DefaultValue::Int(100)),
+        kind: Kind::Integer { min: 1, max: 10_000, default: 100 },
         fix: "set it to your app's CRM requests per 10 seconds (100 on Free and Starter, 190 on Professional and Enterprise), or leave it out for 100",
         description: "CRM requests per 10 s until HubSpot's rate-limit headers say otherwise; event sends are exempt.",
         ..BASE
     },
     Field {
         name: "maxQueue",
-        kind: Kind::Integer { min: 1, max: 10_000_000 },
-        default: Some(DefaultValue::Int(10_000)),
+        kind: Kind::Integer { min: 1, max: 10_000_000, default: 10_000 },
         fix: "leave it out for 10000 events",
         description: "Events held at most (then the oldest go to env.onDrop); a batch-mode push waits at half of it.",
         ..BASE
     },
     Field {
         name: "timeout",
-        kind: Kind::Integer { min: 1, max: 600_000 },
-        default: Some(DefaultValue::Int(10_000)),
+        kind: Kind::Integer { min: 1, max: 600_000, default: 10_000 },
         fix: "leave it out for 10000 ms",
         description: "Milliseconds a request may take before it is aborted and retried.",
         ..BASE
     },
     Field {
         name: "shutdownTimeout",
-        kind: Kind::Integer { min: 0, max: 600_000 },
-        default: Some(DefaultValue::Int(10_000)),
+        kind: Kind::Integer { min: 0, max: 600_000, default: 10_000 },
         fix: "set milliseconds from 0 to 600000, or leave it out for 10000",
         description: "Milliseconds a shutdown keeps sending before the rest goes to env.onDrop.",
         ..BASE
@@ -232,16 +226,14 @@ pub const SETTINGS: [Field; 21] = [
     },
     Field {
         name: "spoolMaxBytes",
-        kind: Kind::Integer { min: 1_024, max: 4_294_967_295 },
-        default: Some(DefaultValue::Int(1_073_741_824)),
+        kind: Kind::Integer { min: 1_024, max: 4_294_967_295, default: 1_073_741_824 },
         fix: "set bytes from 1024 to 4294967295, or leave it out for 1073741824 (1 GiB)",
         description: "Spool bytes not yet delivered at most; beyond it the oldest events go to env.onDrop.",
         ..BASE
     },
     Field {
         name: "spoolSyncInterval",
-        kind: Kind::Integer { min: 0, max: 60_000 },
-        default: Some(DefaultValue::Int(1_000)),
+        kind: Kind::Integer { min: 0, max: 60_000, default: 1_000 },
         fix: "set milliseconds from 0 to 60000, or leave it out for 1000; 0 fsyncs every write",
         description: "Milliseconds between fsyncs of the spool (0: every write): what a power loss can take.",
         ..BASE
@@ -416,7 +408,9 @@ fn field_schema(field: &Field) -> serde_json::Value {
         }
         Kind::Url => json!({ "type": "string", "format": "uri" }),
         Kind::Boolean => json!({ "type": "boolean" }),
-        Kind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
+        Kind::Integer { min, max, default } => {
+            json!({ "type": "integer", "minimum": min, "maximum": max, "default": default })
+        }
         Kind::Mapping { off } => {
             let mut any: Vec<_> = ["string", "object", "array"]
                 .map(|t| json!({ "type": t }))

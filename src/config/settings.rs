@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::config::names;
-use crate::config::schema::{self, DefaultValue, Field, Kind, OAUTH, SETTINGS};
+use crate::config::schema::{self, Field, Kind, OAUTH, SETTINGS};
 pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
 use crate::config::types::PropertyType;
 use crate::error::ConfigError;
@@ -98,8 +98,8 @@ pub enum DefinitionsMode {
 struct Typed {
     access_token: Option<String>,
     event_name_prefix: Option<String>,
-    definitions: Option<DefinitionsMode>,
-    batch: Option<bool>,
+    definitions: DefinitionsMode,
+    batch: bool,
     batch_size: Option<u32>,
     flush_interval: Option<u32>,
     dedup_capacity: Option<u32>,
@@ -147,11 +147,10 @@ impl Settings {
         let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
         let credentials = credentials(typed.access_token, given(value, "oauth"))?;
 
-        let definitions = typed.definitions.unwrap_or_default();
         // With definitions on, HubSpot's own fullyQualifiedName tells it.
         let event_name_prefix = match typed.event_name_prefix {
             Some(prefix) => prefix,
-            None if definitions != DefinitionsMode::Off => String::new(),
+            None if typed.definitions != DefinitionsMode::Off => String::new(),
             None => {
                 return Err(invalid(
                     &SETTINGS,
@@ -184,10 +183,8 @@ impl Settings {
         // JSON Schema does.
         let whole = |key: &str, value: Option<u32>| -> Result<u32, ConfigError> {
             let field = schema::field(&SETTINGS, key);
-            let (Kind::Integer { min, max }, Some(DefaultValue::Int(default))) =
-                (field.kind, field.default)
-            else {
-                unreachable!("{key} is an integer setting with a default");
+            let Kind::Integer { min, max, default } = field.kind else {
+                unreachable!("{key} is an integer setting");
             };
             match value {
                 None => Ok(default as u32),
@@ -203,14 +200,14 @@ impl Settings {
         Ok(Settings {
             credentials,
             event_name_prefix,
-            definitions,
+            definitions: typed.definitions,
             email,
             object_id: mapping_at(value, "settings", "objectId")?,
             utk: mapping_at(value, "settings", "utk")?,
             identify: mapping_at(value, "settings", "identify")?,
             default_properties,
             default_property_types,
-            batch: typed.batch.unwrap_or(false),
+            batch: typed.batch,
             batch_size: whole("batchSize", typed.batch_size)? as usize,
             flush_interval: whole("flushInterval", typed.flush_interval)?,
             dedup_capacity: whole("dedupCapacity", typed.dedup_capacity)? as usize,
@@ -406,17 +403,10 @@ fn reject_unknown(entries: &[(Key, Value)], at: &str, table: &[Field]) -> Result
 type Defaults = (Vec<(Key, String)>, Vec<(Key, PropertyType)>);
 
 fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
-    let mut out = Vec::with_capacity(props.len());
-    let mut types = Vec::with_capacity(props.len());
+    let mut out: Defaults = (Vec::new(), Vec::new());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
-        if !names::is_valid_name(name) {
-            return Err(ConfigError::new(
-                field,
-                "is not a valid HubSpot property name",
-                "use lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
-            ));
-        }
+        check_property_name(name, &field)?;
         let text = match value {
             Value::Undefined | Value::Null => continue,
             Value::String(s) => s.clone(),
@@ -428,10 +418,22 @@ fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
                 "use a plain value; map values from the event with a rule's settings.properties",
             )),
         };
-        out.push((name.clone(), text));
-        types.push((name.clone(), PropertyType::infer(value)));
+        out.0.push((name.clone(), text));
+        out.1.push((name.clone(), PropertyType::infer(value)));
     }
-    Ok((out, types))
+    Ok(out)
+}
+
+/// A key at `field` that names a HubSpot property.
+pub(crate) fn check_property_name(name: &str, field: &str) -> Result<(), ConfigError> {
+    if names::is_valid_name(name) {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        field,
+        "is not a valid HubSpot property name",
+        "use the property's HubSpot name: lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
+    ))
 }
 
 /// Plain http is only allowed to loopback hosts, so the token never crosses
