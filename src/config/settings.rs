@@ -148,23 +148,17 @@ impl Settings {
         let credentials = credentials(typed.access_token, given(value, "oauth"))?;
 
         // With definitions on, HubSpot's own fullyQualifiedName tells it.
-        let event_name_prefix = match typed.event_name_prefix {
-            Some(prefix) => prefix,
-            None if typed.definitions != DefinitionsMode::Off => String::new(),
-            None => {
-                return Err(invalid(
-                    &SETTINGS,
-                    "settings.eventNamePrefix",
-                    "is missing (with settings.definitions \"off\" nothing can learn it)",
-                ))
+        let problem = match &typed.event_name_prefix {
+            None if typed.definitions == DefinitionsMode::Off => {
+                "is missing (with settings.definitions \"off\" nothing can learn it)".to_string()
             }
+            Some(p) if !p.is_empty() && !names::is_valid_prefix(p) => {
+                format!("is {p:?}, which is not of the form pe{{HubID}}_")
+            }
+            _ => String::new(),
         };
-        if !event_name_prefix.is_empty() && !names::is_valid_prefix(&event_name_prefix) {
-            return Err(invalid(
-                &SETTINGS,
-                "settings.eventNamePrefix",
-                format!("is {event_name_prefix:?}, which is not of the form pe{{HubID}}_"),
-            ));
+        if !problem.is_empty() {
+            return Err(invalid(&SETTINGS, "settings.eventNamePrefix", problem));
         }
 
         let email = match given(value, "email") {
@@ -199,7 +193,7 @@ impl Settings {
 
         Ok(Settings {
             credentials,
-            event_name_prefix,
+            event_name_prefix: typed.event_name_prefix.unwrap_or_default(),
             definitions: typed.definitions,
             email,
             object_id: mapping_at(value, "settings", "objectId")?,
@@ -215,10 +209,9 @@ impl Settings {
             max_queue: whole("maxQueue", typed.max_queue)? as usize,
             timeout: whole("timeout", typed.timeout)?,
             shutdown_timeout: whole("shutdownTimeout", typed.shutdown_timeout)?,
-            api_base: match typed.api_base {
-                None => DEFAULT_API_BASE.to_string(),
-                Some(url) => api_base(&url)?,
-            },
+            api_base: typed
+                .api_base
+                .map_or(Ok(DEFAULT_API_BASE.to_string()), |u| api_base(&u))?,
             spool: match typed.spool {
                 Some(dir) if dir.trim().is_empty() => {
                     return Err(invalid(&SETTINGS, "settings.spool", "is an empty string"))
@@ -350,8 +343,7 @@ pub(crate) fn mapping_at(
     let Some(found) = given(value, key) else {
         return Ok(None);
     };
-    let field = format!("{at}.{key}");
-    mapping::validate(found, &field)?;
+    mapping::validate(found, &format!("{at}.{key}"))?;
     Ok(Some(mapping::compile(found)))
 }
 
