@@ -17,7 +17,7 @@ use crate::mapping::Mapping;
 #[serde(rename_all = "camelCase", default)]
 struct Typed {
     event_name: Option<String>,
-    property_types: Option<std::collections::BTreeMap<String, PropertyType>>,
+    property_types: std::collections::BTreeMap<String, PropertyType>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -86,7 +86,7 @@ impl Rule {
                 .filter_map(|(key, _)| names::property_name(key))
                 .collect();
         }
-        for (name, kind) in typed.property_types.unwrap_or_default() {
+        for (name, kind) in typed.property_types {
             check_property_name(&name, &format!("{field}.propertyTypes.{name}"))?;
             rule.property_types.push((name, kind));
         }
