@@ -55,9 +55,6 @@ pub fn event_name(event_name: &str) -> Result<(String, bool), String> {
 /// characters as `_`, `p_` before a leading digit or `_`, at most 50
 /// characters. `None` for a key with nothing usable.
 pub fn property_name(key: &str) -> Option<String> {
-    if is_valid_name(key) {
-        return Some(key.to_string());
-    }
     let (mut name, _) = event_name_part(key);
     if name.is_empty() || name.bytes().all(|b| b == b'_') {
         return None;

@@ -126,17 +126,13 @@ struct TypedOAuth {
 impl Settings {
     /// Reads `settings` from the shell's tagged JSON text.
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
-        let value = Value::parse_tagged(json).map_err(|e| {
+        let value = &Value::parse_tagged(json).map_err(|e| {
             ConfigError::new(
                 "settings",
                 format!("could not be read ({e})"),
                 "pass a plain object",
             )
         })?;
-        Settings::from_value(&value)
-    }
-
-    pub fn from_value(value: &Value) -> Result<Settings, ConfigError> {
         if !matches!(value, Value::Object(_) | Value::Undefined | Value::Null) {
             return Err(ConfigError::new(
                 "settings",
@@ -297,12 +293,11 @@ pub(crate) fn read_typed<T: DeserializeOwned>(
     let entries = value.as_object().map_or(&[][..], Vec::as_slice);
     reject_unknown(entries, at, table)?;
     // serde reads null as unset; here it is a mistake, as in JavaScript.
-    let typed = |f: &&Field| !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties);
-    if let Some(field) = table
-        .iter()
-        .filter(typed)
-        .find(|f| value.get(f.name) == Some(&Value::Null))
-    {
+    let null = |f: &&Field| {
+        !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties)
+            && value.get(f.name) == Some(&Value::Null)
+    };
+    if let Some(field) = table.iter().find(null) {
         return Err(wrong_type(
             table,
             &format!("{at}.{}", field.name),
