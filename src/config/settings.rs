@@ -291,7 +291,13 @@ pub(crate) fn read_typed<T: DeserializeOwned>(
     table: &[Field],
 ) -> Result<T, ConfigError> {
     let entries = value.as_object().map_or(&[][..], Vec::as_slice);
-    reject_unknown(entries, at, table)?;
+    let listed = |k: &Key| table.iter().any(|f| f.name == &**k);
+    if let Some((key, _)) = entries
+        .iter()
+        .find(|(k, v)| !v.is_undefined() && !listed(k))
+    {
+        return Err(unknown(key, at, table));
+    }
     // serde reads null as unset; here it is a mistake, as in JavaScript.
     let null = |f: &&Field| {
         !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties)
@@ -360,15 +366,9 @@ fn wrong_type(table: &[Field], field: &str, found: &Value) -> ConfigError {
     ConfigError::new(field, problem, described.fix)
 }
 
-/// Fails on the first key of `entries` that `table` does not list,
-/// suggesting the listed name it most resembles.
-fn reject_unknown(entries: &[(Key, Value)], at: &str, table: &[Field]) -> Result<(), ConfigError> {
-    let Some((key, _)) = entries
-        .iter()
-        .find(|(k, v)| !v.is_undefined() && table.iter().all(|f| f.name != &**k))
-    else {
-        return Ok(());
-    };
+/// `at`.`key` is not in `table`: the fix suggests the name it most
+/// resembles.
+fn unknown(key: &str, at: &str, table: &[Field]) -> ConfigError {
     let known: Vec<&str> = table.iter().map(|f| f.name).collect();
     let distance = |k: &&&str| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase());
     let fix = match known
@@ -379,11 +379,7 @@ fn reject_unknown(entries: &[(Key, Value)], at: &str, table: &[Field]) -> Result
         Some(k) => format!("did you mean {k:?}? Known names: {}", known.join(", ")),
         None => format!("remove it; known names: {}", known.join(", ")),
     };
-    Err(ConfigError::new(
-        format!("{at}.{key}"),
-        "is not a known setting",
-        fix,
-    ))
+    ConfigError::new(format!("{at}.{key}"), "is not a known setting", fix)
 }
 
 /// The default properties as strings, and the type each value decides.
