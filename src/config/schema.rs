@@ -379,11 +379,6 @@ pub fn schemas() -> Schemas {
     }
 }
 
-/// `schemas()` as JSON text.
-pub fn schemas_json() -> String {
-    serde_json::to_string(&schemas()).expect("schemas are plain data")
-}
-
 fn object_schema(title: Option<&'static str>, fields: &[Field]) -> ObjectSchema {
     ObjectSchema {
         schema: title.map(|_| "http://json-schema.org/draft-07/schema#"),
