@@ -15,15 +15,11 @@ pub enum PropertyType {
 }
 
 impl PropertyType {
+    /// In the order of the variants.
     pub const NAMES: [&'static str; 4] = ["string", "number", "datetime", "enumeration"];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PropertyType::String => "string",
-            PropertyType::Number => "number",
-            PropertyType::Datetime => "datetime",
-            PropertyType::Enumeration => "enumeration",
-        }
+        PropertyType::NAMES[self as usize]
     }
 
     /// A type as HubSpot's answers name it; `None` for one this
