@@ -24,26 +24,14 @@ pub fn is_valid_name(name: &str) -> bool {
 /// Other characters HubSpot rejects also become `_`; the second value says
 /// whether that happened, so the caller can warn.
 pub fn event_name_part(event_name: &str) -> (String, bool) {
-    let mut out = String::with_capacity(event_name.len());
-    let mut replaced = false;
-    let mut in_space = false;
-    for c in event_name.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_whitespace() {
-            if !in_space {
-                out.push('_');
-            }
-            in_space = true;
-            continue;
-        }
-        in_space = false;
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
-            out.push(c);
-        } else {
-            replaced = true;
-            out.push('_');
-        }
-    }
-    (out, replaced)
+    let words: Vec<&str> = event_name.split_whitespace().collect();
+    let lower: String = words
+        .join("_")
+        .chars()
+        .flat_map(char::to_lowercase)
+        .collect();
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    (lower.replace(|c| !valid(c), "_"), !lower.chars().all(valid))
 }
 
 /// The name part for a walkerOS event name, normalised, and whether that
@@ -67,9 +55,6 @@ pub fn event_name(event_name: &str) -> Result<(String, bool), String> {
 /// characters as `_`, `p_` before a leading digit or `_`, at most 50
 /// characters. `None` for a key with nothing usable.
 pub fn property_name(key: &str) -> Option<String> {
-    if is_valid_name(key) {
-        return Some(key.to_string());
-    }
     let (mut name, _) = event_name_part(key);
     if name.is_empty() || name.bytes().all(|b| b == b'_') {
         return None;

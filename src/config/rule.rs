@@ -2,8 +2,8 @@
 //! `silent` and `settings` (`eventName`, `identify`, `properties`). The
 //! collector handles the other rule fields before `push` is called.
 
-use crate::config::schema::{self, RULE_SETTINGS};
-use crate::config::settings::{compile_checked, read_typed, reject_unknown};
+use crate::config::schema::RULE_SETTINGS;
+use crate::config::settings::{check_property_name, given, mapping_at, read_typed};
 use serde::Deserialize;
 
 use crate::config::names;
@@ -17,7 +17,7 @@ use crate::mapping::Mapping;
 #[serde(rename_all = "camelCase", default)]
 struct Typed {
     event_name: Option<String>,
-    property_types: Option<std::collections::BTreeMap<String, PropertyType>>,
+    property_types: std::collections::BTreeMap<String, PropertyType>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -46,27 +46,24 @@ impl Rule {
             .find(|(n, _)| n == name)
             .map(|(_, t)| *t)
     }
-}
 
-impl Rule {
     /// `field` names the rule in messages, such as `mapping.order.complete`.
-    pub fn from_value(rule: &Value, field: &str, prefix: &str) -> Result<Rule, ConfigError> {
-        let Value::Object(entries) = rule else {
+    pub fn from_value(value: &Value, field: &str, prefix: &str) -> Result<Rule, ConfigError> {
+        if value.as_object().is_none() {
             return Err(ConfigError::new(
                 field,
-                format!("must be a mapping rule object, got {}", rule.kind()),
+                format!("must be a mapping rule object, got {}", value.kind()),
                 "write the rule as an object such as { \"settings\": { \"eventName\": \"purchase\" } }",
             ));
-        };
-        let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
+        }
         let mut rule = Rule {
-            ignore: get("ignore").is_some_and(Value::is_truthy),
-            silent: get("silent") == Some(&Value::Bool(true)),
+            ignore: given(value, "ignore").is_some_and(Value::is_truthy),
+            silent: given(value, "silent") == Some(&Value::Bool(true)),
             ..Rule::default()
         };
-        let settings = match get("settings") {
+        let settings = match given(value, "settings") {
             None | Some(Value::Null) => return Ok(rule),
-            Some(Value::Object(settings)) => settings,
+            Some(settings @ Value::Object(_)) => settings,
             Some(other) => {
                 return Err(ConfigError::new(
                     format!("{field}.settings"),
@@ -76,37 +73,21 @@ impl Rule {
             }
         };
         let field = format!("{field}.settings");
-        reject_unknown(settings, &field, &schema::names(&RULE_SETTINGS))?;
-        let typed: Typed = read_typed(&Value::Object(settings.clone()), &field, &RULE_SETTINGS)?;
-        let get =
-            |k: &str| crate::mapping::value::lookup(settings, k).filter(|v| !v.is_undefined());
+        let typed: Typed = read_typed(settings, &field, &RULE_SETTINGS)?;
         rule.event_name = typed
             .event_name
             .map(|name| event_name(&name, &format!("{field}.eventName"), prefix))
             .transpose()?;
-        rule.identify = get("identify")
-            .map(|v| compile_checked(v, &format!("{field}.identify")))
-            .transpose()?;
-        rule.properties = get("properties")
-            .map(|v| compile_checked(v, &format!("{field}.properties")))
-            .transpose()?;
-        if let Some(Value::Object(map)) = get("properties").and_then(|p| p.get("map")) {
+        rule.identify = mapping_at(settings, &field, "identify")?;
+        rule.properties = mapping_at(settings, &field, "properties")?;
+        if let Some(Value::Object(map)) = given(settings, "properties").and_then(|p| p.get("map")) {
             rule.mapped_keys = map
                 .iter()
-                .filter_map(|(key, _)| match names::is_valid_name(key) {
-                    true => Some(key.to_string()),
-                    false => names::property_name(key),
-                })
+                .filter_map(|(key, _)| names::property_name(key))
                 .collect();
         }
-        for (name, kind) in typed.property_types.unwrap_or_default() {
-            if !names::is_valid_name(&name) {
-                return Err(ConfigError::new(
-                    format!("{field}.propertyTypes.{name}"),
-                    "is not a valid HubSpot property name",
-                    "use the property's HubSpot name: lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
-                ));
-            }
+        for (name, kind) in typed.property_types {
+            check_property_name(&name, &format!("{field}.propertyTypes.{name}"))?;
             rule.property_types.push((name, kind));
         }
         Ok(rule)

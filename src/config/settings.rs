@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::config::names;
-use crate::config::schema::{self, DefaultValue, Field, Kind, OAUTH, SETTINGS};
+use crate::config::schema::{self, Field, Kind, OAUTH, SETTINGS};
 pub use crate::config::schema::{DEFAULT_API_BASE, DEFAULT_TOKEN_PATH};
 use crate::config::types::PropertyType;
 use crate::error::ConfigError;
@@ -98,8 +98,8 @@ pub enum DefinitionsMode {
 struct Typed {
     access_token: Option<String>,
     event_name_prefix: Option<String>,
-    definitions: Option<DefinitionsMode>,
-    batch: Option<bool>,
+    definitions: DefinitionsMode,
+    batch: bool,
     batch_size: Option<u32>,
     flush_interval: Option<u32>,
     dedup_capacity: Option<u32>,
@@ -126,109 +126,78 @@ struct TypedOAuth {
 impl Settings {
     /// Reads `settings` from the shell's tagged JSON text.
     pub fn parse(json: &str) -> Result<Settings, ConfigError> {
-        let value = Value::parse_tagged(json).map_err(|e| {
+        let value = &Value::parse_tagged(json).map_err(|e| {
             ConfigError::new(
                 "settings",
                 format!("could not be read ({e})"),
                 "pass a plain object",
             )
         })?;
-        Settings::from_value(&value)
-    }
-
-    pub fn from_value(value: &Value) -> Result<Settings, ConfigError> {
-        let entries = match value {
-            Value::Object(entries) => entries,
-            Value::Undefined | Value::Null => &Vec::new(),
-            other => {
-                return Err(ConfigError::new(
-                    "settings",
-                    format!("must be an object, got {}", other.kind()),
-                    "set config.settings to { accessToken, eventNamePrefix, ... }",
-                ))
-            }
-        };
-        reject_unknown(entries, "settings", &schema::names(&SETTINGS))?;
-        let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
-        let get = |k: &str| crate::mapping::value::lookup(entries, k).filter(|v| !v.is_undefined());
-        let credentials = credentials(typed.access_token, get("oauth"))?;
-
-        let definitions = typed.definitions.unwrap_or_default();
-        // With definitions on, HubSpot's own fullyQualifiedName tells it.
-        let event_name_prefix = match typed.event_name_prefix {
-            Some(prefix) => prefix,
-            None if definitions != DefinitionsMode::Off => String::new(),
-            None => {
-                return Err(ConfigError::new(
-                    "settings.eventNamePrefix",
-                    "is missing (with settings.definitions \"off\" nothing can learn it)",
-                    schema::field(&SETTINGS, "eventNamePrefix").fix,
-                ))
-            }
-        };
-        if !event_name_prefix.is_empty() && !names::is_valid_prefix(&event_name_prefix) {
+        if !matches!(value, Value::Object(_) | Value::Undefined | Value::Null) {
             return Err(ConfigError::new(
-                "settings.eventNamePrefix",
-                format!("is {event_name_prefix:?}, which is not of the form pe{{HubID}}_"),
-                schema::field(&SETTINGS, "eventNamePrefix").fix,
+                "settings",
+                format!("must be an object, got {}", value.kind()),
+                "set config.settings to { accessToken, eventNamePrefix, ... }",
             ));
         }
+        let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
+        let credentials = credentials(typed.access_token, given(value, "oauth"))?;
 
-        let email = match get("email") {
+        // With definitions on, HubSpot's own fullyQualifiedName tells it.
+        let problem = match &typed.event_name_prefix {
+            None if typed.definitions == DefinitionsMode::Off => {
+                "is missing (with settings.definitions \"off\" nothing can learn it)".to_string()
+            }
+            Some(p) if !p.is_empty() && !names::is_valid_prefix(p) => {
+                format!("is {p:?}, which is not of the form pe{{HubID}}_")
+            }
+            _ => String::new(),
+        };
+        if !problem.is_empty() {
+            return Err(invalid(&SETTINGS, "settings.eventNamePrefix", problem));
+        }
+
+        let email = match given(value, "email") {
             None => Some(mapping::compile(&Value::from("user.email"))),
             // `false` or `null` switch email identity off.
             Some(Value::Bool(false)) | Some(Value::Null) => None,
-            Some(v) => Some(compile_checked(v, "settings.email")?),
+            Some(_) => mapping_at(value, "settings", "email")?,
         };
-        let mapping_at = |key: &str| {
-            get(key)
-                .map(|v| compile_checked(v, &format!("settings.{key}")))
-                .transpose()
-        };
-        let (default_properties, default_property_types) = match get("defaultProperties") {
+        let (default_properties, default_property_types) = match given(value, "defaultProperties") {
             None => (Vec::new(), Vec::new()),
             Some(Value::Object(props)) => default_properties(props)?,
-            Some(other) => {
-                return Err(wrong_type(
-                    "settings",
-                    &SETTINGS,
-                    "defaultProperties",
-                    other,
-                ))
-            }
+            Some(other) => return Err(wrong_type(&SETTINGS, "settings.defaultProperties", other)),
         };
 
         // Bounds and defaults come from the schema table, as the published
         // JSON Schema does.
         let whole = |key: &str, value: Option<u32>| -> Result<u32, ConfigError> {
             let field = schema::field(&SETTINGS, key);
-            let (Kind::Integer { min, max }, Some(DefaultValue::Int(default))) =
-                (field.kind, field.default)
-            else {
-                unreachable!("{key} is an integer setting with a default");
+            let Kind::Integer { min, max, default } = field.kind else {
+                unreachable!("{key} is an integer setting");
             };
             match value {
                 None => Ok(default as u32),
                 Some(n) if (min..=max).contains(&u64::from(n)) => Ok(n),
-                Some(n) => Err(ConfigError::new(
-                    format!("settings.{key}"),
+                Some(n) => Err(invalid(
+                    &SETTINGS,
+                    &format!("settings.{key}"),
                     format!("{}, got {n}", field.kind.expected()),
-                    field.fix,
                 )),
             }
         };
 
         Ok(Settings {
             credentials,
-            event_name_prefix,
-            definitions,
+            event_name_prefix: typed.event_name_prefix.unwrap_or_default(),
+            definitions: typed.definitions,
             email,
-            object_id: mapping_at("objectId")?,
-            utk: mapping_at("utk")?,
-            identify: mapping_at("identify")?,
+            object_id: mapping_at(value, "settings", "objectId")?,
+            utk: mapping_at(value, "settings", "utk")?,
+            identify: mapping_at(value, "settings", "identify")?,
             default_properties,
             default_property_types,
-            batch: typed.batch.unwrap_or(false),
+            batch: typed.batch,
             batch_size: whole("batchSize", typed.batch_size)? as usize,
             flush_interval: whole("flushInterval", typed.flush_interval)?,
             dedup_capacity: whole("dedupCapacity", typed.dedup_capacity)? as usize,
@@ -236,17 +205,12 @@ impl Settings {
             max_queue: whole("maxQueue", typed.max_queue)? as usize,
             timeout: whole("timeout", typed.timeout)?,
             shutdown_timeout: whole("shutdownTimeout", typed.shutdown_timeout)?,
-            api_base: match typed.api_base {
-                None => DEFAULT_API_BASE.to_string(),
-                Some(url) => api_base(&url)?,
-            },
+            api_base: typed
+                .api_base
+                .map_or(Ok(DEFAULT_API_BASE.to_string()), |u| api_base(&u))?,
             spool: match typed.spool {
                 Some(dir) if dir.trim().is_empty() => {
-                    return Err(ConfigError::new(
-                        "settings.spool",
-                        "is an empty string",
-                        schema::field(&SETTINGS, "spool").fix,
-                    ))
+                    return Err(invalid(&SETTINGS, "settings.spool", "is an empty string"))
                 }
                 dir => dir,
             },
@@ -264,12 +228,10 @@ fn credentials(
     let access_token = access_token
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    let oauth = match oauth {
-        None => None,
-        Some(value @ Value::Object(entries)) => Some((value, entries)),
-        Some(other) => return Err(wrong_type("settings", &SETTINGS, "oauth", other)),
-    };
     match (access_token, oauth) {
+        (_, Some(other)) if other.as_object().is_none() => {
+            Err(wrong_type(&SETTINGS, "settings.oauth", other))
+        }
         (Some(_), Some(_)) => Err(ConfigError::new(
             "settings",
             "has both accessToken and oauth",
@@ -292,66 +254,72 @@ fn credentials(
             }
             Ok(Credentials::AccessToken(token))
         }
-        (None, Some((value, entries))) => {
-            reject_unknown(entries, "settings.oauth", &schema::names(&OAUTH))?;
-            let typed: TypedOAuth = read_typed(value, "settings.oauth", &OAUTH)?;
+        (None, Some(oauth)) => {
+            let typed: TypedOAuth = read_typed(oauth, "settings.oauth", &OAUTH)?;
             let required = |key: &str, value: Option<String>| {
                 let value = value.map(|v| v.trim().to_string()).unwrap_or_default();
                 if value.is_empty() {
-                    let field = schema::field(&OAUTH, key);
-                    return Err(ConfigError::new(format!("settings.oauth.{key}"), "is missing", field.fix));
+                    return Err(invalid(&OAUTH, &format!("settings.oauth.{key}"), "is missing"));
                 }
                 Ok(value)
             };
-            let token_path = match typed.token_path {
-                None => DEFAULT_TOKEN_PATH.to_string(),
-                Some(path) if path.starts_with('/') && !path.contains(['?', '#']) && path.bytes().all(|b| b.is_ascii_graphic()) => path,
-                Some(path) => {
-                    return Err(ConfigError::new(
-                        "settings.oauth.tokenPath",
-                        format!("is {path:?}, which is not a path starting with / (without a query)"),
-                        schema::field(&OAUTH, "tokenPath").fix,
-                    ))
-                }
-            };
+            let path = typed.token_path.unwrap_or(DEFAULT_TOKEN_PATH.to_string());
+            if !path.starts_with('/') || path.contains(['?', '#']) || !path.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    &OAUTH,
+                    "settings.oauth.tokenPath",
+                    format!("is {path:?}, which is not a path starting with / (without a query)"),
+                ));
+            }
             Ok(Credentials::OAuth(OAuth {
                 client_id: required("clientId", typed.client_id)?,
                 client_secret: required("clientSecret", typed.client_secret)?,
                 refresh_token: required("refreshToken", typed.refresh_token)?,
-                token_path,
+                token_path: path,
             }))
         }
     }
 }
 
-/// Reads the typed fields of `value` (an object of `table`'s fields) with
-/// serde. A field of the wrong type fails with its name, what it must be
-/// and the table's fix. Its value is shown, except where it may be a secret.
-pub fn read_typed<T: DeserializeOwned>(
+/// Reads `value` (an object of `table`'s fields, at `at`) with serde: a
+/// name the table does not list fails first, suggesting the closest; then a
+/// typed field that is null or of the wrong type, with its name, what it
+/// must be and the table's fix. Mapping values are left for the caller.
+pub(crate) fn read_typed<T: DeserializeOwned>(
     value: &Value,
     at: &str,
     table: &[Field],
 ) -> Result<T, ConfigError> {
-    // serde reads null as unset; here it is a mistake, as in JavaScript.
-    let typed = |f: &&Field| !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties);
-    if let Some(field) = table
+    let entries = value.as_object().map_or(&[][..], Vec::as_slice);
+    let listed = |k: &Key| table.iter().any(|f| f.name == &**k);
+    if let Some((key, _)) = entries
         .iter()
-        .filter(typed)
-        .find(|f| value.get(f.name) == Some(&Value::Null))
+        .find(|(k, v)| !v.is_undefined() && !listed(k))
     {
-        return Err(wrong_type(at, table, field.name, &Value::Null));
+        return Err(unknown(key, at, table));
+    }
+    // serde reads null as unset; here it is a mistake, as in JavaScript.
+    let null = |f: &&Field| {
+        !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties)
+            && value.get(f.name) == Some(&Value::Null)
+    };
+    if let Some(field) = table.iter().find(null) {
+        return Err(wrong_type(
+            table,
+            &format!("{at}.{}", field.name),
+            &Value::Null,
+        ));
     }
     // As JSON: `undefined` members are left out, so they read as unset.
     let read = |value: &Value| serde_json::from_str::<T>(&value.to_json());
     read(value).map_err(|_| {
         // Every field has a default, so the field at fault is the first
         // that fails on its own.
-        let entries = value.as_object().map_or(&[][..], Vec::as_slice);
         match entries
             .iter()
             .find(|(k, v)| read(&Value::Object(vec![(k.clone(), v.clone())])).is_err())
         {
-            Some((key, found)) => wrong_type(at, table, key, found),
+            Some((key, found)) => wrong_type(table, &format!("{at}.{key}"), found),
             // serde's message may quote a secret: not shown.
             None => ConfigError::new(
                 at,
@@ -362,66 +330,66 @@ pub fn read_typed<T: DeserializeOwned>(
     })
 }
 
-/// "`at`.`key` must be …, got …", with the table's fix.
-fn wrong_type(at: &str, table: &[Field], key: &str, found: &Value) -> ConfigError {
-    let field = schema::field(table, key);
-    let shown = if field.secret {
+/// A member that is there and not `undefined`.
+pub(crate) fn given<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.get(key).filter(|v| !v.is_undefined())
+}
+
+/// The mapping value at `at`.`key`, validated and compiled, if given.
+pub(crate) fn mapping_at(
+    value: &Value,
+    at: &str,
+    key: &str,
+) -> Result<Option<Mapping>, ConfigError> {
+    let Some(found) = given(value, key) else {
+        return Ok(None);
+    };
+    mapping::validate(found, &format!("{at}.{key}"))?;
+    Ok(Some(mapping::compile(found)))
+}
+
+/// "`field` `problem`", with the fix of `table`'s field that `field` ends in.
+fn invalid(table: &[Field], field: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::new(field, problem, schema::field(table, field).fix)
+}
+
+/// "`field` must be …, got …". The value is shown unless it may be a
+/// secret.
+fn wrong_type(table: &[Field], field: &str, found: &Value) -> ConfigError {
+    let described = schema::field(table, field);
+    let shown = if described.secret {
         found.kind().to_string()
     } else {
         format!("{} ({})", found.kind(), found.show())
     };
-    ConfigError::new(
-        format!("{at}.{key}"),
-        format!("{}, got {shown}", field.kind.expected()),
-        field.fix,
-    )
+    let problem = format!("{}, got {shown}", described.kind.expected());
+    ConfigError::new(field, problem, described.fix)
 }
 
-/// Validates and compiles a mapping value found at `field`.
-pub fn compile_checked(value: &Value, field: &str) -> Result<Mapping, ConfigError> {
-    mapping::validate(value, field)?;
-    Ok(mapping::compile(value))
-}
-
-/// Fails on the first key of `entries` that is not in `known`, suggesting
-/// the known name it most resembles.
-pub fn reject_unknown(entries: &Object, field: &str, known: &[&str]) -> Result<(), ConfigError> {
-    for (key, value) in entries {
-        if value.is_undefined() || known.contains(&&**key) {
-            continue;
-        }
-        let closest = known
-            .iter()
-            .min_by_key(|k| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase()))
-            .filter(|k| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase()) <= 3);
-        let fix = match closest {
-            Some(k) => format!("did you mean {k:?}? Known names: {}", known.join(", ")),
-            None => format!("remove it; known names: {}", known.join(", ")),
-        };
-        return Err(ConfigError::new(
-            format!("{field}.{key}"),
-            "is not a known setting",
-            fix,
-        ));
-    }
-    Ok(())
+/// `at`.`key` is not in `table`: the fix suggests the name it most
+/// resembles.
+fn unknown(key: &str, at: &str, table: &[Field]) -> ConfigError {
+    let known: Vec<&str> = table.iter().map(|f| f.name).collect();
+    let distance = |k: &&&str| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase());
+    let fix = match known
+        .iter()
+        .min_by_key(distance)
+        .filter(|k| distance(k) <= 3)
+    {
+        Some(k) => format!("did you mean {k:?}? Known names: {}", known.join(", ")),
+        None => format!("remove it; known names: {}", known.join(", ")),
+    };
+    ConfigError::new(format!("{at}.{key}"), "is not a known setting", fix)
 }
 
 /// The default properties as strings, and the type each value decides.
 type Defaults = (Vec<(Key, String)>, Vec<(Key, PropertyType)>);
 
 fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
-    let mut out = Vec::with_capacity(props.len());
-    let mut types = Vec::with_capacity(props.len());
+    let mut out: Defaults = (Vec::new(), Vec::new());
     for (name, value) in props {
         let field = format!("settings.defaultProperties.{name}");
-        if !names::is_valid_name(name) {
-            return Err(ConfigError::new(
-                field,
-                "is not a valid HubSpot property name",
-                "use lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
-            ));
-        }
+        check_property_name(name, &field)?;
         let text = match value {
             Value::Undefined | Value::Null => continue,
             Value::String(s) => s.clone(),
@@ -433,10 +401,22 @@ fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
                 "use a plain value; map values from the event with a rule's settings.properties",
             )),
         };
-        out.push((name.clone(), text));
-        types.push((name.clone(), PropertyType::infer(value)));
+        out.0.push((name.clone(), text));
+        out.1.push((name.clone(), PropertyType::infer(value)));
     }
-    Ok((out, types))
+    Ok(out)
+}
+
+/// A key at `field` that names a HubSpot property.
+pub(crate) fn check_property_name(name: &str, field: &str) -> Result<(), ConfigError> {
+    if names::is_valid_name(name) {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        field,
+        "is not a valid HubSpot property name",
+        "use the property's HubSpot name: lowercase letters, digits and underscores, starting with a letter, at most 50 characters",
+    ))
 }
 
 /// Plain http is only allowed to loopback hosts, so the token never crosses

@@ -15,27 +15,17 @@ pub enum PropertyType {
 }
 
 impl PropertyType {
+    /// In the order of the variants.
     pub const NAMES: [&'static str; 4] = ["string", "number", "datetime", "enumeration"];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PropertyType::String => "string",
-            PropertyType::Number => "number",
-            PropertyType::Datetime => "datetime",
-            PropertyType::Enumeration => "enumeration",
-        }
+        PropertyType::NAMES[self as usize]
     }
 
     /// A type as HubSpot's answers name it; `None` for one this
     /// destination does not know (it then sends such values as they are).
     pub fn from_name(name: &str) -> Option<PropertyType> {
-        match name {
-            "string" => Some(PropertyType::String),
-            "number" => Some(PropertyType::Number),
-            "datetime" => Some(PropertyType::Datetime),
-            "enumeration" => Some(PropertyType::Enumeration),
-            _ => None,
-        }
+        serde_json::from_value(name.into()).ok()
     }
 
     /// The type a first value decides: numbers are numbers, booleans an
@@ -55,60 +45,37 @@ impl PropertyType {
 /// `YYYY-MM-DD`, optionally followed by `THH:MM`, `:SS`, `.fff` and `Z` or
 /// an offset: the ISO 8601 forms HubSpot reads as datetimes.
 pub fn is_iso8601(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |from: usize, n: usize| -> Option<u32> {
-        let part = b.get(from..from + n)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0')))
+    // Its shape, with each digit as `d`, then the numbers' ranges. Only
+    // ASCII digits become `d`, so positions in `shape` are positions in `s`.
+    let shape: String = s
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    let n = |at: usize| s[at..at + 2].parse::<u32>().unwrap_or(0);
+    let Some(time) = shape.strip_prefix("dddd-dd-dd") else {
+        return false;
     };
-    let in_range = |v: Option<u32>, lo: u32, hi: u32| v.is_some_and(|v| (lo..=hi).contains(&v));
-    if b.len() < 10 || digits(0, 4).is_none() || b[4] != b'-' || b[7] != b'-' {
+    let date = (1..=12).contains(&n(5)) && (1..=31).contains(&n(8));
+    if time.is_empty() {
+        return date;
+    }
+    let Some(mut rest) = time.strip_prefix("Tdd:dd") else {
         return false;
-    }
-    if !in_range(digits(5, 2), 1, 12) || !in_range(digits(8, 2), 1, 31) {
-        return false;
-    }
-    let mut at = 10;
-    if at == b.len() {
-        return true;
-    }
-    if b[at] != b'T' || !in_range(digits(at + 1, 2), 0, 23) || b.get(at + 3) != Some(&b':') {
-        return false;
-    }
-    if !in_range(digits(at + 4, 2), 0, 59) {
-        return false;
-    }
-    at += 6;
-    if b.get(at) == Some(&b':') {
-        if !in_range(digits(at + 1, 2), 0, 59) {
-            return false;
-        }
-        at += 3;
-        if b.get(at) == Some(&b'.') {
-            let start = at + 1;
-            at = start;
-            while b.get(at).is_some_and(u8::is_ascii_digit) {
-                at += 1;
-            }
-            if at == start {
-                return false;
-            }
+    };
+    let mut ok = date && n(11) <= 23 && n(14) <= 59;
+    if let Some(after) = rest.strip_prefix(":dd") {
+        ok &= n(17) <= 59;
+        rest = after;
+        if let Some(fraction) = rest.strip_prefix('.') {
+            rest = fraction.trim_start_matches('d');
+            ok &= rest.len() < fraction.len();
         }
     }
-    match b.get(at) {
-        None => true,
-        Some(b'Z') => at + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            let rest = &s[at + 1..];
-            let (h, m) = match rest.len() {
-                5 if rest.as_bytes()[2] == b':' => (&rest[..2], &rest[3..]),
-                4 => (&rest[..2], &rest[2..]),
-                _ => return false,
-            };
-            let ok = |p: &str, hi: u32| p.parse::<u32>().is_ok_and(|v| v <= hi);
-            ok(h, 23) && ok(m, 59) && h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit())
-        }
+    let at = s.len() - rest.len();
+    ok && match rest {
+        "" | "Z" => true,
+        "+dd:dd" | "-dd:dd" => n(at + 1) <= 23 && n(at + 4) <= 59,
+        "+dddd" | "-dddd" => n(at + 1) <= 23 && n(at + 3) <= 59,
         _ => false,
     }
 }
