@@ -385,11 +385,7 @@ impl Core {
     pub fn spool_read(&mut self, text: &str, tail: bool) -> Report {
         let mut report = Report::default();
         if let Some(spool) = &mut self.spool {
-            if tail {
-                spool.read_tail(text, &mut report.notices);
-            } else {
-                spool.read(text, &mut report.notices);
-            }
+            spool.read(text, tail, &mut report.notices);
         }
         report
     }
@@ -750,14 +746,14 @@ enum Later {
     Retry(String, Option<u32>),
 }
 
-/// One call to the definitions API, through the CRM rate limiter (`Err`:
-/// wait this long first). Its answer, and the wait HubSpot named.
+/// One call to the definitions API, through the CRM rate limiter. A 403
+/// turns definitions off (with one warning).
 async fn definition_call<T: serde::de::DeserializeOwned>(
     core: &RefCell<Core>,
     transport: &impl Transport,
     request: &Request,
     report: &mut Report,
-) -> Result<(Answer<T>, Option<u32>), Later> {
+) -> Result<Answer<T>, Later> {
     {
         let mut core = core.borrow_mut();
         let now = transport.now_ms();
@@ -768,23 +764,29 @@ async fn definition_call<T: serde::de::DeserializeOwned>(
         }
         core.limiter.take(now).map_err(Later::Limiter)?;
     }
-    match send_authorized(core, transport, request, report).await {
+    let answer = match send_authorized(core, transport, request, report).await {
         Response::Status(status, body, headers) => {
             core.borrow_mut()
                 .limiter
                 .observe(&headers.rate, transport.now_ms());
             let policy = (status == 429).then(|| api::policy(&body)).flatten();
             let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
-            Ok((defs::read_answer(status, &body), wait))
+            defs::read_answer(status, &body).map_err(|reason| Later::Retry(reason, wait))?
         }
         Response::Network(message) => {
-            Ok((Answer::Retry(format!("network error: {message}")), None))
+            return Err(Later::Retry(format!("network error: {message}"), None))
         }
         Response::NoToken {
             reason,
             retry_after_ms,
-        } => Ok((Answer::Retry(reason), retry_after_ms)),
+        } => return Err(Later::Retry(reason, retry_after_ms)),
+    };
+    if let Answer::Forbidden = answer {
+        report
+            .notices
+            .extend(core.borrow_mut().definitions.forbid());
     }
+    Ok(answer)
 }
 
 /// Makes what `need` asks for: the definition (created; read when another
@@ -799,86 +801,65 @@ async fn ensure(
     let name = need.name.as_str();
     if need.create && !core.borrow().definitions.is_known(name) {
         let request = defs::create(name, &need.properties);
-        let (answer, wait) =
-            definition_call::<Definition>(core, transport, &request, report).await?;
-        let answer = match answer {
-            Answer::Done(definition) => {
-                let mut core = core.borrow_mut();
-                core.stats.definitions_created += 1;
-                core.stats.properties_created += need.properties.len() as u64;
-                report.notices.push(Notice::info(
-                    name,
-                    format!(
-                        "event definition {:?} created in HubSpot with {} properties",
-                        definition.fully_qualified_name,
-                        need.properties.len()
-                    ),
-                ));
-                Answer::Done(definition)
-            }
+        let mut answer = definition_call(core, transport, &request, report).await?;
+        if let Answer::Done(Definition {
+            fully_qualified_name,
+            ..
+        }) = &answer
+        {
+            let mut core = core.borrow_mut();
+            core.stats.definitions_created += 1;
+            core.stats.properties_created += need.properties.len() as u64;
+            let count = need.properties.len();
+            report.notices.push(Notice::info(
+                name,
+                format!("event definition {fully_qualified_name:?} created in HubSpot with {count} properties"),
+            ));
+        } else if let Answer::Exists = answer {
             // Another collector won the race: what it made is read once.
-            Answer::Exists => {
-                definition_call::<Definition>(core, transport, &defs::read(name), report)
-                    .await?
-                    .0
-            }
-            other => other,
-        };
+            answer = definition_call(core, transport, &defs::read(name), report).await?;
+        }
         let mut core = core.borrow_mut();
-        match answer {
-            Answer::Done(definition) => core.definitions.learn(&definition, &mut report.notices),
-            Answer::Forbidden => {
-                report.notices.extend(core.definitions.forbid());
-                return Ok(());
+        let reason = match answer {
+            Answer::Done(definition) => {
+                core.definitions.learn(&definition, &mut report.notices);
+                None
             }
-            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
-            Answer::Exists | Answer::Missing => {
-                core.definitions.refuse(name);
-                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created or read in HubSpot; its events are sent as they are")));
-                return Ok(());
-            }
-            Answer::Failed(reason) => {
-                core.definitions.refuse(name);
-                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created in HubSpot, so its events are sent as they are: {reason}")));
-                return Ok(());
-            }
+            Answer::Forbidden => return Ok(()),
+            Answer::Failed(reason) => Some(reason),
+            Answer::Exists | Answer::Missing => Some("HubSpot neither made nor found it".into()),
+        };
+        if let Some(reason) = reason {
+            core.definitions.refuse(name, None);
+            report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created in HubSpot, so its events are sent as they are: {reason}")));
+            return Ok(());
         }
     }
     for spec in &need.properties {
-        {
-            let core = core.borrow();
-            if core.definitions.mode != DefinitionsMode::Create
-                || core.definitions.settled(name, &spec.name)
-            {
-                continue;
-            }
+        if core.borrow().definitions.settled(name, &spec.name) {
+            continue;
         }
         let request = defs::create_property(name, spec);
-        let (answer, wait) =
-            definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
+        let answer = definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
         let mut core = core.borrow_mut();
-        match answer {
+        let reason = match answer {
             Answer::Done(created) => {
                 core.stats.properties_created += 1;
                 let spec = created.spec().unwrap_or_else(|| spec.clone());
                 core.definitions.add_property(name, spec);
+                continue;
             }
             // Another collector added it first.
-            Answer::Exists => core.definitions.add_property(name, spec.clone()),
-            Answer::Forbidden => {
-                report.notices.extend(core.definitions.forbid());
-                return Ok(());
+            Answer::Exists => {
+                core.definitions.add_property(name, spec.clone());
+                continue;
             }
-            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
-            Answer::Missing | Answer::Failed(_) => {
-                core.definitions.refuse_property(name, &spec.name);
-                let reason = match answer {
-                    Answer::Failed(reason) => reason,
-                    _ => "the definition does not exist".to_string(),
-                };
-                report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
-            }
-        }
+            Answer::Forbidden => return Ok(()),
+            Answer::Missing => "the definition does not exist".to_string(),
+            Answer::Failed(reason) => reason,
+        };
+        core.definitions.refuse(name, Some(&spec.name));
+        report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
     }
     Ok(())
 }
@@ -892,9 +873,8 @@ async fn prepare_needs(
     needs: Vec<Need>,
     report: &mut Report,
 ) -> bool {
-    for need in &needs {
-        core.borrow_mut().definitions.begin(&need.name);
-    }
+    let names = || needs.iter().map(|n| &n.name);
+    core.borrow_mut().definitions.set_pending(names(), true);
     let mut result = Ok(());
     for need in &needs {
         result = ensure(core, transport, need, report).await;
@@ -903,16 +883,11 @@ async fn prepare_needs(
         }
     }
     let mut core = core.borrow_mut();
-    for need in &needs {
-        core.definitions.done(&need.name);
-    }
-    let Err(later) = result else {
-        return true;
-    };
-    let now = transport.now_ms();
-    let delay = match later {
-        Later::Limiter(ms) => ms,
-        Later::Retry(reason, wait) => {
+    core.definitions.set_pending(names(), false);
+    let delay = match result {
+        Ok(()) => return true,
+        Err(Later::Limiter(ms)) => ms,
+        Err(Later::Retry(reason, wait)) => {
             let delay = core.backoff.next_delay(wait);
             report.notices.push(Notice::warn(
                 "",
@@ -921,7 +896,8 @@ async fn prepare_needs(
             delay
         }
     };
-    core.events_held_until = core.events_held_until.max(now + f64::from(delay));
+    let held = transport.now_ms() + f64::from(delay);
+    core.events_held_until = core.events_held_until.max(held);
     report.retry_after(delay);
     false
 }
@@ -932,51 +908,57 @@ async fn prepare_needs(
 /// names wait meanwhile.
 pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
     let mode = core.borrow().definitions.mode;
-    if mode == DefinitionsMode::Off {
-        return;
-    }
     let targets = core.borrow().rule_definitions();
-    for (name, _) in &targets {
-        core.borrow_mut().definitions.begin(name);
-    }
+    let names = || targets.iter().map(|(name, _)| name);
+    core.borrow_mut().definitions.set_pending(names(), true);
     for (name, properties) in &targets {
         if core.borrow().definitions.mode == DefinitionsMode::Off {
             break;
         }
-        if mode == DefinitionsMode::Create {
+        let failed = if mode == DefinitionsMode::Create {
+            let properties = properties
+                .iter()
+                .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)));
             let need = Need {
                 name: name.clone(),
                 create: true,
-                properties: properties
-                    .iter()
-                    .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
-                    .collect(),
+                properties: properties.collect(),
             };
-            if let Err(Later::Retry(reason, _)) = ensure(core, transport, &need, report).await {
-                report.notices.push(Notice::warn(name, format!("event definition {name:?} is not prepared yet; it is made before its first event is sent: {reason}")));
+            match ensure(core, transport, &need, report).await {
+                Err(Later::Retry(reason, _)) => Some(format!(
+                    "is not prepared yet; it is made before its first event is sent: {reason}"
+                )),
+                _ => None,
             }
-            continue;
-        }
-        let answer =
-            definition_call::<Definition>(core, transport, &defs::read(name), report).await;
-        let mut core = core.borrow_mut();
-        match answer {
-            Ok((Answer::Done(definition), _)) => {
-                core.definitions.learn(&definition, &mut report.notices);
-                let notices = core.definitions.check(name, Some(&definition), properties);
-                report.notices.extend(notices);
+        } else {
+            match definition_call(core, transport, &defs::read(name), report).await {
+                Ok(Answer::Failed(reason)) | Err(Later::Retry(reason, _)) => {
+                    Some(format!("could not be checked in HubSpot: {reason}"))
+                }
+                Err(Later::Limiter(_)) => Some(
+                    "was not checked: the CRM rate limit (settings.rateLimit) is used up".into(),
+                ),
+                Ok(answer) => {
+                    let found = match answer {
+                        Answer::Done(found) => Some(found),
+                        Answer::Missing => None,
+                        _ => continue,
+                    };
+                    let core = &mut *core.borrow_mut();
+                    core.definitions
+                        .check(name, found, properties, &mut report.notices);
+                    None
+                }
             }
-            Ok((Answer::Missing, _)) => report.notices.extend(core.definitions.check(name, None, properties)),
-            Ok((Answer::Forbidden, _)) => report.notices.extend(core.definitions.forbid()),
-            Ok((Answer::Retry(reason) | Answer::Failed(reason), _)) => report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot: {reason}"))),
-            Ok((Answer::Exists, _)) => {}
-            Err(_) => report.notices.push(Notice::warn(name, format!("event definition {name:?} was not checked: the CRM rate limit (settings.rateLimit) is used up"))),
+        };
+        if let Some(failed) = failed {
+            report.notices.push(Notice::warn(
+                name,
+                format!("event definition {name:?} {failed}"),
+            ));
         }
     }
-    let mut core = core.borrow_mut();
-    for (name, _) in &targets {
-        core.definitions.done(name);
-    }
+    core.borrow_mut().definitions.set_pending(names(), false);
 }
 
 /// Sends a batch, halving it on a 400 until the bad inputs are alone; true

@@ -52,13 +52,14 @@ pub enum Work {
 pub struct Definitions {
     pub mode: DefinitionsMode,
     known: BTreeMap<String, Known>,
+    /// Names being prepared: their events wait.
     pending: BTreeSet<String>,
     /// Definitions HubSpot refused to create: their events go as they are.
     refused: BTreeSet<String>,
     /// `pe{HubID}_`, from the settings or learned; empty while unknown.
     prefix: String,
-    prefix_set: bool,
-    prefix_warned: bool,
+    /// The prefix is the settings' and no warning said HubSpot's differs.
+    compare_prefix: bool,
 }
 
 impl Definitions {
@@ -69,8 +70,7 @@ impl Definitions {
             pending: BTreeSet::new(),
             refused: BTreeSet::new(),
             prefix: settings.event_name_prefix.clone(),
-            prefix_set: !settings.event_name_prefix.is_empty(),
-            prefix_warned: false,
+            compare_prefix: !settings.event_name_prefix.is_empty(),
         }
     }
 
@@ -78,10 +78,12 @@ impl Definitions {
         self.known.contains_key(name)
     }
 
-    /// Whether nothing more is to be done for this property: the known
-    /// definition has it, or HubSpot refused it (or the definition).
+    /// Whether nothing more is to be done for this property: definitions
+    /// are not created, the known definition has it, or HubSpot refused it
+    /// (or the definition).
     pub fn settled(&self, name: &str, property: &str) -> bool {
-        self.refused.contains(name)
+        self.mode != DefinitionsMode::Create
+            || self.refused.contains(name)
             || self.known.get(name).is_some_and(|k| {
                 k.refused.contains(property) || k.properties.iter().any(|p| p.name == property)
             })
@@ -96,30 +98,25 @@ impl Definitions {
         }
         let mut needs: Vec<Need> = Vec::new();
         for input in inputs {
-            if self.pending.contains(&input.name) {
+            let name = &input.name;
+            if self.pending.contains(name) {
                 return Work::Busy;
             }
-            if self.mode != DefinitionsMode::Create || self.refused.contains(&input.name) {
+            if self.mode != DefinitionsMode::Create || self.refused.contains(name) {
                 continue;
             }
-            let known = self.known.get(&input.name);
-            let need = match needs.iter_mut().position(|n| n.name == input.name) {
-                Some(i) => &mut needs[i],
-                None => {
-                    needs.push(Need {
-                        name: input.name.clone(),
-                        create: known.is_none(),
-                        properties: Vec::new(),
-                    });
-                    needs.last_mut().expect("just pushed")
-                }
-            };
-            for ((property, _), kind) in input.properties.iter().zip(&input.types) {
-                let has = known.is_some_and(|k| {
-                    k.refused.contains(&**property)
-                        || k.properties.iter().any(|p| p.name == **property)
+            if !needs.iter().any(|n| n.name == *name) {
+                needs.push(Need {
+                    name: name.clone(),
+                    create: !self.is_known(name),
+                    properties: Vec::new(),
                 });
-                if !has && !need.properties.iter().any(|p| p.name == **property) {
+            }
+            let need = needs.iter_mut().find(|n| n.name == *name).expect("added");
+            for ((property, _), kind) in input.properties.iter().zip(&input.types) {
+                if !self.settled(name, property)
+                    && !need.properties.iter().any(|p| p.name == **property)
+                {
                     need.properties.push(PropertySpec::new(property, *kind));
                 }
             }
@@ -132,13 +129,15 @@ impl Definitions {
         }
     }
 
-    /// Events of `name` wait until `done(name)`.
-    pub fn begin(&mut self, name: &str) {
-        self.pending.insert(name.to_string());
-    }
-
-    pub fn done(&mut self, name: &str) {
-        self.pending.remove(name);
+    /// Events of these names wait while `pending` is true.
+    pub fn set_pending<'a>(&mut self, names: impl IntoIterator<Item = &'a String>, pending: bool) {
+        for name in names {
+            if pending {
+                self.pending.insert(name.clone());
+            } else {
+                self.pending.remove(name);
+            }
+        }
     }
 
     /// Keeps a definition HubSpot answered with, learning the prefix.
@@ -146,8 +145,8 @@ impl Definitions {
         if let Some(prefix) = definition.prefix().filter(|p| names::is_valid_prefix(p)) {
             if self.prefix.is_empty() {
                 self.prefix = prefix.to_string();
-            } else if self.prefix != prefix && self.prefix_set && !self.prefix_warned {
-                self.prefix_warned = true;
+            } else if self.prefix != prefix && self.compare_prefix {
+                self.compare_prefix = false;
                 notices.push(Notice::warn(
                     "",
                     format!(
@@ -176,24 +175,24 @@ impl Definitions {
         }
     }
 
-    pub fn refuse(&mut self, name: &str) {
-        self.refused.insert(name.to_string());
-    }
-
-    pub fn refuse_property(&mut self, name: &str, property: &str) {
-        if let Some(known) = self.known.get_mut(name) {
-            known.refused.insert(property.to_string());
+    /// HubSpot refused to create the definition, or with `Some` one of its
+    /// properties.
+    pub fn refuse(&mut self, name: &str, property: Option<&str>) {
+        match (property, self.known.get_mut(name)) {
+            (None, _) => {
+                self.refused.insert(name.to_string());
+            }
+            (Some(property), Some(known)) => {
+                known.refused.insert(property.to_string());
+            }
+            (Some(_), None) => {}
         }
     }
 
     /// The token lacks the definitions scope: one warning, then as `"off"`.
     pub fn forbid(&mut self) -> Option<Notice> {
-        if self.mode == DefinitionsMode::Off {
-            return None;
-        }
-        let was = self.mode;
-        self.mode = DefinitionsMode::Off;
-        Some(Notice::warn(
+        let was = std::mem::replace(&mut self.mode, DefinitionsMode::Off);
+        (was != DefinitionsMode::Off).then(|| Notice::warn(
             "",
             format!(
                 "HubSpot refused the event definitions API (403): the access token lacks the scope {}, so definitions are not {}; events are sent as they are. Fix: add the scope to the private app, or set settings.definitions to \"off\"",
@@ -203,52 +202,49 @@ impl Definitions {
         ))
     }
 
-    /// What `"check"` says about a definition the rules name: one line per
-    /// missing definition or property and per stated type HubSpot does not
-    /// have, each with its fix. `found` is HubSpot's answer (`None`:
-    /// missing); `properties` the ones the rules know, with the types
-    /// stated.
+    /// What `"check"` says about a definition the rules name (`found`:
+    /// HubSpot's answer, `None` when it is missing), which it learns: one
+    /// line per missing definition or property and per stated type HubSpot
+    /// does not have, each with its fix.
     pub fn check(
-        &self,
+        &mut self,
         name: &str,
-        found: Option<&Definition>,
-        properties: &[(String, Option<PropertyType>)],
-    ) -> Vec<Notice> {
-        let typed = |(p, t): &(String, Option<PropertyType>)| match t {
-            Some(t) => format!("{p} ({})", t.as_str()),
-            None => format!("{p} (type from its first value)"),
+        found: Option<Definition>,
+        properties: &Expected,
+        notices: &mut Vec<Notice>,
+    ) {
+        let typed = |p: &str, t: Option<PropertyType>| {
+            format!(
+                "{p} ({})",
+                t.map_or("type from its first value", PropertyType::as_str)
+            )
         };
         let Some(definition) = found else {
-            let list: Vec<String> = properties.iter().map(typed).collect();
+            let list: Vec<String> = properties.iter().map(|(p, t)| typed(p, *t)).collect();
             let with = if list.is_empty() {
                 String::new()
             } else {
                 format!(" with the properties {}", list.join(", "))
             };
-            return vec![Notice::warn(
+            notices.push(Notice::warn(
                 name,
                 format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
-            )];
+            ));
+            return;
         };
+        self.learn(&definition, notices);
         let specs = definition.specs();
-        let mut notices = Vec::new();
-        for property in properties {
-            match specs.iter().find(|s| s.name == property.0) {
-                None => notices.push(Notice::warn(
-                    name,
-                    format!("property {:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", property.0, typed(property)),
-                )),
-                Some(spec) => {
-                    if let Some(stated) = property.1.filter(|t| *t != spec.kind) {
-                        notices.push(Notice::warn(
-                            name,
-                            format!("property {:?} of the HubSpot event definition {name:?} is {} in HubSpot, but propertyTypes says {}: values are sent as {} and left out where they cannot be. Fix: set propertyTypes.{} to {:?} (HubSpot cannot change a property's type)", property.0, spec.kind.as_str(), stated.as_str(), spec.kind.as_str(), property.0, spec.kind.as_str()),
-                        ));
-                    }
+        for (property, stated) in properties {
+            let message = match specs.iter().find(|s| s.name == *property) {
+                None => format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated)),
+                Some(spec) if stated.is_some_and(|t| t != spec.kind) => {
+                    let (has, says) = (spec.kind.as_str(), stated.map_or("", PropertyType::as_str));
+                    format!("property {property:?} of the HubSpot event definition {name:?} is {has} in HubSpot, but propertyTypes says {says}: values are sent as {has} and left out where they cannot be. Fix: set propertyTypes.{property} to {has:?} (HubSpot cannot change a property's type)")
                 }
-            }
+                Some(_) => continue,
+            };
+            notices.push(Notice::warn(name, message));
         }
-        notices
     }
 
     /// Puts an event in the form its definition takes, just before it is
@@ -271,49 +267,51 @@ impl Definitions {
             }
             return Ok(());
         };
-        if input.event_name != known.fqn {
-            input.event_name = known.fqn.clone();
-        }
+        input.event_name.clone_from(&known.fqn);
         if input.types.len() != input.properties.len() {
             return Ok(());
         }
         let create = self.mode == DefinitionsMode::Create;
-        let mut keep = Vec::with_capacity(input.properties.len());
-        for ((property, value), kind) in input.properties.iter_mut().zip(&input.types) {
+        let mut types = std::mem::take(&mut input.types).into_iter();
+        let (name, kept) = (&input.name, &mut input.types);
+        input.properties.retain_mut(|(property, value)| {
+            let kind = types.next().expect("one type per property");
             let spec = known.properties.iter().find(|p| p.name == **property);
-            let fits = match spec {
-                Some(spec) => match definitions::convert(value, *kind, spec.kind, &spec.options) {
+            let left_out = match spec {
+                Some(spec) => match definitions::convert(value, kind, spec.kind, &spec.options) {
                     Some(converted) => {
                         *value = converted;
-                        true
+                        None
                     }
                     None => {
                         stats.values_left_out += 1;
-                        notices.push(Notice::warn(
-                            &input.name,
-                            format!("property {:?} left out of event {:?}: its value is {} but HubSpot's property is {}{}", &**property, known.fqn, kind.as_str(), spec.kind.as_str(), options(spec)),
-                        ));
-                        false
+                        Some(format!(
+                            "its value is {} but HubSpot's property is {}{}",
+                            kind.as_str(),
+                            spec.kind.as_str(),
+                            options(spec)
+                        ))
                     }
                 },
-                None if create && known.refused.contains(&**property) => {
-                    notices.push(Notice::warn(
-                        &input.name,
-                        format!("property {:?} left out of event {:?}: HubSpot did not create it on the definition (see the error logged then)", &**property, known.fqn),
-                    ));
-                    false
-                }
-                None => true,
+                None if create && known.refused.contains(&**property) => Some(
+                    "HubSpot did not create it on the definition (see the error logged then)"
+                        .to_string(),
+                ),
+                None => None,
             };
-            keep.push(fits);
-        }
-        if keep.iter().all(|k| *k) {
-            return Ok(());
-        }
-        let mut flags = keep.iter();
-        input.properties.retain(|_| *flags.next().unwrap_or(&true));
-        let mut flags = keep.iter();
-        input.types.retain(|_| *flags.next().unwrap_or(&true));
+            if let Some(why) = &left_out {
+                notices.push(Notice::warn(
+                    name,
+                    format!(
+                        "property {:?} left out of event {:?}: {why}",
+                        &**property, known.fqn
+                    ),
+                ));
+            } else {
+                kept.push(kind);
+            }
+            left_out.is_none()
+        });
         Ok(())
     }
 }

@@ -24,13 +24,14 @@ use crate::mapping::value::{Object, Value};
 /// small file saves nothing.
 const COMPACT_MIN_BYTES: u64 = 64 * 1024;
 
-/// A journal line as written; writing a record borrows its input.
+/// A journal line: written by `Serialize` with the records borrowed, read
+/// back by `parse`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-enum LineRef<'a> {
-    Event { id: u64, input: &'a EventInput },
-    Upsert { id: u64, contact: &'a ContactUpsert },
-    Done(&'a [u64]),
+enum Line<E, U> {
+    Event { id: u64, input: E },
+    Upsert { id: u64, contact: U },
+    Done(Vec<u64>),
 }
 
 /// A record read back from the journal at start, to be queued again.
@@ -98,12 +99,8 @@ impl Spool {
         self.records.binary_search_by_key(&id, |r| r.id)
     }
 
-    fn keep(&mut self, id: u64, line: String) -> String {
-        self.keep_replayed(id, line.clone(), None);
-        line
-    }
-
-    fn keep_replayed(&mut self, id: u64, line: String, replay: Option<Replayed>) {
+    fn keep(&mut self, id: u64, line: String, replay: Option<Replayed>) {
+        self.next_id = self.next_id.max(id + 1);
         self.live_bytes += line.len() as u64;
         self.file_bytes += line.len() as u64;
         let record = Record {
@@ -126,47 +123,42 @@ impl Spool {
         self.live += 1;
     }
 
-    fn line(line: &LineRef) -> String {
-        let mut text = serde_json::to_string(line).expect("records are plain data");
+    /// A new record's line, kept live; returns the line to append.
+    fn record(&mut self, line: Line<&EventInput, &ContactUpsert>) -> String {
+        let id = self.next_id;
+        let mut text = serde_json::to_string(&line).expect("records are plain data");
         text.push('\n');
+        self.keep(id, text.clone(), None);
         text
     }
 
     /// Gives the input its record id; returns the line to append.
     pub fn record_event(&mut self, input: &mut EventInput) -> String {
-        let id = self.next_id;
-        self.next_id += 1;
-        input.spool_id = id;
-        let line = Spool::line(&LineRef::Event { id, input });
-        self.keep(id, line)
+        input.spool_id = self.next_id;
+        let id = input.spool_id;
+        self.record(Line::Event { id, input: &*input })
     }
 
     /// Gives the upsert its record id; returns the line to append.
-    pub fn record_upsert(&mut self, upsert: &mut ContactUpsert) -> String {
+    pub fn record_upsert(&mut self, contact: &mut ContactUpsert) -> String {
+        contact.spool_ids = vec![self.next_id];
         let id = self.next_id;
-        self.next_id += 1;
-        upsert.spool_ids = vec![id];
-        let line = Spool::line(&LineRef::Upsert {
+        self.record(Line::Upsert {
             id,
-            contact: upsert,
-        });
-        self.keep(id, line)
+            contact: &*contact,
+        })
     }
 
     /// Marks records done; returns the line to append when any was live.
     pub fn done(&mut self, ids: impl IntoIterator<Item = u64>) -> Option<String> {
-        let mut done = Vec::new();
-        for id in ids {
-            if self.forget(id) {
-                done.push(id);
-            }
-        }
+        let done: Vec<u64> = ids.into_iter().filter(|id| self.forget(*id)).collect();
         if done.is_empty() {
             return None;
         }
-        let line = Spool::line(&LineRef::Done(&done));
-        self.file_bytes += line.len() as u64;
-        Some(line)
+        let line: Line<(), ()> = Line::Done(done);
+        let text = serde_json::to_string(&line).expect("ids are plain data") + "\n";
+        self.file_bytes += text.len() as u64;
+        Some(text)
     }
 
     /// Marks record `id` done; true when it was live.
@@ -207,61 +199,49 @@ impl Spool {
         text
     }
 
-    /// Reads journal lines at start (`text`: whole lines, each ending in a
-    /// newline). A line that does not parse is reported and skipped: it is
-    /// never guessed at.
-    pub fn read(&mut self, text: &str, notices: &mut Vec<Notice>) {
+    /// Reads journal lines at start: whole lines, each ending in a newline,
+    /// or with `tail` the journal's last bytes, which do not (the process
+    /// ended while it wrote them: a record that is whole but for its
+    /// newline counts; a cut one is skipped, as its push never returned). A
+    /// line that does not parse is reported and skipped: it is never
+    /// guessed at.
+    pub fn read(&mut self, text: &str, tail: bool, notices: &mut Vec<Notice>) {
         for line in text.split_inclusive('\n') {
             self.line += 1;
             if line.trim().is_empty() {
                 continue;
             }
-            if let Err(problem) = self.read_line(line) {
-                notices.push(Notice::error(
-                    "",
-                    format!("the spool journal's line {} could not be read and was skipped (it is not replayed): {problem}", self.line),
-                ));
-            }
-        }
-    }
-
-    /// The journal's last bytes when they do not end in a newline: the
-    /// process ended while it wrote them. A record that is whole but for
-    /// its newline counts; a cut one is skipped (its push never returned).
-    pub fn read_tail(&mut self, tail: &str, notices: &mut Vec<Notice>) {
-        self.line += 1;
-        if self.read_line(tail).is_err() {
-            notices.push(Notice::warn(
-                "",
-                format!("the spool journal's last record (line {}) was cut short by a crash while it was written, and was skipped: its push never returned", self.line),
-            ));
+            let Err(problem) = self.read_line(line) else {
+                continue;
+            };
+            notices.push(if tail {
+                Notice::warn("", format!("the spool journal's last record (line {}) was cut short by a crash while it was written, and was skipped: its push never returned", self.line))
+            } else {
+                Notice::error("", format!("the spool journal's line {} could not be read and was skipped (it is not replayed): {problem}", self.line))
+            });
         }
     }
 
     fn read_line(&mut self, line: &str) -> Result<(), String> {
-        let text = || {
-            let mut text = line.trim_end().to_string();
-            text.push('\n');
-            text
-        };
-        match parse_line(line)? {
-            Parsed::Event(id, mut input) => {
+        let text = format!("{}\n", line.trim_end());
+        let (id, replay) = match parse(line)? {
+            Line::Event { id, mut input } => {
                 input.spool_id = id;
-                self.keep_replayed(id, text(), Some(Replayed::Event(input)));
-                self.next_id = self.next_id.max(id + 1);
+                (id, Replayed::Event(input))
             }
-            Parsed::Upsert(id, mut contact) => {
+            Line::Upsert { id, mut contact } => {
                 contact.spool_ids = vec![id];
-                self.keep_replayed(id, text(), Some(Replayed::Upsert(contact)));
-                self.next_id = self.next_id.max(id + 1);
+                (id, Replayed::Upsert(contact))
             }
-            Parsed::Done(ids) => {
+            Line::Done(ids) => {
                 for id in ids {
                     self.forget(id);
                     self.next_id = self.next_id.max(id + 1);
                 }
+                return Ok(());
             }
-        }
+        };
+        self.keep(id, text, Some(replay));
         Ok(())
     }
 
@@ -274,127 +254,111 @@ impl Spool {
     }
 }
 
-/// A journal line read back.
-enum Parsed {
-    Event(u64, EventInput),
-    Upsert(u64, ContactUpsert),
-    Done(Vec<u64>),
-}
-
-/// Reads a line as `LineRef` writes it, strictly: a field that is missing,
+/// Reads a line as `Line` writes it, strictly: a field that is missing,
 /// unknown or of another type makes the whole line unreadable, so nothing
-/// is replayed on a guess. (Read through the JSON `Value` the mapping
-/// engine already parses with serde: derived readers for these types would
-/// add a fifth to the WebAssembly.)
-fn parse_line(line: &str) -> Result<Parsed, String> {
-    let value = Value::parse(line)?;
-    let Some([(kind, body)]) = value.as_object().map(Vec::as_slice) else {
-        return Err("not a spool record".into());
-    };
-    match (&**kind, body) {
-        ("done", Value::Array(ids)) => ids
-            .iter()
-            .map(record_id)
-            .collect::<Result<_, _>>()
-            .map(Parsed::Done),
-        ("event", Value::Object(body)) => {
-            let [id, input] = fields(body, ["id", "input"])?;
-            Ok(Parsed::Event(record_id(id)?, event_input(input)?))
-        }
-        ("upsert", Value::Object(body)) => {
-            let [id, contact] = fields(body, ["id", "contact"])?;
-            let Value::Object(contact) = contact else {
-                return Err("contact is not an object".into());
+/// is replayed on a guess. (Through the JSON `Value` the mapping engine
+/// already parses: derived readers for these types would add 10 KB to the
+/// WebAssembly.)
+fn parse(line: &str) -> Result<Line<EventInput, ContactUpsert>, String> {
+    match members(Some(&Value::parse(line)?), ["event", "upsert", "done"])? {
+        [event @ Some(_), None, None] => {
+            let [id, input] = members(event, ["id", "input"])?;
+            let names = [
+                "eventName",
+                "email",
+                "objectId",
+                "utk",
+                "uuid",
+                "occurredAt",
+                "properties",
+            ];
+            let [event_name, email, object_id, utk, uuid, occurred_at, properties] =
+                members(input, names)?;
+            let event_name = string(event_name)?.ok_or("no eventName")?;
+            // Its definition's name: what follows the `pe{HubID}_` prefix.
+            let name = event_name.split_once('_').map_or("", |(_, name)| name);
+            let input = EventInput {
+                name: name.to_string(),
+                event_name,
+                email: string(email)?,
+                object_id: string(object_id)?,
+                utk: string(utk)?,
+                uuid: string(uuid)?,
+                occurred_at: string(occurred_at)?,
+                properties: strings(properties)?,
+                ..EventInput::default()
             };
-            let [email, properties] = fields(contact, ["email", "properties"])?;
-            Ok(Parsed::Upsert(
-                record_id(id)?,
-                ContactUpsert {
-                    email: string(email, "email")?,
-                    properties: properties_of(properties)?,
-                    spool_ids: Vec::new(),
-                },
-            ))
+            Ok(Line::Event {
+                id: record_id(id)?,
+                input,
+            })
         }
+        [None, upsert @ Some(_), None] => {
+            let [id, contact] = members(upsert, ["id", "contact"])?;
+            let [email, properties] = members(contact, ["email", "properties"])?;
+            let contact = ContactUpsert {
+                email: string(email)?.ok_or("no email")?,
+                properties: strings(properties)?,
+                spool_ids: Vec::new(),
+            };
+            Ok(Line::Upsert {
+                id: record_id(id)?,
+                contact,
+            })
+        }
+        [None, None, Some(Value::Array(ids))] => ids
+            .iter()
+            .map(|id| record_id(Some(id)))
+            .collect::<Result<_, _>>()
+            .map(Line::Done),
         _ => Err("not a spool record".into()),
     }
 }
 
-/// The members `names` of `object`, which must have exactly those.
-fn fields<'a, const N: usize>(
-    object: &'a Object,
+/// The members `names` of an object that has no others.
+fn members<'a, const N: usize>(
+    value: Option<&'a Value>,
     names: [&str; N],
-) -> Result<[&'a Value; N], String> {
-    if let Some((key, _)) = object.iter().find(|(k, _)| !names.contains(&&**k)) {
-        return Err(format!("unknown field {key:?}"));
-    }
-    let mut found = [&Value::Undefined; N];
-    for (slot, name) in found.iter_mut().zip(names) {
-        *slot = crate::mapping::value::lookup(object, name).ok_or(format!("no {name}"))?;
+) -> Result<[Option<&'a Value>; N], String> {
+    let Some(Value::Object(entries)) = value else {
+        return Err(format!("no {} object", names.join("/")));
+    };
+    let mut found = [None; N];
+    for (key, value) in entries {
+        let at = names.iter().position(|n| **n == **key);
+        found[at.ok_or(format!("unknown field {key:?}"))?] = Some(value);
     }
     Ok(found)
 }
 
-fn record_id(value: &Value) -> Result<u64, String> {
+fn string(value: Option<&Value>) -> Result<Option<String>, String> {
+    value
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or("a field is not a string")
+        })
+        .transpose()
+        .map_err(String::from)
+}
+
+/// An object of strings.
+fn strings(value: Option<&Value>) -> Result<Properties, String> {
+    let entries: &Object = match value {
+        Some(Value::Object(entries)) => entries,
+        _ => return Err("no properties object".into()),
+    };
+    entries
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), string(Some(v))?.unwrap_or_default())))
+        .collect()
+}
+
+fn record_id(value: Option<&Value>) -> Result<u64, String> {
     match value {
-        Value::Number(n) if *n >= 1.0 && n.fract() == 0.0 && *n < 9_007_199_254_740_992.0 => {
+        Some(Value::Number(n)) if *n >= 1.0 && n.fract() == 0.0 && *n < 9_007_199_254_740_992.0 => {
             Ok(*n as u64)
         }
         _ => Err("a record id is not a whole number".into()),
     }
-}
-
-fn string(value: &Value, name: &str) -> Result<String, String> {
-    value
-        .as_str()
-        .map(str::to_string)
-        .ok_or(format!("{name} is not a string"))
-}
-
-fn properties_of(value: &Value) -> Result<Properties, String> {
-    let Value::Object(entries) = value else {
-        return Err("properties is not an object".into());
-    };
-    entries
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), string(v, k)?)))
-        .collect()
-}
-
-/// An `EventInput` as its `Serialize` writes it.
-fn event_input(value: &Value) -> Result<EventInput, String> {
-    let Value::Object(entries) = value else {
-        return Err("input is not an object".into());
-    };
-    let mut input = EventInput::default();
-    let mut named = false;
-    let mut has_properties = false;
-    for (key, value) in entries {
-        let optional = |name: &str| string(value, name).map(Some);
-        match &**key {
-            "eventName" => {
-                input.event_name = string(value, key)?;
-                named = true;
-            }
-            "email" => input.email = optional(key)?,
-            "objectId" => input.object_id = optional(key)?,
-            "utk" => input.utk = optional(key)?,
-            "uuid" => input.uuid = optional(key)?,
-            "occurredAt" => input.occurred_at = optional(key)?,
-            "properties" => {
-                input.properties = properties_of(value)?;
-                has_properties = true;
-            }
-            other => return Err(format!("unknown field {other:?}")),
-        }
-    }
-    if !named || !has_properties {
-        return Err("an event input needs eventName and properties".into());
-    }
-    // Its definition's name: what follows the `pe{HubID}_` prefix.
-    input.name = input
-        .event_name
-        .split_once('_')
-        .map_or_else(String::new, |(_, name)| name.to_string());
-    Ok(input)
 }

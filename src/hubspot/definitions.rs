@@ -41,19 +41,15 @@ impl PropertySpec {
     }
 }
 
-/// "purchase_completed" → "Purchase completed".
+/// "purchase_completed" → "Purchase completed". Names are ASCII (a-z,
+/// 0-9, _): no Unicode case tables needed.
 fn label(name: &str) -> String {
-    let spaced = name.replace('_', " ");
-    let mut chars = spaced.chars();
-    let mut out: String = match chars.next() {
-        // Names are ASCII (a-z, 0-9, _): no Unicode case tables needed.
-        Some(first) => std::iter::once(first.to_ascii_uppercase())
-            .chain(chars)
-            .collect(),
-        None => String::new(),
-    };
-    out.truncate(MAX_LABEL);
-    out
+    let mut label = name.replace('_', " ");
+    if let Some(first) = label.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    label.truncate(MAX_LABEL);
+    label
 }
 
 #[derive(Serialize)]
@@ -143,8 +139,6 @@ pub struct Definition {
     pub name: String,
     pub fully_qualified_name: String,
     #[serde(default)]
-    pub archived: bool,
-    #[serde(default)]
     pub properties: Vec<PropertyAnswer>,
 }
 
@@ -202,8 +196,6 @@ pub enum Answer<T> {
     Missing,
     /// 403: the token lacks the definitions scope.
     Forbidden,
-    /// Worth trying again later (rate limit, server trouble, network).
-    Retry(String),
     Failed(String),
 }
 
@@ -213,26 +205,29 @@ struct ErrorMessage {
     message: String,
 }
 
-/// Reads an answer whose success body is a `T`.
-pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Answer<T> {
+/// Reads an answer whose success body is a `T`; `Err` when it is worth
+/// trying again later (rate limit, server trouble), with why.
+pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Result<Answer<T>, String> {
     if (200..300).contains(&status) {
-        return match serde_json::from_str(body) {
-            Ok(value) => Answer::Done(value),
-            Err(e) => Answer::Failed(format!(
-                "HubSpot answered {status} with a body that could not be read: {e}"
-            )),
-        };
+        return Ok(serde_json::from_str(body).map_or_else(
+            |e| {
+                Answer::Failed(format!(
+                    "HubSpot answered {status} with a body that could not be read: {e}"
+                ))
+            },
+            Answer::Done,
+        ));
     }
     let message = serde_json::from_str::<ErrorMessage>(body)
         .unwrap_or_default()
         .message;
-    match status {
+    Ok(match status {
         409 if message.contains("already exists") => Answer::Exists,
         400 | 404 if message.contains("does not exist") => Answer::Missing,
         403 => Answer::Forbidden,
-        408 | 429 | 500..=599 => Answer::Retry(api::describe(status, body)),
+        408 | 429 | 500..=599 => return Err(api::describe(status, body)),
         _ => Answer::Failed(api::describe(status, body)),
-    }
+    })
 }
 
 /// `text` (a value planned as `from`) in the form a `to` property takes,
