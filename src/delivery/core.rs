@@ -285,29 +285,21 @@ impl Core {
             let Some(name) = &rule.definition else {
                 continue;
             };
-            let at = match out.iter().position(|(n, _)| n == name) {
-                Some(at) => at,
-                None => {
-                    out.push((name.clone(), Vec::new()));
-                    out.len() - 1
-                }
-            };
-            let props = &mut out[at].1;
-            let defaults = self
-                .settings
-                .default_property_types
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), Vec::new()));
+            }
+            let props = &mut out.iter_mut().find(|(n, _)| n == name).expect("added").1;
+            let defaults = self.settings.default_property_types.iter();
+            let defaults = defaults.map(|(k, t)| (&**k, Some(*t)));
+            let named = rule
+                .mapped_keys
                 .iter()
-                .map(|(k, t)| (k.to_string(), Some(*t)));
-            let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
-            let stated = rule
-                .property_types
-                .iter()
-                .map(|(k, t)| (k.clone(), Some(*t)));
-            for (key, kind) in defaults.chain(mapped).chain(stated) {
-                let kind = rule.stated_type(&key).or(kind);
-                match props.iter_mut().find(|(k, _)| *k == key) {
+                .chain(rule.property_types.iter().map(|(k, _)| k));
+            for (key, kind) in defaults.chain(named.map(|k| (k.as_str(), None))) {
+                let kind = rule.stated_type(key).or(kind);
+                match props.iter_mut().find(|(k, _)| k == key) {
                     Some(slot) => slot.1 = slot.1.or(kind),
-                    None => props.push((key, kind)),
+                    None => props.push((key.to_string(), kind)),
                 }
             }
         }
@@ -399,15 +391,19 @@ impl Core {
             return report;
         };
         let records = spool.take_read();
-        let (mut events, mut upserts) = (0, 0);
+        // Before the records are queued: those given up on now (at
+        // maxQueue) are appended as done after it.
+        report.rewrite = Some(spool.rewrite());
+        let events = records
+            .iter()
+            .filter(|r| matches!(r, Replayed::Event(_)))
+            .count();
+        let upserts = records.len() - events;
+        self.stats.replayed += events as u64;
         for record in records {
             match record {
-                Replayed::Event(input) => {
-                    events += 1;
-                    self.enqueue(input, &mut report);
-                }
+                Replayed::Event(input) => self.enqueue(input, &mut report),
                 Replayed::Upsert(upsert) => {
-                    upserts += 1;
                     // Known to the dedup, so the same contact is not
                     // upserted again while this one waits.
                     self.dedup.claim(&upsert);
@@ -415,7 +411,6 @@ impl Core {
                 }
             }
         }
-        self.stats.replayed += events;
         if events + upserts > 0 {
             report.notices.push(Notice::info(
                 "",
@@ -423,9 +418,6 @@ impl Core {
                     "{events} events and {upserts} contact upserts from the spool are queued again"
                 ),
             ));
-        }
-        if let Some(spool) = &mut self.spool {
-            report.rewrite = Some(spool.rewrite());
         }
         report
     }
@@ -519,10 +511,8 @@ impl Core {
         // again once they are back in the queue (`retry_later`). Till then
         // the newest event stays, so the oldest are the ones that go.
         while self.queue.len() > 1 && self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
-            let Some(oldest) = self.queue.take(1).pop() else {
-                break;
-            };
-            self.drop_inputs(vec![oldest], "spool_full", "the spool was full", report);
+            let oldest = self.queue.take(1);
+            self.drop_inputs(oldest, "spool_full", "the spool was full", report);
         }
     }
 
@@ -799,7 +789,10 @@ async fn ensure(
     report: &mut Report,
 ) -> Result<(), Later> {
     let name = need.name.as_str();
-    if need.create && !core.borrow().definitions.is_known(name) {
+    if core.borrow().definitions.mode != DefinitionsMode::Create {
+        return Ok(()); // a 403 turned it off
+    }
+    if !core.borrow().definitions.is_known(name) {
         let request = defs::create(name, &need.properties);
         let mut answer = definition_call(core, transport, &request, report).await?;
         if let Answer::Done(Definition {
@@ -904,59 +897,40 @@ async fn prepare_needs(
 
 /// At init: `"check"` reads each definition the rules name once and logs
 /// what is missing or typed differently, with the fix; `"create"` makes
-/// them (with the properties whose types are known now). Events of those
-/// names wait meanwhile.
+/// them (with the properties whose types are known now), as for waiting
+/// events. Events of those names wait meanwhile.
 pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
     let mode = core.borrow().definitions.mode;
     let targets = core.borrow().rule_definitions();
+    if mode == DefinitionsMode::Create {
+        let needs = targets.into_iter().map(|(name, properties)| Need {
+            name,
+            properties: (properties.iter())
+                .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
+                .collect(),
+        });
+        prepare_needs(core, transport, needs.collect(), report).await;
+        return;
+    }
     let names = || targets.iter().map(|(name, _)| name);
     core.borrow_mut().definitions.set_pending(names(), true);
     for (name, properties) in &targets {
         if core.borrow().definitions.mode == DefinitionsMode::Off {
             break;
         }
-        let failed = if mode == DefinitionsMode::Create {
-            let properties = properties
-                .iter()
-                .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)));
-            let need = Need {
-                name: name.clone(),
-                create: true,
-                properties: properties.collect(),
-            };
-            match ensure(core, transport, &need, report).await {
-                Err(Later::Retry(reason, _)) => Some(format!(
-                    "is not prepared yet; it is made before its first event is sent: {reason}"
-                )),
-                _ => None,
-            }
-        } else {
-            match definition_call(core, transport, &defs::read(name), report).await {
-                Ok(Answer::Failed(reason)) | Err(Later::Retry(reason, _)) => {
-                    Some(format!("could not be checked in HubSpot: {reason}"))
-                }
-                Err(Later::Limiter(_)) => Some(
-                    "was not checked: the CRM rate limit (settings.rateLimit) is used up".into(),
-                ),
-                Ok(answer) => {
-                    let found = match answer {
-                        Answer::Done(found) => Some(found),
-                        Answer::Missing => None,
-                        _ => continue,
-                    };
-                    let core = &mut *core.borrow_mut();
-                    core.definitions
-                        .check(name, found, properties, &mut report.notices);
-                    None
-                }
+        let answer = definition_call(core, transport, &defs::read(name), report).await;
+        let core = &mut *core.borrow_mut();
+        let found = match answer {
+            Ok(Answer::Done(found)) => Ok(Some(found)),
+            Ok(Answer::Missing) => Ok(None),
+            Ok(Answer::Failed(reason)) | Err(Later::Retry(reason, _)) => Err(reason),
+            Ok(_) => continue,
+            Err(Later::Limiter(_)) => {
+                Err("the CRM rate limit (settings.rateLimit) is used up".into())
             }
         };
-        if let Some(failed) = failed {
-            report.notices.push(Notice::warn(
-                name,
-                format!("event definition {name:?} {failed}"),
-            ));
-        }
+        let notices = &mut report.notices;
+        core.definitions.check(name, found, properties, notices);
     }
     core.borrow_mut().definitions.set_pending(names(), false);
 }

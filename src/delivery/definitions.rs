@@ -34,7 +34,6 @@ pub type Expected = Vec<(String, Option<PropertyType>)>;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Need {
     pub name: String,
-    pub create: bool,
     pub properties: Vec<PropertySpec>,
 }
 
@@ -108,7 +107,6 @@ impl Definitions {
             if !needs.iter().any(|n| n.name == *name) {
                 needs.push(Need {
                     name: name.clone(),
-                    create: !self.is_known(name),
                     properties: Vec::new(),
                 });
             }
@@ -121,7 +119,7 @@ impl Definitions {
                 }
             }
         }
-        needs.retain(|n| n.create || !n.properties.is_empty());
+        needs.retain(|n| !self.is_known(&n.name) || !n.properties.is_empty());
         if needs.is_empty() {
             Work::Ready
         } else {
@@ -179,14 +177,9 @@ impl Definitions {
     /// properties.
     pub fn refuse(&mut self, name: &str, property: Option<&str>) {
         match (property, self.known.get_mut(name)) {
-            (None, _) => {
-                self.refused.insert(name.to_string());
-            }
-            (Some(property), Some(known)) => {
-                known.refused.insert(property.to_string());
-            }
-            (Some(_), None) => {}
-        }
+            (Some(property), Some(known)) => known.refused.insert(property.to_string()),
+            _ => self.refused.insert(name.to_string()),
+        };
     }
 
     /// The token lacks the definitions scope: one warning, then as `"off"`.
@@ -203,13 +196,14 @@ impl Definitions {
     }
 
     /// What `"check"` says about a definition the rules name (`found`:
-    /// HubSpot's answer, `None` when it is missing), which it learns: one
-    /// line per missing definition or property and per stated type HubSpot
-    /// does not have, each with its fix.
+    /// HubSpot's answer, `None` when it is missing, `Err` when it could not
+    /// be read), which it learns: one line per missing definition or
+    /// property and per stated type HubSpot does not have, each with its
+    /// fix.
     pub fn check(
         &mut self,
         name: &str,
-        found: Option<Definition>,
+        found: Result<Option<Definition>, String>,
         properties: &Expected,
         notices: &mut Vec<Notice>,
     ) {
@@ -219,18 +213,26 @@ impl Definitions {
                 t.map_or("type from its first value", PropertyType::as_str)
             )
         };
-        let Some(definition) = found else {
-            let list: Vec<String> = properties.iter().map(|(p, t)| typed(p, *t)).collect();
-            let with = if list.is_empty() {
-                String::new()
-            } else {
-                format!(" with the properties {}", list.join(", "))
-            };
-            notices.push(Notice::warn(
-                name,
-                format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
-            ));
-            return;
+        let definition = match found {
+            Ok(Some(definition)) => definition,
+            Ok(None) => {
+                let list: Vec<String> = properties.iter().map(|(p, t)| typed(p, *t)).collect();
+                let with = if list.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with the properties {}", list.join(", "))
+                };
+                return notices.push(Notice::warn(
+                    name,
+                    format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
+                ));
+            }
+            Err(reason) => {
+                return notices.push(Notice::warn(
+                    name,
+                    format!("event definition {name:?} could not be checked in HubSpot: {reason}"),
+                ))
+            }
         };
         self.learn(&definition, notices);
         let specs = definition.specs();
@@ -271,6 +273,8 @@ impl Definitions {
         if input.types.len() != input.properties.len() {
             return Ok(());
         }
+        // With "create", every property the definition lacks here was
+        // refused: work() settled each before its events could go.
         let create = self.mode == DefinitionsMode::Create;
         let mut types = std::mem::take(&mut input.types).into_iter();
         let (name, kept) = (&input.name, &mut input.types);
@@ -285,15 +289,17 @@ impl Definitions {
                     }
                     None => {
                         stats.values_left_out += 1;
+                        let options = match spec.options.is_empty() {
+                            true => String::new(),
+                            false => format!(" with the options {}", spec.options.join(", ")),
+                        };
+                        let (is, wants) = (kind.as_str(), spec.kind.as_str());
                         Some(format!(
-                            "its value is {} but HubSpot's property is {}{}",
-                            kind.as_str(),
-                            spec.kind.as_str(),
-                            options(spec)
+                            "its value is {is} but HubSpot's property is {wants}{options}"
                         ))
                     }
                 },
-                None if create && known.refused.contains(&**property) => Some(
+                None if create => Some(
                     "HubSpot did not create it on the definition (see the error logged then)"
                         .to_string(),
                 ),
@@ -313,14 +319,5 @@ impl Definitions {
             left_out.is_none()
         });
         Ok(())
-    }
-}
-
-fn options(spec: &PropertySpec) -> String {
-    match spec.kind {
-        PropertyType::Enumeration if !spec.options.is_empty() => {
-            format!(" with the options {}", spec.options.join(", "))
-        }
-        _ => String::new(),
     }
 }

@@ -34,6 +34,12 @@ enum Line<E, U> {
     Done(Vec<u64>),
 }
 
+impl<E: Serialize, U: Serialize> Line<E, U> {
+    fn text(&self) -> String {
+        serde_json::to_string(self).expect("records are plain data") + "\n"
+    }
+}
+
 /// A record read back from the journal at start, to be queued again.
 #[derive(Debug)]
 pub enum Replayed {
@@ -59,7 +65,6 @@ pub struct Spool {
     /// leaves at the front or at the next rewrite. (A sorted deque, not a
     /// map: a map's code would add a tenth to the WebAssembly.)
     records: VecDeque<Record>,
-    live: usize,
     live_bytes: u64,
     /// Bytes in the journal file now, as far as this spool wrote or read it.
     file_bytes: u64,
@@ -75,7 +80,6 @@ impl Spool {
         Spool {
             next_id: 1,
             records: VecDeque::new(),
-            live: 0,
             live_bytes: 0,
             file_bytes: 0,
             max_bytes,
@@ -91,7 +95,7 @@ impl Spool {
 
     /// Records not done yet.
     pub fn live(&self) -> usize {
-        self.live
+        self.records.iter().filter(|r| r.line.is_some()).count()
     }
 
     /// Where record `id` is, or would go.
@@ -112,23 +116,18 @@ impl Spool {
             // A record read twice (a journal appended to after a copy of
             // it) is one record.
             Ok(at) => {
-                let old = std::mem::replace(&mut self.records[at], record);
-                if let Some(old) = old.line {
+                if let Some(old) = std::mem::replace(&mut self.records[at], record).line {
                     self.live_bytes -= old.len() as u64;
-                    self.live -= 1;
                 }
             }
             Err(at) => self.records.insert(at, record),
         }
-        self.live += 1;
     }
 
     /// A new record's line, kept live; returns the line to append.
     fn record(&mut self, line: Line<&EventInput, &ContactUpsert>) -> String {
-        let id = self.next_id;
-        let mut text = serde_json::to_string(&line).expect("records are plain data");
-        text.push('\n');
-        self.keep(id, text.clone(), None);
+        let text = line.text();
+        self.keep(self.next_id, text.clone(), None);
         text
     }
 
@@ -155,8 +154,7 @@ impl Spool {
         if done.is_empty() {
             return None;
         }
-        let line: Line<(), ()> = Line::Done(done);
-        let text = serde_json::to_string(&line).expect("ids are plain data") + "\n";
+        let text = Line::<(), ()>::Done(done).text();
         self.file_bytes += text.len() as u64;
         Some(text)
     }
@@ -172,7 +170,6 @@ impl Spool {
             return false;
         };
         self.live_bytes -= line.len() as u64;
-        self.live -= 1;
         while self.records.front().is_some_and(|r| r.line.is_none()) {
             self.records.pop_front();
         }
@@ -223,25 +220,21 @@ impl Spool {
     }
 
     fn read_line(&mut self, line: &str) -> Result<(), String> {
-        let text = format!("{}\n", line.trim_end());
-        let (id, replay) = match parse(line)? {
-            Line::Event { id, mut input } => {
-                input.spool_id = id;
-                (id, Replayed::Event(input))
-            }
-            Line::Upsert { id, mut contact } => {
-                contact.spool_ids = vec![id];
-                (id, Replayed::Upsert(contact))
+        match parse(line)? {
+            Line::Event { id, input: replay }
+            | Line::Upsert {
+                id,
+                contact: replay,
+            } => {
+                self.keep(id, format!("{}\n", line.trim_end()), Some(replay));
             }
             Line::Done(ids) => {
                 for id in ids {
                     self.forget(id);
                     self.next_id = self.next_id.max(id + 1);
                 }
-                return Ok(());
             }
-        };
-        self.keep(id, text, Some(replay));
+        }
         Ok(())
     }
 
@@ -259,10 +252,11 @@ impl Spool {
 /// is replayed on a guess. (Through the JSON `Value` the mapping engine
 /// already parses: derived readers for these types would add 10 KB to the
 /// WebAssembly.)
-fn parse(line: &str) -> Result<Line<EventInput, ContactUpsert>, String> {
+fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
     match members(Some(&Value::parse(line)?), ["event", "upsert", "done"])? {
         [event @ Some(_), None, None] => {
             let [id, input] = members(event, ["id", "input"])?;
+            let id = record_id(id)?;
             let names = [
                 "eventName",
                 "email",
@@ -286,25 +280,23 @@ fn parse(line: &str) -> Result<Line<EventInput, ContactUpsert>, String> {
                 uuid: string(uuid)?,
                 occurred_at: string(occurred_at)?,
                 properties: strings(properties)?,
+                spool_id: id,
                 ..EventInput::default()
             };
-            Ok(Line::Event {
-                id: record_id(id)?,
-                input,
-            })
+            let input = Replayed::Event(input);
+            Ok(Line::Event { id, input })
         }
         [None, upsert @ Some(_), None] => {
             let [id, contact] = members(upsert, ["id", "contact"])?;
+            let id = record_id(id)?;
             let [email, properties] = members(contact, ["email", "properties"])?;
             let contact = ContactUpsert {
                 email: string(email)?.ok_or("no email")?,
                 properties: strings(properties)?,
-                spool_ids: Vec::new(),
+                spool_ids: vec![id],
             };
-            Ok(Line::Upsert {
-                id: record_id(id)?,
-                contact,
-            })
+            let contact = Replayed::Upsert(contact);
+            Ok(Line::Upsert { id, contact })
         }
         [None, None, Some(Value::Array(ids))] => ids
             .iter()
