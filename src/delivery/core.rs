@@ -794,19 +794,18 @@ async fn ensure(
     }
     if !core.borrow().definitions.is_known(name) {
         let request = defs::create(name, &need.properties);
-        let mut answer = definition_call(core, transport, &request, report).await?;
-        if let Answer::Done(Definition {
-            fully_qualified_name,
-            ..
-        }) = &answer
-        {
+        let mut answer = definition_call::<Definition>(core, transport, &request, report).await?;
+        if let Answer::Done(created) = &answer {
             let mut core = core.borrow_mut();
-            core.stats.definitions_created += 1;
-            core.stats.properties_created += need.properties.len() as u64;
             let count = need.properties.len();
+            core.stats.definitions_created += 1;
+            core.stats.properties_created += count as u64;
             report.notices.push(Notice::info(
                 name,
-                format!("event definition {fully_qualified_name:?} created in HubSpot with {count} properties"),
+                format!(
+                    "event definition {:?} created in HubSpot with {count} properties",
+                    created.fully_qualified_name
+                ),
             ));
         } else if let Answer::Exists = answer {
             // Another collector won the race: what it made is read once.

@@ -17,7 +17,7 @@ use crate::hubspot::definitions::{self, Definition, PropertySpec};
 use crate::hubspot::plan::EventInput;
 
 /// A definition as HubSpot has it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Known {
     fqn: String,
     properties: Vec<PropertySpec>,
@@ -158,7 +158,11 @@ impl Definitions {
             definition.name.clone(),
             Known {
                 fqn: definition.fully_qualified_name.clone(),
-                properties: definition.specs(),
+                properties: definition
+                    .properties
+                    .iter()
+                    .filter_map(|p| p.spec())
+                    .collect(),
                 refused: BTreeSet::new(),
             },
         );
@@ -235,7 +239,7 @@ impl Definitions {
             }
         };
         self.learn(&definition, notices);
-        let specs = definition.specs();
+        let specs = &self.known[name].properties;
         for (property, stated) in properties {
             let message = match specs.iter().find(|s| s.name == *property) {
                 None => format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated)),
