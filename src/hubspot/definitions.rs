@@ -233,13 +233,8 @@ pub fn convert(
     to: PropertyType,
     options: &[String],
 ) -> Option<String> {
-    let number = || {
-        let trimmed = text.trim();
-        (!trimmed.is_empty())
-            .then(|| trimmed.parse::<f64>().ok())
-            .flatten()
-            .filter(|n| n.is_finite())
-    };
+    // An empty text does not parse; "inf" and "NaN" do, but are no numbers.
+    let number = || text.trim().parse::<f64>().ok().filter(|n| n.is_finite());
     match to {
         PropertyType::String => Some(text.to_string()),
         PropertyType::Number => number().map(js_number),
