@@ -21,8 +21,6 @@ use crate::hubspot::plan::EventInput;
 struct Known {
     fqn: String,
     properties: Vec<PropertySpec>,
-    /// Properties HubSpot refused to create: left out of events.
-    refused: BTreeSet<String>,
 }
 
 /// The properties of a definition known before any event, with the type
@@ -53,7 +51,8 @@ pub struct Definitions {
     known: BTreeMap<String, Known>,
     /// Names being prepared: their events wait.
     pending: BTreeSet<String>,
-    /// Definitions HubSpot refused to create: their events go as they are.
+    /// Definitions HubSpot refused to create (their events go as they
+    /// are) and, as `name.property`, properties (left out of events).
     refused: BTreeSet<String>,
     /// `pe{HubID}_`, from the settings or learned; empty while unknown.
     prefix: String,
@@ -83,9 +82,9 @@ impl Definitions {
     pub fn settled(&self, name: &str, property: &str) -> bool {
         self.mode != DefinitionsMode::Create
             || self.refused.contains(name)
-            || self.known.get(name).is_some_and(|k| {
-                k.refused.contains(property) || k.properties.iter().any(|p| p.name == property)
-            })
+            || (self.known.get(name))
+                .is_some_and(|k| k.properties.iter().any(|p| p.name == property))
+            || self.refused.contains(&format!("{name}.{property}"))
     }
 
     /// What must happen before `inputs` can be sent. Only `"create"`
@@ -163,7 +162,6 @@ impl Definitions {
                     .iter()
                     .filter_map(|p| p.spec())
                     .collect(),
-                refused: BTreeSet::new(),
             },
         );
     }
@@ -180,10 +178,8 @@ impl Definitions {
     /// HubSpot refused to create the definition, or with `Some` one of its
     /// properties.
     pub fn refuse(&mut self, name: &str, property: Option<&str>) {
-        match (property, self.known.get_mut(name)) {
-            (Some(property), Some(known)) => known.refused.insert(property.to_string()),
-            _ => self.refused.insert(name.to_string()),
-        };
+        let refused = property.map_or_else(|| name.to_string(), |p| format!("{name}.{p}"));
+        self.refused.insert(refused);
     }
 
     /// The token lacks the definitions scope: one warning, then as `"off"`.
