@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::error::Notice;
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 use crate::hubspot::properties::Properties;
-use crate::mapping::value::{Object, Value};
+use crate::mapping::value::{lookup, Value};
 
 /// A journal with less than this in it is never compacted: rewriting a
 /// small file saves nothing.
@@ -33,6 +33,9 @@ enum Line<E, U> {
     Upsert { id: u64, contact: U },
     Done(Vec<u64>),
 }
+
+/// A line as written, with the records borrowed.
+type Written<'a> = Line<&'a EventInput, &'a ContactUpsert>;
 
 impl<E: Serialize, U: Serialize> Line<E, U> {
     fn text(&self) -> String {
@@ -125,7 +128,7 @@ impl Spool {
     }
 
     /// A new record's line, kept live; returns the line to append.
-    fn record(&mut self, line: Line<&EventInput, &ContactUpsert>) -> String {
+    fn record(&mut self, line: Written) -> String {
         let text = line.text();
         self.keep(self.next_id, text.clone(), None);
         text
@@ -154,7 +157,7 @@ impl Spool {
         if done.is_empty() {
             return None;
         }
-        let text = Line::<(), ()>::Done(done).text();
+        let text = Written::Done(done).text();
         self.file_bytes += text.len() as u64;
         Some(text)
     }
@@ -247,110 +250,77 @@ impl Spool {
     }
 }
 
-/// Reads a line as `Line` writes it, strictly: a field that is missing,
-/// unknown or of another type makes the whole line unreadable, so nothing
-/// is replayed on a guess. (Through the JSON `Value` the mapping engine
-/// already parses: derived readers for these types would add 10 KB to the
-/// WebAssembly.)
+/// Reads a line as `Line` writes it, strictly: only a line that is the
+/// same JSON once what was read from it is written again is a record, so
+/// a field that is missing, unknown or of another type makes the whole
+/// line unreadable, and nothing is replayed on a guess.
 fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
-    match members(Some(&Value::parse(line)?), ["event", "upsert", "done"])? {
-        [event @ Some(_), None, None] => {
-            let [id, input] = members(event, ["id", "input"])?;
-            let id = record_id(id)?;
-            let names = [
-                "eventName",
-                "email",
-                "objectId",
-                "utk",
-                "uuid",
-                "occurredAt",
-                "properties",
-            ];
-            let [event_name, email, object_id, utk, uuid, occurred_at, properties] =
-                members(input, names)?;
-            let event_name = string(event_name)?.ok_or("no eventName")?;
-            // Its definition's name: what follows the `pe{HubID}_` prefix.
-            let name = event_name.split_once('_').map_or("", |(_, name)| name);
-            let input = EventInput {
-                name: name.to_string(),
-                event_name,
-                email: string(email)?,
-                object_id: string(object_id)?,
-                utk: string(utk)?,
-                uuid: string(uuid)?,
-                occurred_at: string(occurred_at)?,
-                properties: strings(properties)?,
-                spool_id: id,
-                ..EventInput::default()
-            };
-            let input = Replayed::Event(input);
-            Ok(Line::Event { id, input })
-        }
-        [None, upsert @ Some(_), None] => {
-            let [id, contact] = members(upsert, ["id", "contact"])?;
-            let id = record_id(id)?;
-            let [email, properties] = members(contact, ["email", "properties"])?;
-            let contact = ContactUpsert {
-                email: string(email)?.ok_or("no email")?,
-                properties: strings(properties)?,
-                spool_ids: vec![id],
-            };
-            let contact = Replayed::Upsert(contact);
-            Ok(Line::Upsert { id, contact })
-        }
-        [None, None, Some(Value::Array(ids))] => ids
-            .iter()
-            .map(|id| record_id(Some(id)))
-            .collect::<Result<_, _>>()
-            .map(Line::Done),
-        _ => Err("not a spool record".into()),
-    }
-}
-
-/// The members `names` of an object that has no others.
-fn members<'a, const N: usize>(
-    value: Option<&'a Value>,
-    names: [&str; N],
-) -> Result<[Option<&'a Value>; N], String> {
-    let Some(Value::Object(entries)) = value else {
-        return Err(format!("no {} object", names.join("/")));
+    let value = Value::parse(line)?;
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
+    let strings = |value: Option<&Value>| match value {
+        Some(Value::Object(entries)) => (entries.iter())
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+        _ => Properties::new(),
     };
-    let mut found = [None; N];
-    for (key, value) in entries {
-        let at = names.iter().position(|n| **n == **key);
-        found[at.ok_or(format!("unknown field {key:?}"))?] = Some(value);
-    }
-    Ok(found)
-}
-
-fn string(value: Option<&Value>) -> Result<Option<String>, String> {
-    value
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or("a field is not a string")
-        })
-        .transpose()
-        .map_err(String::from)
-}
-
-/// An object of strings.
-fn strings(value: Option<&Value>) -> Result<Properties, String> {
-    let entries: &Object = match value {
-        Some(Value::Object(entries)) => entries,
-        _ => return Err("no properties object".into()),
+    let (event, upsert) = (get(Some(&value), "event"), get(Some(&value), "upsert"));
+    let body = event.or(upsert);
+    // Not a whole number: written back as another one.
+    let number = |value: Option<&Value>| match value {
+        Some(Value::Number(n)) => *n as u64,
+        _ => 0,
     };
-    entries
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), string(Some(v))?.unwrap_or_default())))
-        .collect()
+    let id = number(get(body, "id"));
+    let (line, written) = if let (Some(_), 1..) = (event, id) {
+        let input = get(event, "input");
+        let field = |key| text(get(input, key));
+        let event_name = field("eventName").unwrap_or_default();
+        // Its definition's name: what follows the `pe{HubID}_` prefix.
+        let name = event_name.split_once('_').map_or("", |(_, name)| name);
+        let input = EventInput {
+            name: name.to_string(),
+            email: field("email"),
+            object_id: field("objectId"),
+            utk: field("utk"),
+            uuid: field("uuid"),
+            occurred_at: field("occurredAt"),
+            properties: strings(get(input, "properties")),
+            event_name,
+            spool_id: id,
+            ..EventInput::default()
+        };
+        let written = Written::Event { id, input: &input }.text();
+        let input = Replayed::Event(input);
+        (Line::Event { id, input }, written)
+    } else if let (Some(_), 1..) = (upsert, id) {
+        let contact = get(upsert, "contact");
+        let contact = ContactUpsert {
+            email: text(get(contact, "email")).unwrap_or_default(),
+            properties: strings(get(contact, "properties")),
+            spool_ids: vec![id],
+        };
+        let written = Written::Upsert {
+            id,
+            contact: &contact,
+        }
+        .text();
+        let contact = Replayed::Upsert(contact);
+        (Line::Upsert { id, contact }, written)
+    } else {
+        let Some(Value::Array(ids)) = get(Some(&value), "done") else {
+            return Err("not a spool record".into());
+        };
+        let ids: Vec<u64> = ids.iter().map(|id| number(Some(id))).collect();
+        let written = Written::Done(ids.clone()).text();
+        (Line::Done(ids), written)
+    };
+    if Value::parse(&written)? != value {
+        return Err("not a spool record as this destination writes them".into());
+    }
+    Ok(line)
 }
 
-fn record_id(value: Option<&Value>) -> Result<u64, String> {
-    match value {
-        Some(Value::Number(n)) if *n >= 1.0 && n.fract() == 0.0 && *n < 9_007_199_254_740_992.0 => {
-            Ok(*n as u64)
-        }
-        _ => Err("a record id is not a whole number".into()),
-    }
+/// `value[key]`, where `value` is an object.
+fn get<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    lookup(value?.as_object()?, key)
 }
