@@ -101,11 +101,6 @@ impl Spool {
         self.records.iter().filter(|r| r.line.is_some()).count()
     }
 
-    /// Where record `id` is, or would go.
-    fn find(&self, id: u64) -> Result<usize, usize> {
-        self.records.binary_search_by_key(&id, |r| r.id)
-    }
-
     fn keep(&mut self, id: u64, line: String, replay: Option<Replayed>) {
         self.next_id = self.next_id.max(id + 1);
         self.live_bytes += line.len() as u64;
@@ -115,7 +110,7 @@ impl Spool {
             line: Some(line),
             replay,
         };
-        match self.find(id) {
+        match self.records.binary_search_by_key(&id, |r| r.id) {
             // A record read twice (a journal appended to after a copy of
             // it) is one record.
             Ok(at) => {
@@ -164,7 +159,7 @@ impl Spool {
 
     /// Marks record `id` done; true when it was live.
     fn forget(&mut self, id: u64) -> bool {
-        let Ok(at) = self.find(id) else {
+        let Ok(at) = self.records.binary_search_by_key(&id, |r| r.id) else {
             return false;
         };
         let record = &mut self.records[at];
