@@ -789,8 +789,9 @@ async fn ensure(
     report: &mut Report,
 ) -> Result<(), Later> {
     let name = need.name.as_str();
+    // A 403 on an earlier call turned definitions off.
     if core.borrow().definitions.mode != DefinitionsMode::Create {
-        return Ok(()); // a 403 turned it off
+        return Ok(());
     }
     if !core.borrow().definitions.is_known(name) {
         let request = defs::create(name, &need.properties);
