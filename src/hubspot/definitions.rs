@@ -192,12 +192,6 @@ pub enum Answer<T> {
     Failed(String),
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ErrorMessage {
-    message: String,
-}
-
 /// Reads an answer whose success body is a `T`; `Err` when it is worth
 /// trying again later (rate limit, server trouble), with why.
 pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Result<Answer<T>, String> {
@@ -211,15 +205,14 @@ pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Result<Answe
             Answer::Done,
         ));
     }
-    let message = serde_json::from_str::<ErrorMessage>(body)
-        .unwrap_or_default()
-        .message;
+    // HubSpot's message, which tells a conflict or a 404 apart, is in it.
+    let reason = api::describe(status, body);
     Ok(match status {
-        409 if message.contains("already exists") => Answer::Exists,
-        400 | 404 if message.contains("does not exist") => Answer::Missing,
+        409 if reason.contains("already exists") => Answer::Exists,
+        400 | 404 if reason.contains("does not exist") => Answer::Missing,
         403 => Answer::Forbidden,
-        408 | 429 | 500..=599 => return Err(api::describe(status, body)),
-        _ => Answer::Failed(api::describe(status, body)),
+        408 | 429 | 500..=599 => return Err(reason),
+        _ => Answer::Failed(reason),
     })
 }
 
