@@ -4,7 +4,8 @@
 //! `delivery` module keeps what is known and does the I/O.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::config::types::{is_iso8601, PropertyType};
 use crate::hubspot::api::{self, Request};
@@ -52,55 +53,16 @@ fn label(name: &str) -> String {
     label
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DefinitionCreate<'a> {
-    label: String,
-    name: &'a str,
-    description: &'static str,
-    primary_object: &'static str,
-    include_default_properties: bool,
-    property_definitions: Vec<PropertyCreate<'a>>,
-}
-
-#[derive(Serialize)]
-struct PropertyCreate<'a> {
-    name: &'a str,
-    label: String,
-    #[serde(rename = "type")]
-    kind: PropertyType,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    options: Vec<OptionInput<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OptionInput<'a> {
-    label: &'a str,
-    value: &'a str,
-    display_order: usize,
-    hidden: bool,
-}
-
-impl<'a> PropertyCreate<'a> {
-    fn of(spec: &'a PropertySpec) -> PropertyCreate<'a> {
-        PropertyCreate {
-            name: &spec.name,
-            label: label(&spec.name),
-            kind: spec.kind,
-            options: spec
-                .options
-                .iter()
-                .enumerate()
-                .map(|(i, value)| OptionInput {
-                    label: value,
-                    value,
-                    display_order: i + 1,
-                    hidden: false,
-                })
-                .collect(),
-        }
+/// A property as the create calls take it.
+fn property_body(spec: &PropertySpec) -> serde_json::Value {
+    let mut body = json!({ "name": spec.name, "label": label(&spec.name), "type": spec.kind });
+    if !spec.options.is_empty() {
+        let options = spec.options.iter().enumerate().map(|(i, value)| {
+            json!({ "label": value, "value": value, "displayOrder": i + 1, "hidden": false })
+        });
+        body["options"] = options.collect();
     }
+    body
 }
 
 /// `GET /events/v3/event-definitions/{name}`. The spec has no
@@ -113,23 +75,21 @@ pub fn read(name: &str) -> Request {
 /// `POST /events/v3/event-definitions`: a definition of contact events,
 /// labelled after its name.
 pub fn create(name: &str, properties: &[PropertySpec]) -> Request {
-    let body = DefinitionCreate {
-        label: label(name),
-        name,
-        description: "Created by walkerOS (walkeros-destination-hubspot)",
-        primary_object: "CONTACT",
-        include_default_properties: false,
-        property_definitions: properties.iter().map(PropertyCreate::of).collect(),
-    };
-    Request::post(DEFINITIONS_PATH, api::json(&body))
+    let body = json!({
+        "label": label(name),
+        "name": name,
+        "description": "Created by walkerOS (walkeros-destination-hubspot)",
+        "primaryObject": "CONTACT",
+        "includeDefaultProperties": false,
+        "propertyDefinitions": properties.iter().map(property_body).collect::<Vec<_>>(),
+    });
+    Request::post(DEFINITIONS_PATH, body.to_string())
 }
 
 /// `POST /events/v3/event-definitions/{name}/property`.
 pub fn create_property(name: &str, property: &PropertySpec) -> Request {
-    Request::post(
-        format!("{DEFINITIONS_PATH}/{name}/property"),
-        api::json(&PropertyCreate::of(property)),
-    )
+    let path = format!("{DEFINITIONS_PATH}/{name}/property");
+    Request::post(path, property_body(property).to_string())
 }
 
 /// A definition as HubSpot answers it (the fields read here).
