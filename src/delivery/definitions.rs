@@ -213,40 +213,37 @@ impl Definitions {
                 t.map_or("type from its first value", PropertyType::as_str)
             )
         };
-        let definition = match found {
-            Ok(Some(definition)) => definition,
+        let messages: Vec<String> = match found {
+            Ok(Some(definition)) => {
+                self.learn(&definition, notices);
+                let specs = &self.known[name].properties;
+                let check = |(property, stated): &(String, Option<PropertyType>)| {
+                    match specs.iter().find(|s| s.name == *property) {
+                        None => Some(format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated))),
+                        Some(spec) if stated.is_some_and(|t| t != spec.kind) => {
+                            let (has, says) = (spec.kind.as_str(), stated.map_or("", PropertyType::as_str));
+                            Some(format!("property {property:?} of the HubSpot event definition {name:?} is {has} in HubSpot, but propertyTypes says {says}: values are sent as {has} and left out where they cannot be. Fix: set propertyTypes.{property} to {has:?} (HubSpot cannot change a property's type)"))
+                        }
+                        Some(_) => None,
+                    }
+                };
+                properties.iter().filter_map(check).collect()
+            }
             Ok(None) => {
                 let list: Vec<String> = properties.iter().map(|(p, t)| typed(p, *t)).collect();
-                let with = if list.is_empty() {
-                    String::new()
-                } else {
-                    format!(" with the properties {}", list.join(", "))
+                let with = match list.is_empty() {
+                    true => String::new(),
+                    false => format!(" with the properties {}", list.join(", ")),
                 };
-                return notices.push(Notice::warn(
-                    name,
-                    format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
-                ));
+                vec![format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\"")]
             }
             Err(reason) => {
-                return notices.push(Notice::warn(
-                    name,
-                    format!("event definition {name:?} could not be checked in HubSpot: {reason}"),
-                ))
+                vec![format!(
+                    "event definition {name:?} could not be checked in HubSpot: {reason}"
+                )]
             }
         };
-        self.learn(&definition, notices);
-        let specs = &self.known[name].properties;
-        for (property, stated) in properties {
-            let message = match specs.iter().find(|s| s.name == *property) {
-                None => format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated)),
-                Some(spec) if stated.is_some_and(|t| t != spec.kind) => {
-                    let (has, says) = (spec.kind.as_str(), stated.map_or("", PropertyType::as_str));
-                    format!("property {property:?} of the HubSpot event definition {name:?} is {has} in HubSpot, but propertyTypes says {says}: values are sent as {has} and left out where they cannot be. Fix: set propertyTypes.{property} to {has:?} (HubSpot cannot change a property's type)")
-                }
-                Some(_) => continue,
-            };
-            notices.push(Notice::warn(name, message));
-        }
+        notices.extend(messages.into_iter().map(|m| Notice::warn(name, m)));
     }
 
     /// Puts an event in the form its definition takes, just before it is
