@@ -19,17 +19,14 @@ const path = require('node:path');
 // Read the journal in pieces: a JS string cannot hold a journal of 1 GiB.
 const READ_CHUNK = 1 << 20;
 
-// Spool directories locked by this process, so a second destination here on
-// the same directory is refused as one in another process is.
-const held = new Set();
-// Spools open in this process, closed when it exits without a shutdown (a
-// lock left behind would be taken over as stale anyway, but a pid may be
-// reused).
-const open = new Set();
-let exitHook = false;
+// The spools open in this process, by directory: a second destination here
+// on the same directory is refused as one in another process is. They are
+// closed when the process exits without a shutdown (a lock left behind would
+// be taken over as stale anyway, but a pid may be reused).
+const open = new Map();
 
 function closeAll() {
-  for (const spool of open) {
+  for (const spool of open.values()) {
     try {
       spool.close();
     } catch {
@@ -56,19 +53,12 @@ function alive(pid) {
   }
 }
 
-/** Takes the directory's lock, or throws naming the process that holds it.
- * A lock whose process has ended is taken over. */
-function lock(dir) {
-  const file = path.join(dir, 'lock');
-  const key = path.resolve(dir);
-  if (held.has(key)) {
-    throw spoolError(`${JSON.stringify(dir)} is in use by another destination in this process`, 'give each destination its own spool directory');
-  }
+/** Takes the lock `file` of `dir`, or throws naming the process that holds
+ * it. A lock whose process has ended is taken over. */
+function lock(dir, file) {
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      held.add(key);
-      return file;
+      return fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
     } catch (error) {
       if (error.code !== 'EEXIST' || attempt > 2) throw error;
     }
@@ -86,42 +76,47 @@ function lock(dir) {
   }
 }
 
+/** Opens `file`, writes `text` if given, flushes it to disk and closes it. */
+function durable(file, flag, text) {
+  const fd = fs.openSync(file, flag);
+  try {
+    if (text !== undefined) fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 class Spool {
   /** Creates the directory if need be and takes its lock. */
   constructor(dir, syncInterval) {
+    this.key = path.resolve(dir);
+    if (open.has(this.key)) {
+      throw spoolError(`${JSON.stringify(dir)} is in use by another destination in this process`, 'give each destination its own spool directory');
+    }
     fs.mkdirSync(dir, { recursive: true });
     this.dir = dir;
     this.journal = path.join(dir, 'journal');
-    this.lockFile = lock(dir);
-    this.key = path.resolve(dir);
+    this.lockFile = path.join(dir, 'lock');
+    lock(dir, this.lockFile);
+    open.set(this.key, this);
+    if (!process.listeners('exit').includes(closeAll)) process.on('exit', closeAll);
     this.syncInterval = syncInterval;
     this.fd = undefined;
     this.dirty = false;
     this.torn = false;
     this.timer = undefined;
-    open.add(this);
-    if (!exitHook) {
-      exitHook = true;
-      process.on('exit', closeAll);
-    }
   }
 
   /** Hands the journal to `read(text, tail)` in whole lines, then its last
    * bytes if they lack a newline (cut by a crash), with `tail` true. */
   read(read) {
-    let fd;
-    try {
-      fd = fs.openSync(this.journal, 'r');
-    } catch (error) {
-      if (error.code === 'ENOENT') return;
-      throw error;
-    }
+    if (!fs.existsSync(this.journal)) return;
+    const fd = fs.openSync(this.journal, 'r');
     try {
       const buffer = Buffer.alloc(READ_CHUNK);
       let rest = Buffer.alloc(0);
-      for (;;) {
-        const n = fs.readSync(fd, buffer, 0, buffer.length, null);
-        if (n === 0) break;
+      for (let n; (n = fs.readSync(fd, buffer)) > 0; ) {
         const data = Buffer.concat([rest, buffer.subarray(0, n)]);
         const end = data.lastIndexOf(0x0a) + 1;
         // Split at a newline only, so no UTF-8 character is cut in two.
@@ -139,8 +134,24 @@ class Spool {
    * produced it (a push) returns. */
   write(rewrite, append) {
     try {
-      if (typeof rewrite === 'string') this.replace(rewrite);
-      if (this.fd === undefined) this.fd = fs.openSync(this.journal, 'a');
+      if (typeof rewrite === 'string') {
+        // Flushed to disk before it is renamed over the journal: a crash
+        // leaves either the old journal or the new one.
+        const tmp = `${this.journal}.tmp`;
+        durable(tmp, 'w', rewrite);
+        fs.renameSync(tmp, this.journal);
+        if (this.fd !== undefined) fs.closeSync(this.fd);
+        this.fd = undefined;
+        this.dirty = false;
+        this.torn = false;
+        try {
+          durable(this.dir, 'r');
+        } catch {
+          // Not every platform can fsync a directory (Windows), which makes
+          // the rename itself durable; the rename is still atomic there.
+        }
+      }
+      this.fd ??= fs.openSync(this.journal, 'a');
       if (append) {
         // After a write that failed part way, a new line: the cut record is
         // skipped at replay, not the one after it.
@@ -161,65 +172,25 @@ class Spool {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.sync();
-      }, this.syncInterval);
-      this.timer.unref();
-    }
-  }
-
-  /** Writes `text` to a new file, flushes it to disk and renames it over
-   * the journal: a crash leaves either the old journal or the new one. */
-  replace(text) {
-    const tmp = `${this.journal}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.journal);
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.journal, 'a');
-    this.dirty = false;
-    this.syncDir();
-  }
-
-  /** Makes the rename itself durable. */
-  syncDir() {
-    let fd;
-    try {
-      fd = fs.openSync(this.dir, 'r');
-      fs.fsyncSync(fd);
-    } catch {
-      // Not every platform can fsync a directory (Windows); the rename is
-      // still atomic there.
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+      }, this.syncInterval).unref();
     }
   }
 
   sync() {
-    if (!this.dirty || this.fd === undefined) return;
+    if (!this.dirty) return;
     this.dirty = false;
     fs.fsyncSync(this.fd);
   }
 
   /** Flushes, closes and releases the lock: the next process takes over. */
   close() {
-    open.delete(this);
+    if (!open.delete(this.key)) return;
     clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.fd !== undefined) {
       this.sync();
       fs.closeSync(this.fd);
       this.fd = undefined;
     }
-    this.release();
-  }
-
-  release() {
-    if (!held.has(this.key)) return;
-    held.delete(this.key);
     fs.rmSync(this.lockFile, { force: true });
   }
 }

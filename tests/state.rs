@@ -207,8 +207,8 @@ fn the_spool_journal_replays_what_is_not_done_and_skips_a_cut_record() {
     // A restart: the journal with its last record cut in half.
     let mut notices = Vec::new();
     let mut again = Spool::new(1 << 20);
-    again.read(&journal, &mut notices);
-    again.read_tail(&last[..last.len() / 2], &mut notices);
+    again.read(&journal, false, &mut notices);
+    again.read(&last[..last.len() / 2], true, &mut notices);
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert!(notices[0].message.contains("cut short"));
     let replayed = again.take_read();
@@ -241,6 +241,7 @@ fn the_spool_journal_replays_what_is_not_done_and_skips_a_cut_record() {
     let mut third = Spool::new(1 << 20);
     third.read(
         "{\"event\":{\"id\":9,\"input\":{\"eventName\":\"x\",\"bogus\":1,\"properties\":{}}}}\n",
+        false,
         &mut notices,
     );
     assert!(third.take_read().is_empty());

@@ -269,20 +269,21 @@ impl Core {
             let Some(name) = &rule.definition else {
                 continue;
             };
-            let at = out.iter().position(|(n, _)| n == name).unwrap_or_else(|| {
+            if !out.iter().any(|(n, _)| n == name) {
                 out.push((name.clone(), Vec::new()));
-                out.len() - 1
-            });
-            let props = &mut out[at].1;
+            }
+            let props = &mut out.iter_mut().find(|(n, _)| n == name).expect("added").1;
             let defaults = self.settings.default_property_types.iter();
-            let defaults = defaults.map(|(k, t)| (k.to_string(), Some(*t)));
-            let mapped = rule.mapped_keys.iter().map(|k| (k.clone(), None));
-            let stated = rule.property_types.iter().map(|(k, _)| (k.clone(), None));
-            for (key, kind) in defaults.chain(mapped).chain(stated) {
-                let kind = rule.stated_type(&key).or(kind);
-                match props.iter_mut().find(|(k, _)| *k == key) {
+            let defaults = defaults.map(|(k, t)| (&**k, Some(*t)));
+            let named = rule
+                .mapped_keys
+                .iter()
+                .chain(rule.property_types.iter().map(|(k, _)| k));
+            for (key, kind) in defaults.chain(named.map(|k| (k.as_str(), None))) {
+                let kind = rule.stated_type(key).or(kind);
+                match props.iter_mut().find(|(k, _)| k == key) {
                     Some(slot) => slot.1 = slot.1.or(kind),
-                    None => props.push((key, kind)),
+                    None => props.push((key.to_string(), kind)),
                 }
             }
         }
@@ -346,11 +347,7 @@ impl Core {
     pub fn spool_read(&mut self, text: &str, tail: bool) -> Report {
         let mut report = Report::default();
         if let Some(spool) = &mut self.spool {
-            if tail {
-                spool.read_tail(text, &mut report.notices);
-            } else {
-                spool.read(text, &mut report.notices);
-            }
+            spool.read(text, tail, &mut report.notices);
         }
         report
     }
@@ -364,15 +361,19 @@ impl Core {
             return report;
         };
         let records = spool.take_read();
-        let (mut events, mut upserts) = (0, 0);
+        // Before the records are queued: those given up on now (at
+        // maxQueue) are appended as done after it.
+        report.rewrite = Some(spool.rewrite());
+        let events = records
+            .iter()
+            .filter(|r| matches!(r, Replayed::Event(_)))
+            .count();
+        let upserts = records.len() - events;
+        self.stats.replayed += events as u64;
         for record in records {
             match record {
-                Replayed::Event(input) => {
-                    events += 1;
-                    self.enqueue(input, &mut report);
-                }
+                Replayed::Event(input) => self.enqueue(input, &mut report),
                 Replayed::Upsert(upsert) => {
-                    upserts += 1;
                     // Known to the dedup, so the same contact is not
                     // upserted again while this one waits.
                     self.dedup.claim(&upsert);
@@ -380,7 +381,6 @@ impl Core {
                 }
             }
         }
-        self.stats.replayed += events;
         if events + upserts > 0 {
             report.notices.push(Notice::info(
                 "",
@@ -388,9 +388,6 @@ impl Core {
                     "{events} events and {upserts} contact upserts from the spool are queued again"
                 ),
             ));
-        }
-        if let Some(spool) = &mut self.spool {
-            report.rewrite = Some(spool.rewrite());
         }
         report
     }
@@ -467,10 +464,8 @@ impl Core {
         // again once they are back in the queue (`retry_later`). Till then
         // the newest event stays, so the oldest are the ones that go.
         while self.queue.len() > 1 && self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
-            let Some(oldest) = self.queue.take(1).pop() else {
-                break;
-            };
-            self.drop_inputs(vec![oldest], "spool_full", "the spool was full", report);
+            let oldest = self.queue.take(1);
+            self.drop_inputs(oldest, "spool_full", "the spool was full", report);
         }
     }
 
@@ -679,14 +674,14 @@ enum Later {
     Retry(String, Option<u32>),
 }
 
-/// One call to the definitions API, through the CRM rate limiter (`Err`:
-/// wait this long first). Its answer, and the wait HubSpot named.
+/// One call to the definitions API, through the CRM rate limiter. A 403
+/// turns definitions off (with one warning).
 async fn definition_call<T: serde::de::DeserializeOwned>(
     core: &RefCell<Core>,
     transport: &impl Transport,
     request: &Request,
     report: &mut Report,
-) -> Result<(Answer<T>, Option<u32>), Later> {
+) -> Result<Answer<T>, Later> {
     {
         let mut core = core.borrow_mut();
         let now = transport.now_ms();
@@ -697,23 +692,29 @@ async fn definition_call<T: serde::de::DeserializeOwned>(
         }
         core.limiter.take(now).map_err(Later::Limiter)?;
     }
-    match send_authorized(core, transport, request, report).await {
+    let answer = match send_authorized(core, transport, request, report).await {
         Response::Status(status, body, headers) => {
             core.borrow_mut()
                 .limiter
                 .observe(&headers.rate, transport.now_ms());
             let policy = (status == 429).then(|| api::policy(&body)).flatten();
             let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
-            Ok((defs::read_answer(status, &body), wait))
+            defs::read_answer(status, &body).map_err(|reason| Later::Retry(reason, wait))?
         }
         Response::Network(message) => {
-            Ok((Answer::Retry(format!("network error: {message}")), None))
+            return Err(Later::Retry(format!("network error: {message}"), None))
         }
         Response::NoToken {
             reason,
             retry_after_ms,
-        } => Ok((Answer::Retry(reason), retry_after_ms)),
+        } => return Err(Later::Retry(reason, retry_after_ms)),
+    };
+    if let Answer::Forbidden = answer {
+        report
+            .notices
+            .extend(core.borrow_mut().definitions.forbid());
     }
+    Ok(answer)
 }
 
 /// Makes what `need` asks for: the definition (created; read when another
@@ -726,88 +727,70 @@ async fn ensure(
     report: &mut Report,
 ) -> Result<(), Later> {
     let name = need.name.as_str();
-    if need.create && !core.borrow().definitions.is_known(name) {
+    // A 403 on an earlier call turned definitions off.
+    if core.borrow().definitions.mode != DefinitionsMode::Create {
+        return Ok(());
+    }
+    if !core.borrow().definitions.is_known(name) {
         let request = defs::create(name, &need.properties);
-        let (answer, wait) =
-            definition_call::<Definition>(core, transport, &request, report).await?;
-        let answer = match answer {
-            Answer::Done(definition) => {
-                let mut core = core.borrow_mut();
-                core.stats.definitions_created += 1;
-                core.stats.properties_created += need.properties.len() as u64;
-                report.notices.push(Notice::info(
-                    name,
-                    format!(
-                        "event definition {:?} created in HubSpot with {} properties",
-                        definition.fully_qualified_name,
-                        need.properties.len()
-                    ),
-                ));
-                Answer::Done(definition)
-            }
+        let mut answer = definition_call::<Definition>(core, transport, &request, report).await?;
+        if let Answer::Done(created) = &answer {
+            let mut core = core.borrow_mut();
+            let count = need.properties.len();
+            core.stats.definitions_created += 1;
+            core.stats.properties_created += count as u64;
+            report.notices.push(Notice::info(
+                name,
+                format!(
+                    "event definition {:?} created in HubSpot with {count} properties",
+                    created.fully_qualified_name
+                ),
+            ));
+        } else if let Answer::Exists = answer {
             // Another collector won the race: what it made is read once.
-            Answer::Exists => {
-                definition_call::<Definition>(core, transport, &defs::read(name), report)
-                    .await?
-                    .0
-            }
-            other => other,
-        };
+            answer = definition_call(core, transport, &defs::read(name), report).await?;
+        }
         let mut core = core.borrow_mut();
-        match answer {
-            Answer::Done(definition) => core.definitions.learn(&definition, &mut report.notices),
-            Answer::Forbidden => {
-                report.notices.extend(core.definitions.forbid());
-                return Ok(());
+        let reason = match answer {
+            Answer::Done(definition) => {
+                core.definitions.learn(&definition, &mut report.notices);
+                None
             }
-            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
-            Answer::Exists | Answer::Missing => {
-                core.definitions.refuse(name);
-                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created or read in HubSpot; its events are sent as they are")));
-                return Ok(());
-            }
-            Answer::Failed(reason) => {
-                core.definitions.refuse(name);
-                report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created in HubSpot, so its events are sent as they are: {reason}")));
-                return Ok(());
-            }
+            Answer::Forbidden => return Ok(()),
+            Answer::Failed(reason) => Some(reason),
+            Answer::Exists | Answer::Missing => Some("HubSpot neither made nor found it".into()),
+        };
+        if let Some(reason) = reason {
+            core.definitions.refuse(name, None);
+            report.notices.push(Notice::error(name, format!("event definition {name:?} could not be created in HubSpot, so its events are sent as they are: {reason}")));
+            return Ok(());
         }
     }
     for spec in &need.properties {
-        {
-            let core = core.borrow();
-            if core.definitions.mode != DefinitionsMode::Create
-                || core.definitions.settled(name, &spec.name)
-            {
-                continue;
-            }
+        if core.borrow().definitions.settled(name, &spec.name) {
+            continue;
         }
         let request = defs::create_property(name, spec);
-        let (answer, wait) =
-            definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
+        let answer = definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
         let mut core = core.borrow_mut();
-        match answer {
+        let reason = match answer {
             Answer::Done(created) => {
                 core.stats.properties_created += 1;
                 let spec = created.spec().unwrap_or_else(|| spec.clone());
                 core.definitions.add_property(name, spec);
+                continue;
             }
             // Another collector added it first.
-            Answer::Exists => core.definitions.add_property(name, spec.clone()),
-            Answer::Forbidden => {
-                report.notices.extend(core.definitions.forbid());
-                return Ok(());
+            Answer::Exists => {
+                core.definitions.add_property(name, spec.clone());
+                continue;
             }
-            Answer::Retry(reason) => return Err(Later::Retry(reason, wait)),
-            Answer::Missing | Answer::Failed(_) => {
-                core.definitions.refuse_property(name, &spec.name);
-                let reason = match answer {
-                    Answer::Failed(reason) => reason,
-                    _ => "the definition does not exist".to_string(),
-                };
-                report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
-            }
-        }
+            Answer::Forbidden => return Ok(()),
+            Answer::Missing => "the definition does not exist".to_string(),
+            Answer::Failed(reason) => reason,
+        };
+        core.definitions.refuse(name, Some(&spec.name));
+        report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
     }
     Ok(())
 }
@@ -821,9 +804,8 @@ async fn prepare_needs(
     needs: Vec<Need>,
     report: &mut Report,
 ) -> bool {
-    for need in &needs {
-        core.borrow_mut().definitions.begin(&need.name);
-    }
+    let names = || needs.iter().map(|n| &n.name);
+    core.borrow_mut().definitions.set_pending(names(), true);
     let mut result = Ok(());
     for need in &needs {
         result = ensure(core, transport, need, report).await;
@@ -832,16 +814,11 @@ async fn prepare_needs(
         }
     }
     let mut core = core.borrow_mut();
-    for need in &needs {
-        core.definitions.done(&need.name);
-    }
-    let Err(later) = result else {
-        return true;
-    };
-    let now = transport.now_ms();
-    let delay = match later {
-        Later::Limiter(ms) => ms,
-        Later::Retry(reason, wait) => {
+    core.definitions.set_pending(names(), false);
+    let delay = match result {
+        Ok(()) => return true,
+        Err(Later::Limiter(ms)) => ms,
+        Err(Later::Retry(reason, wait)) => {
             let delay = core.backoff.next_delay(wait);
             report.notices.push(Notice::warn(
                 "",
@@ -850,62 +827,50 @@ async fn prepare_needs(
             delay
         }
     };
-    core.events_held_until = core.events_held_until.max(now + f64::from(delay));
+    let held = transport.now_ms() + f64::from(delay);
+    core.events_held_until = core.events_held_until.max(held);
     report.retry_after(delay);
     false
 }
 
 /// At init: `"check"` reads each definition the rules name once and logs
 /// what is missing or typed differently, with the fix; `"create"` makes
-/// them (with the properties whose types are known now). Events of those
-/// names wait meanwhile.
+/// them (with the properties whose types are known now), as for waiting
+/// events. Events of those names wait meanwhile.
 pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
     let mode = core.borrow().definitions.mode;
-    if mode == DefinitionsMode::Off {
+    let targets = core.borrow().rule_definitions();
+    if mode == DefinitionsMode::Create {
+        let needs = targets.into_iter().map(|(name, properties)| Need {
+            name,
+            properties: (properties.iter())
+                .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
+                .collect(),
+        });
+        prepare_needs(core, transport, needs.collect(), report).await;
         return;
     }
-    let targets = core.borrow().rule_definitions();
-    for (name, _) in &targets {
-        core.borrow_mut().definitions.begin(name);
-    }
+    let names = || targets.iter().map(|(name, _)| name);
+    core.borrow_mut().definitions.set_pending(names(), true);
     for (name, properties) in &targets {
         if core.borrow().definitions.mode == DefinitionsMode::Off {
             break;
         }
-        if mode == DefinitionsMode::Create {
-            let need = Need {
-                name: name.clone(),
-                create: true,
-                properties: properties
-                    .iter()
-                    .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
-                    .collect(),
-            };
-            if let Err(Later::Retry(reason, _)) = ensure(core, transport, &need, report).await {
-                report.notices.push(Notice::warn(name, format!("event definition {name:?} is not prepared yet; it is made before its first event is sent: {reason}")));
+        let answer = definition_call(core, transport, &defs::read(name), report).await;
+        let core = &mut *core.borrow_mut();
+        let found = match answer {
+            Ok(Answer::Done(found)) => Ok(Some(found)),
+            Ok(Answer::Missing) => Ok(None),
+            Ok(Answer::Failed(reason)) | Err(Later::Retry(reason, _)) => Err(reason),
+            Ok(_) => continue,
+            Err(Later::Limiter(_)) => {
+                Err("the CRM rate limit (settings.rateLimit) is used up".into())
             }
-            continue;
-        }
-        let answer =
-            definition_call::<Definition>(core, transport, &defs::read(name), report).await;
-        let mut core = core.borrow_mut();
-        match answer {
-            Ok((Answer::Done(definition), _)) => {
-                core.definitions.learn(&definition, &mut report.notices);
-                let notices = core.definitions.check(name, Some(&definition), properties);
-                report.notices.extend(notices);
-            }
-            Ok((Answer::Missing, _)) => report.notices.extend(core.definitions.check(name, None, properties)),
-            Ok((Answer::Forbidden, _)) => report.notices.extend(core.definitions.forbid()),
-            Ok((Answer::Retry(reason) | Answer::Failed(reason), _)) => report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot: {reason}"))),
-            Ok((Answer::Exists, _)) => {}
-            Err(_) => report.notices.push(Notice::warn(name, format!("event definition {name:?} was not checked: the CRM rate limit (settings.rateLimit) is used up"))),
-        }
+        };
+        let notices = &mut report.notices;
+        core.definitions.check(name, found, properties, notices);
     }
-    let mut core = core.borrow_mut();
-    for (name, _) in &targets {
-        core.definitions.done(name);
-    }
+    core.borrow_mut().definitions.set_pending(names(), false);
 }
 
 /// Sends a batch, halving it on a 400 until the bad inputs are alone; true

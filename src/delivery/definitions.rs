@@ -17,12 +17,10 @@ use crate::hubspot::definitions::{self, Definition, PropertySpec};
 use crate::hubspot::plan::EventInput;
 
 /// A definition as HubSpot has it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Known {
     fqn: String,
     properties: Vec<PropertySpec>,
-    /// Properties HubSpot refused to create: left out of events.
-    refused: BTreeSet<String>,
 }
 
 /// The properties of a definition known before any event, with the type
@@ -34,7 +32,6 @@ pub type Expected = Vec<(String, Option<PropertyType>)>;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Need {
     pub name: String,
-    pub create: bool,
     pub properties: Vec<PropertySpec>,
 }
 
@@ -52,13 +49,15 @@ pub enum Work {
 pub struct Definitions {
     pub mode: DefinitionsMode,
     known: BTreeMap<String, Known>,
+    /// Names being prepared: their events wait.
     pending: BTreeSet<String>,
-    /// Definitions HubSpot refused to create: their events go as they are.
+    /// Definitions HubSpot refused to create (their events go as they
+    /// are) and, as `name.property`, properties (left out of events).
     refused: BTreeSet<String>,
     /// `pe{HubID}_`, from the settings or learned; empty while unknown.
     prefix: String,
-    prefix_set: bool,
-    prefix_warned: bool,
+    /// The prefix is the settings' and no warning said HubSpot's differs.
+    compare_prefix: bool,
 }
 
 impl Definitions {
@@ -69,8 +68,7 @@ impl Definitions {
             pending: BTreeSet::new(),
             refused: BTreeSet::new(),
             prefix: settings.event_name_prefix.clone(),
-            prefix_set: !settings.event_name_prefix.is_empty(),
-            prefix_warned: false,
+            compare_prefix: !settings.event_name_prefix.is_empty(),
         }
     }
 
@@ -78,13 +76,15 @@ impl Definitions {
         self.known.contains_key(name)
     }
 
-    /// Whether nothing more is to be done for this property: the known
-    /// definition has it, or HubSpot refused it (or the definition).
+    /// Whether nothing more is to be done for this property: definitions
+    /// are not created, the known definition has it, or HubSpot refused it
+    /// (or the definition).
     pub fn settled(&self, name: &str, property: &str) -> bool {
-        self.refused.contains(name)
-            || self.known.get(name).is_some_and(|k| {
-                k.refused.contains(property) || k.properties.iter().any(|p| p.name == property)
-            })
+        self.mode != DefinitionsMode::Create
+            || self.refused.contains(name)
+            || (self.known.get(name))
+                .is_some_and(|k| k.properties.iter().any(|p| p.name == property))
+            || self.refused.contains(&format!("{name}.{property}"))
     }
 
     /// What must happen before `inputs` can be sent. Only `"create"`
@@ -96,35 +96,29 @@ impl Definitions {
         }
         let mut needs: Vec<Need> = Vec::new();
         for input in inputs {
-            if self.pending.contains(&input.name) {
+            let name = &input.name;
+            if self.pending.contains(name) {
                 return Work::Busy;
             }
-            if self.mode != DefinitionsMode::Create || self.refused.contains(&input.name) {
+            if self.mode != DefinitionsMode::Create || self.refused.contains(name) {
                 continue;
             }
-            let known = self.known.get(&input.name);
-            let need = match needs.iter_mut().position(|n| n.name == input.name) {
-                Some(i) => &mut needs[i],
-                None => {
-                    needs.push(Need {
-                        name: input.name.clone(),
-                        create: known.is_none(),
-                        properties: Vec::new(),
-                    });
-                    needs.last_mut().expect("just pushed")
-                }
-            };
-            for ((property, _), kind) in input.properties.iter().zip(&input.types) {
-                let has = known.is_some_and(|k| {
-                    k.refused.contains(&**property)
-                        || k.properties.iter().any(|p| p.name == **property)
+            if !needs.iter().any(|n| n.name == *name) {
+                needs.push(Need {
+                    name: name.clone(),
+                    properties: Vec::new(),
                 });
-                if !has && !need.properties.iter().any(|p| p.name == **property) {
+            }
+            let need = needs.iter_mut().find(|n| n.name == *name).expect("added");
+            for ((property, _), kind) in input.properties.iter().zip(&input.types) {
+                if !self.settled(name, property)
+                    && !need.properties.iter().any(|p| p.name == **property)
+                {
                     need.properties.push(PropertySpec::new(property, *kind));
                 }
             }
         }
-        needs.retain(|n| n.create || !n.properties.is_empty());
+        needs.retain(|n| !self.is_known(&n.name) || !n.properties.is_empty());
         if needs.is_empty() {
             Work::Ready
         } else {
@@ -132,13 +126,15 @@ impl Definitions {
         }
     }
 
-    /// Events of `name` wait until `done(name)`.
-    pub fn begin(&mut self, name: &str) {
-        self.pending.insert(name.to_string());
-    }
-
-    pub fn done(&mut self, name: &str) {
-        self.pending.remove(name);
+    /// Events of these names wait while `pending` is true.
+    pub fn set_pending<'a>(&mut self, names: impl IntoIterator<Item = &'a String>, pending: bool) {
+        for name in names {
+            if pending {
+                self.pending.insert(name.clone());
+            } else {
+                self.pending.remove(name);
+            }
+        }
     }
 
     /// Keeps a definition HubSpot answered with, learning the prefix.
@@ -146,8 +142,8 @@ impl Definitions {
         if let Some(prefix) = definition.prefix().filter(|p| names::is_valid_prefix(p)) {
             if self.prefix.is_empty() {
                 self.prefix = prefix.to_string();
-            } else if self.prefix != prefix && self.prefix_set && !self.prefix_warned {
-                self.prefix_warned = true;
+            } else if self.prefix != prefix && self.compare_prefix {
+                self.compare_prefix = false;
                 notices.push(Notice::warn(
                     "",
                     format!(
@@ -161,8 +157,11 @@ impl Definitions {
             definition.name.clone(),
             Known {
                 fqn: definition.fully_qualified_name.clone(),
-                properties: definition.specs(),
-                refused: BTreeSet::new(),
+                properties: definition
+                    .properties
+                    .iter()
+                    .filter_map(|p| p.spec())
+                    .collect(),
             },
         );
     }
@@ -176,24 +175,17 @@ impl Definitions {
         }
     }
 
-    pub fn refuse(&mut self, name: &str) {
-        self.refused.insert(name.to_string());
-    }
-
-    pub fn refuse_property(&mut self, name: &str, property: &str) {
-        if let Some(known) = self.known.get_mut(name) {
-            known.refused.insert(property.to_string());
-        }
+    /// HubSpot refused to create the definition, or with `Some` one of its
+    /// properties.
+    pub fn refuse(&mut self, name: &str, property: Option<&str>) {
+        let refused = property.map_or_else(|| name.to_string(), |p| format!("{name}.{p}"));
+        self.refused.insert(refused);
     }
 
     /// The token lacks the definitions scope: one warning, then as `"off"`.
     pub fn forbid(&mut self) -> Option<Notice> {
-        if self.mode == DefinitionsMode::Off {
-            return None;
-        }
-        let was = self.mode;
-        self.mode = DefinitionsMode::Off;
-        Some(Notice::warn(
+        let was = std::mem::replace(&mut self.mode, DefinitionsMode::Off);
+        (was != DefinitionsMode::Off).then(|| Notice::warn(
             "",
             format!(
                 "HubSpot refused the event definitions API (403): the access token lacks the scope {}, so definitions are not {}; events are sent as they are. Fix: add the scope to the private app, or set settings.definitions to \"off\"",
@@ -203,52 +195,55 @@ impl Definitions {
         ))
     }
 
-    /// What `"check"` says about a definition the rules name: one line per
-    /// missing definition or property and per stated type HubSpot does not
-    /// have, each with its fix. `found` is HubSpot's answer (`None`:
-    /// missing); `properties` the ones the rules know, with the types
-    /// stated.
+    /// What `"check"` says about a definition the rules name (`found`:
+    /// HubSpot's answer, `None` when it is missing, `Err` when it could not
+    /// be read), which it learns: one line per missing definition or
+    /// property and per stated type HubSpot does not have, each with its
+    /// fix.
     pub fn check(
-        &self,
+        &mut self,
         name: &str,
-        found: Option<&Definition>,
-        properties: &[(String, Option<PropertyType>)],
-    ) -> Vec<Notice> {
-        let typed = |(p, t): &(String, Option<PropertyType>)| match t {
-            Some(t) => format!("{p} ({})", t.as_str()),
-            None => format!("{p} (type from its first value)"),
+        found: Result<Option<Definition>, String>,
+        properties: &Expected,
+        notices: &mut Vec<Notice>,
+    ) {
+        let typed = |p: &str, t: Option<PropertyType>| {
+            format!(
+                "{p} ({})",
+                t.map_or("type from its first value", PropertyType::as_str)
+            )
         };
-        let Some(definition) = found else {
-            let list: Vec<String> = properties.iter().map(typed).collect();
-            let with = if list.is_empty() {
-                String::new()
-            } else {
-                format!(" with the properties {}", list.join(", "))
-            };
-            return vec![Notice::warn(
-                name,
-                format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\""),
-            )];
-        };
-        let specs = definition.specs();
-        let mut notices = Vec::new();
-        for property in properties {
-            match specs.iter().find(|s| s.name == property.0) {
-                None => notices.push(Notice::warn(
-                    name,
-                    format!("property {:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", property.0, typed(property)),
-                )),
-                Some(spec) => {
-                    if let Some(stated) = property.1.filter(|t| *t != spec.kind) {
-                        notices.push(Notice::warn(
-                            name,
-                            format!("property {:?} of the HubSpot event definition {name:?} is {} in HubSpot, but propertyTypes says {}: values are sent as {} and left out where they cannot be. Fix: set propertyTypes.{} to {:?} (HubSpot cannot change a property's type)", property.0, spec.kind.as_str(), stated.as_str(), spec.kind.as_str(), property.0, spec.kind.as_str()),
-                        ));
+        let messages: Vec<String> = match found {
+            Ok(Some(definition)) => {
+                self.learn(&definition, notices);
+                let specs = &self.known[name].properties;
+                let check = |(property, stated): &(String, Option<PropertyType>)| {
+                    match specs.iter().find(|s| s.name == *property) {
+                        None => Some(format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated))),
+                        Some(spec) if stated.is_some_and(|t| t != spec.kind) => {
+                            let (has, says) = (spec.kind.as_str(), stated.map_or("", PropertyType::as_str));
+                            Some(format!("property {property:?} of the HubSpot event definition {name:?} is {has} in HubSpot, but propertyTypes says {says}: values are sent as {has} and left out where they cannot be. Fix: set propertyTypes.{property} to {has:?} (HubSpot cannot change a property's type)"))
+                        }
+                        Some(_) => None,
                     }
-                }
+                };
+                properties.iter().filter_map(check).collect()
             }
-        }
-        notices
+            Ok(None) => {
+                let list: Vec<String> = properties.iter().map(|(p, t)| typed(p, *t)).collect();
+                let with = match list.is_empty() {
+                    true => String::new(),
+                    false => format!(" with the properties {}", list.join(", ")),
+                };
+                vec![format!("event definition {name:?} does not exist in HubSpot, so its events are rejected. Fix: create it (Data Management > Custom Events, internal name {name}){with}, or set settings.definitions to \"create\"")]
+            }
+            Err(reason) => {
+                vec![format!(
+                    "event definition {name:?} could not be checked in HubSpot: {reason}"
+                )]
+            }
+        };
+        notices.extend(messages.into_iter().map(|m| Notice::warn(name, m)));
     }
 
     /// Puts an event in the form its definition takes, just before it is
@@ -271,58 +266,55 @@ impl Definitions {
             }
             return Ok(());
         };
-        if input.event_name != known.fqn {
-            input.event_name = known.fqn.clone();
-        }
+        input.event_name.clone_from(&known.fqn);
         if input.types.len() != input.properties.len() {
             return Ok(());
         }
+        // With "create", every property the definition lacks here was
+        // refused: work() settled each before its events could go.
         let create = self.mode == DefinitionsMode::Create;
-        let mut keep = Vec::with_capacity(input.properties.len());
-        for ((property, value), kind) in input.properties.iter_mut().zip(&input.types) {
+        let mut types = std::mem::take(&mut input.types).into_iter();
+        let (name, kept) = (&input.name, &mut input.types);
+        input.properties.retain_mut(|(property, value)| {
+            let kind = types.next().expect("one type per property");
             let spec = known.properties.iter().find(|p| p.name == **property);
-            let fits = match spec {
-                Some(spec) => match definitions::convert(value, *kind, spec.kind, &spec.options) {
+            let left_out = match spec {
+                Some(spec) => match definitions::convert(value, kind, spec.kind, &spec.options) {
                     Some(converted) => {
                         *value = converted;
-                        true
+                        None
                     }
                     None => {
                         stats.values_left_out += 1;
-                        notices.push(Notice::warn(
-                            &input.name,
-                            format!("property {:?} left out of event {:?}: its value is {} but HubSpot's property is {}{}", &**property, known.fqn, kind.as_str(), spec.kind.as_str(), options(spec)),
-                        ));
-                        false
+                        let options = match spec.options.is_empty() {
+                            true => String::new(),
+                            false => format!(" with the options {}", spec.options.join(", ")),
+                        };
+                        let (is, wants) = (kind.as_str(), spec.kind.as_str());
+                        Some(format!(
+                            "its value is {is} but HubSpot's property is {wants}{options}"
+                        ))
                     }
                 },
-                None if create && known.refused.contains(&**property) => {
-                    notices.push(Notice::warn(
-                        &input.name,
-                        format!("property {:?} left out of event {:?}: HubSpot did not create it on the definition (see the error logged then)", &**property, known.fqn),
-                    ));
-                    false
-                }
-                None => true,
+                None if create => Some(
+                    "HubSpot did not create it on the definition (see the error logged then)"
+                        .to_string(),
+                ),
+                None => None,
             };
-            keep.push(fits);
-        }
-        if keep.iter().all(|k| *k) {
-            return Ok(());
-        }
-        let mut flags = keep.iter();
-        input.properties.retain(|_| *flags.next().unwrap_or(&true));
-        let mut flags = keep.iter();
-        input.types.retain(|_| *flags.next().unwrap_or(&true));
+            if let Some(why) = &left_out {
+                notices.push(Notice::warn(
+                    name,
+                    format!(
+                        "property {:?} left out of event {:?}: {why}",
+                        &**property, known.fqn
+                    ),
+                ));
+            } else {
+                kept.push(kind);
+            }
+            left_out.is_none()
+        });
         Ok(())
-    }
-}
-
-fn options(spec: &PropertySpec) -> String {
-    match spec.kind {
-        PropertyType::Enumeration if !spec.options.is_empty() => {
-            format!(" with the options {}", spec.options.join(", "))
-        }
-        _ => String::new(),
     }
 }

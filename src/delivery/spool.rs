@@ -18,19 +18,29 @@ use serde::Serialize;
 use crate::error::Notice;
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 use crate::hubspot::properties::Properties;
-use crate::mapping::value::{Object, Value};
+use crate::mapping::value::{lookup, Value};
 
 /// A journal with less than this in it is never compacted: rewriting a
 /// small file saves nothing.
 const COMPACT_MIN_BYTES: u64 = 64 * 1024;
 
-/// A journal line as written; writing a record borrows its input.
+/// A journal line: written by `Serialize` with the records borrowed, read
+/// back by `parse`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-enum LineRef<'a> {
-    Event { id: u64, input: &'a EventInput },
-    Upsert { id: u64, contact: &'a ContactUpsert },
-    Done(&'a [u64]),
+enum Line<E, U> {
+    Event { id: u64, input: E },
+    Upsert { id: u64, contact: U },
+    Done(Vec<u64>),
+}
+
+/// A line as written, with the records borrowed.
+type Written<'a> = Line<&'a EventInput, &'a ContactUpsert>;
+
+impl<E: Serialize, U: Serialize> Line<E, U> {
+    fn text(&self) -> String {
+        serde_json::to_string(self).expect("records are plain data") + "\n"
+    }
 }
 
 /// A record read back from the journal at start, to be queued again.
@@ -58,7 +68,6 @@ pub struct Spool {
     /// leaves at the front or at the next rewrite. (A sorted deque, not a
     /// map: a map's code would add a tenth to the WebAssembly.)
     records: VecDeque<Record>,
-    live: usize,
     live_bytes: u64,
     /// Bytes in the journal file now, as far as this spool wrote or read it.
     file_bytes: u64,
@@ -74,7 +83,6 @@ impl Spool {
         Spool {
             next_id: 1,
             records: VecDeque::new(),
-            live: 0,
             live_bytes: 0,
             file_bytes: 0,
             max_bytes,
@@ -90,20 +98,11 @@ impl Spool {
 
     /// Records not done yet.
     pub fn live(&self) -> usize {
-        self.live
+        self.records.iter().filter(|r| r.line.is_some()).count()
     }
 
-    /// Where record `id` is, or would go.
-    fn find(&self, id: u64) -> Result<usize, usize> {
-        self.records.binary_search_by_key(&id, |r| r.id)
-    }
-
-    fn keep(&mut self, id: u64, line: String) -> String {
-        self.keep_replayed(id, line.clone(), None);
-        line
-    }
-
-    fn keep_replayed(&mut self, id: u64, line: String, replay: Option<Replayed>) {
+    fn keep(&mut self, id: u64, line: String, replay: Option<Replayed>) {
+        self.next_id = self.next_id.max(id + 1);
         self.live_bytes += line.len() as u64;
         self.file_bytes += line.len() as u64;
         let record = Record {
@@ -111,67 +110,56 @@ impl Spool {
             line: Some(line),
             replay,
         };
-        match self.find(id) {
+        match self.records.binary_search_by_key(&id, |r| r.id) {
             // A record read twice (a journal appended to after a copy of
             // it) is one record.
             Ok(at) => {
-                let old = std::mem::replace(&mut self.records[at], record);
-                if let Some(old) = old.line {
+                if let Some(old) = std::mem::replace(&mut self.records[at], record).line {
                     self.live_bytes -= old.len() as u64;
-                    self.live -= 1;
                 }
             }
             Err(at) => self.records.insert(at, record),
         }
-        self.live += 1;
     }
 
-    fn line(line: &LineRef) -> String {
-        let mut text = serde_json::to_string(line).expect("records are plain data");
-        text.push('\n');
+    /// A new record's line, kept live; returns the line to append.
+    fn record(&mut self, line: Written) -> String {
+        let text = line.text();
+        self.keep(self.next_id, text.clone(), None);
         text
     }
 
     /// Gives the input its record id; returns the line to append.
     pub fn record_event(&mut self, input: &mut EventInput) -> String {
-        let id = self.next_id;
-        self.next_id += 1;
-        input.spool_id = id;
-        let line = Spool::line(&LineRef::Event { id, input });
-        self.keep(id, line)
+        input.spool_id = self.next_id;
+        let id = input.spool_id;
+        self.record(Line::Event { id, input: &*input })
     }
 
     /// Gives the upsert its record id; returns the line to append.
-    pub fn record_upsert(&mut self, upsert: &mut ContactUpsert) -> String {
+    pub fn record_upsert(&mut self, contact: &mut ContactUpsert) -> String {
+        contact.spool_ids = vec![self.next_id];
         let id = self.next_id;
-        self.next_id += 1;
-        upsert.spool_ids = vec![id];
-        let line = Spool::line(&LineRef::Upsert {
+        self.record(Line::Upsert {
             id,
-            contact: upsert,
-        });
-        self.keep(id, line)
+            contact: &*contact,
+        })
     }
 
     /// Marks records done; returns the line to append when any was live.
     pub fn done(&mut self, ids: impl IntoIterator<Item = u64>) -> Option<String> {
-        let mut done = Vec::new();
-        for id in ids {
-            if self.forget(id) {
-                done.push(id);
-            }
-        }
+        let done: Vec<u64> = ids.into_iter().filter(|id| self.forget(*id)).collect();
         if done.is_empty() {
             return None;
         }
-        let line = Spool::line(&LineRef::Done(&done));
-        self.file_bytes += line.len() as u64;
-        Some(line)
+        let text = Written::Done(done).text();
+        self.file_bytes += text.len() as u64;
+        Some(text)
     }
 
     /// Marks record `id` done; true when it was live.
     fn forget(&mut self, id: u64) -> bool {
-        let Ok(at) = self.find(id) else {
+        let Ok(at) = self.records.binary_search_by_key(&id, |r| r.id) else {
             return false;
         };
         let record = &mut self.records[at];
@@ -180,7 +168,6 @@ impl Spool {
             return false;
         };
         self.live_bytes -= line.len() as u64;
-        self.live -= 1;
         while self.records.front().is_some_and(|r| r.line.is_none()) {
             self.records.pop_front();
         }
@@ -207,55 +194,39 @@ impl Spool {
         text
     }
 
-    /// Reads journal lines at start (`text`: whole lines, each ending in a
-    /// newline). A line that does not parse is reported and skipped: it is
-    /// never guessed at.
-    pub fn read(&mut self, text: &str, notices: &mut Vec<Notice>) {
+    /// Reads journal lines at start: whole lines, each ending in a newline,
+    /// or with `tail` the journal's last bytes, which do not (the process
+    /// ended while it wrote them: a record that is whole but for its
+    /// newline counts; a cut one is skipped, as its push never returned). A
+    /// line that does not parse is reported and skipped: it is never
+    /// guessed at.
+    pub fn read(&mut self, text: &str, tail: bool, notices: &mut Vec<Notice>) {
         for line in text.split_inclusive('\n') {
             self.line += 1;
             if line.trim().is_empty() {
                 continue;
             }
-            if let Err(problem) = self.read_line(line) {
-                notices.push(Notice::error(
-                    "",
-                    format!("the spool journal's line {} could not be read and was skipped (it is not replayed): {problem}", self.line),
-                ));
-            }
-        }
-    }
-
-    /// The journal's last bytes when they do not end in a newline: the
-    /// process ended while it wrote them. A record that is whole but for
-    /// its newline counts; a cut one is skipped (its push never returned).
-    pub fn read_tail(&mut self, tail: &str, notices: &mut Vec<Notice>) {
-        self.line += 1;
-        if self.read_line(tail).is_err() {
-            notices.push(Notice::warn(
-                "",
-                format!("the spool journal's last record (line {}) was cut short by a crash while it was written, and was skipped: its push never returned", self.line),
-            ));
+            let Err(problem) = self.read_line(line) else {
+                continue;
+            };
+            notices.push(if tail {
+                Notice::warn("", format!("the spool journal's last record (line {}) was cut short by a crash while it was written, and was skipped: its push never returned", self.line))
+            } else {
+                Notice::error("", format!("the spool journal's line {} could not be read and was skipped (it is not replayed): {problem}", self.line))
+            });
         }
     }
 
     fn read_line(&mut self, line: &str) -> Result<(), String> {
-        let text = || {
-            let mut text = line.trim_end().to_string();
-            text.push('\n');
-            text
-        };
-        match parse_line(line)? {
-            Parsed::Event(id, mut input) => {
-                input.spool_id = id;
-                self.keep_replayed(id, text(), Some(Replayed::Event(input)));
-                self.next_id = self.next_id.max(id + 1);
+        match parse(line)? {
+            Line::Event { id, input: replay }
+            | Line::Upsert {
+                id,
+                contact: replay,
+            } => {
+                self.keep(id, format!("{}\n", line.trim_end()), Some(replay));
             }
-            Parsed::Upsert(id, mut contact) => {
-                contact.spool_ids = vec![id];
-                self.keep_replayed(id, text(), Some(Replayed::Upsert(contact)));
-                self.next_id = self.next_id.max(id + 1);
-            }
-            Parsed::Done(ids) => {
+            Line::Done(ids) => {
                 for id in ids {
                     self.forget(id);
                     self.next_id = self.next_id.max(id + 1);
@@ -274,127 +245,77 @@ impl Spool {
     }
 }
 
-/// A journal line read back.
-enum Parsed {
-    Event(u64, EventInput),
-    Upsert(u64, ContactUpsert),
-    Done(Vec<u64>),
-}
-
-/// Reads a line as `LineRef` writes it, strictly: a field that is missing,
-/// unknown or of another type makes the whole line unreadable, so nothing
-/// is replayed on a guess. (Read through the JSON `Value` the mapping
-/// engine already parses with serde: derived readers for these types would
-/// add a fifth to the WebAssembly.)
-fn parse_line(line: &str) -> Result<Parsed, String> {
+/// Reads a line as `Line` writes it, strictly: only a line that is the
+/// same JSON once what was read from it is written again is a record, so
+/// a field that is missing, unknown or of another type makes the whole
+/// line unreadable, and nothing is replayed on a guess.
+fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
     let value = Value::parse(line)?;
-    let Some([(kind, body)]) = value.as_object().map(Vec::as_slice) else {
-        return Err("not a spool record".into());
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
+    let strings = |value: Option<&Value>| match value {
+        Some(Value::Object(entries)) => (entries.iter())
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+        _ => Properties::new(),
     };
-    match (&**kind, body) {
-        ("done", Value::Array(ids)) => ids
-            .iter()
-            .map(record_id)
-            .collect::<Result<_, _>>()
-            .map(Parsed::Done),
-        ("event", Value::Object(body)) => {
-            let [id, input] = fields(body, ["id", "input"])?;
-            Ok(Parsed::Event(record_id(id)?, event_input(input)?))
-        }
-        ("upsert", Value::Object(body)) => {
-            let [id, contact] = fields(body, ["id", "contact"])?;
-            let Value::Object(contact) = contact else {
-                return Err("contact is not an object".into());
-            };
-            let [email, properties] = fields(contact, ["email", "properties"])?;
-            Ok(Parsed::Upsert(
-                record_id(id)?,
-                ContactUpsert {
-                    email: string(email, "email")?,
-                    properties: properties_of(properties)?,
-                    spool_ids: Vec::new(),
-                },
-            ))
-        }
-        _ => Err("not a spool record".into()),
-    }
-}
-
-/// The members `names` of `object`, which must have exactly those.
-fn fields<'a, const N: usize>(
-    object: &'a Object,
-    names: [&str; N],
-) -> Result<[&'a Value; N], String> {
-    if let Some((key, _)) = object.iter().find(|(k, _)| !names.contains(&&**k)) {
-        return Err(format!("unknown field {key:?}"));
-    }
-    let mut found = [&Value::Undefined; N];
-    for (slot, name) in found.iter_mut().zip(names) {
-        *slot = crate::mapping::value::lookup(object, name).ok_or(format!("no {name}"))?;
-    }
-    Ok(found)
-}
-
-fn record_id(value: &Value) -> Result<u64, String> {
-    match value {
-        Value::Number(n) if *n >= 1.0 && n.fract() == 0.0 && *n < 9_007_199_254_740_992.0 => {
-            Ok(*n as u64)
-        }
-        _ => Err("a record id is not a whole number".into()),
-    }
-}
-
-fn string(value: &Value, name: &str) -> Result<String, String> {
-    value
-        .as_str()
-        .map(str::to_string)
-        .ok_or(format!("{name} is not a string"))
-}
-
-fn properties_of(value: &Value) -> Result<Properties, String> {
-    let Value::Object(entries) = value else {
-        return Err("properties is not an object".into());
+    let (event, upsert) = (get(Some(&value), "event"), get(Some(&value), "upsert"));
+    let body = event.or(upsert);
+    // Not a whole number: written back as another one.
+    let number = |value: Option<&Value>| match value {
+        Some(Value::Number(n)) => *n as u64,
+        _ => 0,
     };
-    entries
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), string(v, k)?)))
-        .collect()
+    let id = number(get(body, "id"));
+    let (line, written) = if let (Some(_), 1..) = (event, id) {
+        let input = get(event, "input");
+        let field = |key| text(get(input, key));
+        let event_name = field("eventName").unwrap_or_default();
+        // Its definition's name: what follows the `pe{HubID}_` prefix.
+        let name = event_name.split_once('_').map_or("", |(_, name)| name);
+        let input = EventInput {
+            name: name.to_string(),
+            email: field("email"),
+            object_id: field("objectId"),
+            utk: field("utk"),
+            uuid: field("uuid"),
+            occurred_at: field("occurredAt"),
+            properties: strings(get(input, "properties")),
+            event_name,
+            spool_id: id,
+            ..EventInput::default()
+        };
+        let written = Written::Event { id, input: &input }.text();
+        let input = Replayed::Event(input);
+        (Line::Event { id, input }, written)
+    } else if let (Some(_), 1..) = (upsert, id) {
+        let contact = get(upsert, "contact");
+        let contact = ContactUpsert {
+            email: text(get(contact, "email")).unwrap_or_default(),
+            properties: strings(get(contact, "properties")),
+            spool_ids: vec![id],
+        };
+        let written = Written::Upsert {
+            id,
+            contact: &contact,
+        }
+        .text();
+        let contact = Replayed::Upsert(contact);
+        (Line::Upsert { id, contact }, written)
+    } else {
+        let Some(Value::Array(ids)) = get(Some(&value), "done") else {
+            return Err("not a spool record".into());
+        };
+        let ids: Vec<u64> = ids.iter().map(|id| number(Some(id))).collect();
+        let written = Written::Done(ids.clone()).text();
+        (Line::Done(ids), written)
+    };
+    if Value::parse(&written)? != value {
+        return Err("not a spool record as this destination writes them".into());
+    }
+    Ok(line)
 }
 
-/// An `EventInput` as its `Serialize` writes it.
-fn event_input(value: &Value) -> Result<EventInput, String> {
-    let Value::Object(entries) = value else {
-        return Err("input is not an object".into());
-    };
-    let mut input = EventInput::default();
-    let mut named = false;
-    let mut has_properties = false;
-    for (key, value) in entries {
-        let optional = |name: &str| string(value, name).map(Some);
-        match &**key {
-            "eventName" => {
-                input.event_name = string(value, key)?;
-                named = true;
-            }
-            "email" => input.email = optional(key)?,
-            "objectId" => input.object_id = optional(key)?,
-            "utk" => input.utk = optional(key)?,
-            "uuid" => input.uuid = optional(key)?,
-            "occurredAt" => input.occurred_at = optional(key)?,
-            "properties" => {
-                input.properties = properties_of(value)?;
-                has_properties = true;
-            }
-            other => return Err(format!("unknown field {other:?}")),
-        }
-    }
-    if !named || !has_properties {
-        return Err("an event input needs eventName and properties".into());
-    }
-    // Its definition's name: what follows the `pe{HubID}_` prefix.
-    input.name = input
-        .event_name
-        .split_once('_')
-        .map_or_else(String::new, |(_, name)| name.to_string());
-    Ok(input)
+/// `value[key]`, where `value` is an object.
+fn get<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+    lookup(value?.as_object()?, key)
 }

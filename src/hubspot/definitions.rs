@@ -4,7 +4,8 @@
 //! `delivery` module keeps what is known and does the I/O.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::config::types::{is_iso8601, PropertyType};
 use crate::hubspot::api::{self, Request};
@@ -41,70 +42,27 @@ impl PropertySpec {
     }
 }
 
-/// "purchase_completed" → "Purchase completed".
+/// "purchase_completed" → "Purchase completed". Names are ASCII (a-z,
+/// 0-9, _): no Unicode case tables needed.
 fn label(name: &str) -> String {
-    let spaced = name.replace('_', " ");
-    let mut chars = spaced.chars();
-    let mut out: String = match chars.next() {
-        // Names are ASCII (a-z, 0-9, _): no Unicode case tables needed.
-        Some(first) => std::iter::once(first.to_ascii_uppercase())
-            .chain(chars)
-            .collect(),
-        None => String::new(),
-    };
-    out.truncate(MAX_LABEL);
-    out
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DefinitionCreate<'a> {
-    label: String,
-    name: &'a str,
-    description: &'static str,
-    primary_object: &'static str,
-    include_default_properties: bool,
-    property_definitions: Vec<PropertyCreate<'a>>,
-}
-
-#[derive(Serialize)]
-struct PropertyCreate<'a> {
-    name: &'a str,
-    label: String,
-    #[serde(rename = "type")]
-    kind: PropertyType,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    options: Vec<OptionInput<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OptionInput<'a> {
-    label: &'a str,
-    value: &'a str,
-    display_order: usize,
-    hidden: bool,
-}
-
-impl<'a> PropertyCreate<'a> {
-    fn of(spec: &'a PropertySpec) -> PropertyCreate<'a> {
-        PropertyCreate {
-            name: &spec.name,
-            label: label(&spec.name),
-            kind: spec.kind,
-            options: spec
-                .options
-                .iter()
-                .enumerate()
-                .map(|(i, value)| OptionInput {
-                    label: value,
-                    value,
-                    display_order: i + 1,
-                    hidden: false,
-                })
-                .collect(),
-        }
+    let mut label = name.replace('_', " ");
+    if let Some(first) = label.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    label.truncate(MAX_LABEL);
+    label
+}
+
+/// A property as the create calls take it.
+fn property_body(spec: &PropertySpec) -> serde_json::Value {
+    let mut body = json!({ "name": spec.name, "label": label(&spec.name), "type": spec.kind });
+    if !spec.options.is_empty() {
+        let options = spec.options.iter().enumerate().map(|(i, value)| {
+            json!({ "label": value, "value": value, "displayOrder": i + 1, "hidden": false })
+        });
+        body["options"] = options.collect();
+    }
+    body
 }
 
 /// `GET /events/v3/event-definitions/{name}`. The spec has no
@@ -117,23 +75,21 @@ pub fn read(name: &str) -> Request {
 /// `POST /events/v3/event-definitions`: a definition of contact events,
 /// labelled after its name.
 pub fn create(name: &str, properties: &[PropertySpec]) -> Request {
-    let body = DefinitionCreate {
-        label: label(name),
-        name,
-        description: "Created by walkerOS (walkeros-destination-hubspot)",
-        primary_object: "CONTACT",
-        include_default_properties: false,
-        property_definitions: properties.iter().map(PropertyCreate::of).collect(),
-    };
-    Request::post(DEFINITIONS_PATH, api::json(&body))
+    let body = json!({
+        "label": label(name),
+        "name": name,
+        "description": "Created by walkerOS (walkeros-destination-hubspot)",
+        "primaryObject": "CONTACT",
+        "includeDefaultProperties": false,
+        "propertyDefinitions": properties.iter().map(property_body).collect::<Vec<_>>(),
+    });
+    Request::post(DEFINITIONS_PATH, body.to_string())
 }
 
 /// `POST /events/v3/event-definitions/{name}/property`.
 pub fn create_property(name: &str, property: &PropertySpec) -> Request {
-    Request::post(
-        format!("{DEFINITIONS_PATH}/{name}/property"),
-        api::json(&PropertyCreate::of(property)),
-    )
+    let path = format!("{DEFINITIONS_PATH}/{name}/property");
+    Request::post(path, property_body(property).to_string())
 }
 
 /// A definition as HubSpot answers it (the fields read here).
@@ -142,8 +98,6 @@ pub fn create_property(name: &str, property: &PropertySpec) -> Request {
 pub struct Definition {
     pub name: String,
     pub fully_qualified_name: String,
-    #[serde(default)]
-    pub archived: bool,
     #[serde(default)]
     pub properties: Vec<PropertyAnswer>,
 }
@@ -183,13 +137,6 @@ impl Definition {
     pub fn prefix(&self) -> Option<&str> {
         self.fully_qualified_name.strip_suffix(self.name.as_str())
     }
-
-    pub fn specs(&self) -> Vec<PropertySpec> {
-        self.properties
-            .iter()
-            .filter_map(PropertyAnswer::spec)
-            .collect()
-    }
 }
 
 /// What an answer of the definitions API means.
@@ -202,37 +149,31 @@ pub enum Answer<T> {
     Missing,
     /// 403: the token lacks the definitions scope.
     Forbidden,
-    /// Worth trying again later (rate limit, server trouble, network).
-    Retry(String),
     Failed(String),
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ErrorMessage {
-    message: String,
-}
-
-/// Reads an answer whose success body is a `T`.
-pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Answer<T> {
+/// Reads an answer whose success body is a `T`; `Err` when it is worth
+/// trying again later (rate limit, server trouble), with why.
+pub fn read_answer<T: DeserializeOwned>(status: u16, body: &str) -> Result<Answer<T>, String> {
     if (200..300).contains(&status) {
-        return match serde_json::from_str(body) {
-            Ok(value) => Answer::Done(value),
-            Err(e) => Answer::Failed(format!(
-                "HubSpot answered {status} with a body that could not be read: {e}"
-            )),
-        };
+        return Ok(serde_json::from_str(body).map_or_else(
+            |e| {
+                Answer::Failed(format!(
+                    "HubSpot answered {status} with a body that could not be read: {e}"
+                ))
+            },
+            Answer::Done,
+        ));
     }
-    let message = serde_json::from_str::<ErrorMessage>(body)
-        .unwrap_or_default()
-        .message;
-    match status {
-        409 if message.contains("already exists") => Answer::Exists,
-        400 | 404 if message.contains("does not exist") => Answer::Missing,
+    // HubSpot's message, which tells a conflict or a 404 apart, is in it.
+    let reason = api::describe(status, body);
+    Ok(match status {
+        409 if reason.contains("already exists") => Answer::Exists,
+        400 | 404 if reason.contains("does not exist") => Answer::Missing,
         403 => Answer::Forbidden,
-        408 | 429 | 500..=599 => Answer::Retry(api::describe(status, body)),
-        _ => Answer::Failed(api::describe(status, body)),
-    }
+        408 | 429 | 500..=599 => return Err(reason),
+        _ => Answer::Failed(reason),
+    })
 }
 
 /// `text` (a value planned as `from`) in the form a `to` property takes,
@@ -245,13 +186,8 @@ pub fn convert(
     to: PropertyType,
     options: &[String],
 ) -> Option<String> {
-    let number = || {
-        let trimmed = text.trim();
-        (!trimmed.is_empty())
-            .then(|| trimmed.parse::<f64>().ok())
-            .flatten()
-            .filter(|n| n.is_finite())
-    };
+    // An empty text does not parse; "inf" and "NaN" do, but are no numbers.
+    let number = || text.trim().parse::<f64>().ok().filter(|n| n.is_finite());
     match to {
         PropertyType::String => Some(text.to_string()),
         PropertyType::Number => number().map(js_number),
