@@ -47,8 +47,10 @@ class Instance {
         }
       }
       for (const { level, message, event } of notes) ignoreThrow(() => logger[level](`HubSpot: ${message}`, event ? { event } : {}));
-      if (token) ignoreThrow(() => onToken(token));
-      for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
+      // Only a function is called: calling anything else would throw, and
+      // an exception per dropped event is costly once a queue overflows.
+      if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token));
+      if (typeof onDrop === 'function') for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
       if (unwritten) throw unwritten;
     };
     this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), typeof ownFetch === 'function' ? ownFetch : fetch, caller(this.callbacks), report);
