@@ -105,6 +105,7 @@ class Spool {
     this.fd = undefined;
     this.dirty = false;
     this.torn = false;
+    this.syncError = undefined;
     this.timer = undefined;
   }
 
@@ -155,23 +156,33 @@ class Spool {
       if (append) {
         // After a write that failed part way, a new line: the cut record is
         // skipped at replay, not the one after it.
-        fs.writeSync(this.fd, this.torn ? `\n${append}` : append);
+        const text = this.torn ? `\n${append}` : append;
+        this.torn = true;
+        // A full disk can also take part of a write without an error.
+        if (fs.writeSync(this.fd, text) < Buffer.byteLength(text)) throw new Error('only part of the record was written (is the disk full?)');
         this.torn = false;
         this.dirty = true;
       }
+      if (this.syncInterval === 0) this.sync();
+      // An fsync that failed on the timer fails the next write: what was
+      // written since may not be on disk.
+      if (this.syncError) throw this.syncError;
     } catch (error) {
-      this.torn = true;
+      this.syncError = undefined;
       throw new SpoolWriteError(spoolError(
         `could not be written: ${error.message}`,
         'free disk space or fix the directory\'s permissions; the event is still sent while this process runs',
       ).message);
     }
-    if (this.syncInterval === 0) this.sync();
-    else if (this.dirty && this.timer === undefined) {
+    if (this.dirty && this.timer === undefined) {
       // Not an interval: an idle spool does not wake the process up.
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.sync();
+        try {
+          this.sync();
+        } catch (error) {
+          this.syncError = error;
+        }
       }, this.syncInterval).unref();
     }
   }

@@ -835,26 +835,36 @@ async fn prepare_needs(
 
 /// At init: `"check"` reads each definition the rules name once and logs
 /// what is missing or typed differently, with the fix; `"create"` makes
-/// them (with the properties whose types are known now), as for waiting
-/// events. Events of those names wait meanwhile.
+/// them (with the properties whose types are known now). Each definition
+/// is tried once, whatever became of the others: one HubSpot could not
+/// make now is made before its first event instead. Events of those names
+/// wait meanwhile.
 pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
     let mode = core.borrow().definitions.mode;
     let targets = core.borrow().rule_definitions();
-    if mode == DefinitionsMode::Create {
-        let needs = targets.into_iter().map(|(name, properties)| Need {
-            name,
-            properties: (properties.iter())
-                .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
-                .collect(),
-        });
-        prepare_needs(core, transport, needs.collect(), report).await;
-        return;
-    }
     let names = || targets.iter().map(|(name, _)| name);
     core.borrow_mut().definitions.set_pending(names(), true);
     for (name, properties) in &targets {
         if core.borrow().definitions.mode == DefinitionsMode::Off {
             break;
+        }
+        if mode == DefinitionsMode::Create {
+            let need = Need {
+                name: name.clone(),
+                properties: (properties.iter())
+                    .filter_map(|(p, t)| t.map(|t| PropertySpec::new(p, t)))
+                    .collect(),
+            };
+            if let Err(later) = ensure(core, transport, &need, report).await {
+                let reason = match later {
+                    Later::Retry(reason, _) => reason,
+                    Later::Limiter(_) => {
+                        "the CRM rate limit (settings.rateLimit) is used up".into()
+                    }
+                };
+                report.notices.push(Notice::warn(name, format!("event definition {name:?} is not prepared yet; it is made before its first event is sent: {reason}")));
+            }
+            continue;
         }
         let answer = definition_call(core, transport, &defs::read(name), report).await;
         let core = &mut *core.borrow_mut();

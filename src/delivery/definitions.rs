@@ -216,7 +216,12 @@ impl Definitions {
         let messages: Vec<String> = match found {
             Ok(Some(definition)) => {
                 self.learn(&definition, notices);
-                let specs = &self.known[name].properties;
+                // What HubSpot answered, whatever name it gave.
+                let specs: Vec<PropertySpec> = definition
+                    .properties
+                    .iter()
+                    .filter_map(|p| p.spec())
+                    .collect();
                 let check = |(property, stated): &(String, Option<PropertyType>)| {
                     match specs.iter().find(|s| s.name == *property) {
                         None => Some(format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated))),
@@ -270,9 +275,6 @@ impl Definitions {
         if input.types.len() != input.properties.len() {
             return Ok(());
         }
-        // With "create", every property the definition lacks here was
-        // refused: work() settled each before its events could go.
-        let create = self.mode == DefinitionsMode::Create;
         let mut types = std::mem::take(&mut input.types).into_iter();
         let (name, kept) = (&input.name, &mut input.types);
         input.properties.retain_mut(|(property, value)| {
@@ -296,7 +298,7 @@ impl Definitions {
                         ))
                     }
                 },
-                None if create => Some(
+                None if self.refused.contains(&format!("{name}.{property}")) => Some(
                     "HubSpot did not create it on the definition (see the error logged then)"
                         .to_string(),
                 ),

@@ -15,12 +15,12 @@ const user = { email: 'jane@example.com' };
 const COUNT = Number(process.env.DEFINITIONS_COUNT || 10000);
 
 /** A collector with the destination, logging into `logs`. */
-async function flow(sandbox, { settings = {}, mapping, batch = false } = {}) {
+async function flow(sandbox, { settings = {}, mapping, batch = false, fetch } = {}) {
   const logs = [];
   const dropped = [];
   const config = {
     settings: { accessToken: TOKEN, apiBase: sandbox.url, batch, ...settings },
-    env: { onDrop: (event, reason) => dropped.push({ event, reason }) },
+    env: { onDrop: (event, reason) => dropped.push({ event, reason }), ...(fetch && { fetch }) },
   };
   if (mapping) config.mapping = mapping;
   const { elb } = await startFlow({
@@ -244,5 +244,50 @@ test('10,000 events with 5 event names make a handful of definition calls', { ti
   console.log(`# definition calls for 10,000 events with 5 names: ${calls}`);
   assert.equal(calls, 5, sandbox.definitionRequests.map((r) => `${r.method} ${r.path} ${r.status}`).join('\n'));
   assert.deepEqual(t.dropped, []);
+  await sandbox.close();
+});
+
+/** `fetch` to the sandbox, except where `answer(path, init)` gives a
+ * response of its own (a proxy or an odd HubSpot answer). */
+function stubbed(answer) {
+  return async (url, init) => {
+    const own = answer(new URL(url).pathname, init);
+    if (!own) return fetch(url, init);
+    const [status, body] = own;
+    return { status, headers: { get: () => null }, text: async () => JSON.stringify(body) };
+  };
+}
+
+test('"check": a definition read answered with another definition\'s name is taken as HubSpot says; the destination keeps delivering', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const fetch = stubbed((path, init) => init.method === 'GET' && path.endsWith('/event-definitions/purchase')
+    && [200, { name: 'purchase_v2', fullyQualifiedName: 'pe12345678_purchase_v2', properties: [{ name: 'order_id', type: 'string' }] }]);
+  const t = await flow(sandbox, { settings: { eventNamePrefix: 'pe12345678_' }, mapping: threeRules, fetch });
+  for (const event of threeEvents(0)) await t.elb(event);
+  await waitFor(() => sandbox.events.length === 3, { what: 'the 3 events' });
+  await t.elb('walker shutdown');
+  assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), ['pe12345678_page_view', 'pe12345678_product_view', 'pe12345678_purchase']);
+  assert.ok(t.logged('warn').some((m) => /property "revenue" does not exist on the HubSpot event definition "purchase"/.test(m)), t.logged('warn').join('\n'));
+  await sandbox.close();
+});
+
+test('"create" at init: a definition HubSpot cannot make now does not stop the others; it is made before its first event', async () => {
+  const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true });
+  let refusals = 1;
+  const fetch = stubbed((path, init) => init.method === 'POST' && path === '/events/v3/event-definitions'
+    && JSON.parse(init.body).name === 'purchase' && refusals-- > 0 && [500, { status: 'error', message: 'try later' }]);
+  const t = await flow(sandbox, { settings: { definitions: 'create', eventNamePrefix: 'pe12345678_' }, mapping: threeRules, fetch });
+  // The collector starts the destination with its first event.
+  await t.elb({ name: 'signup done', id: 's0', user });
+  await waitFor(() => t.logged('warn').some((m) => m.includes('not prepared yet')), { what: 'the refused definition' });
+  await waitFor(() => sandbox.definitionRequests.filter((r) => r.method === 'POST').length >= 2, { what: 'the definitions made at init' });
+  assert.ok(await definition(sandbox, 'product_view'), 'the definition after the refused one is made at init too');
+  assert.equal(await definition(sandbox, 'purchase'), undefined);
+  assert.ok(t.logged('warn').some((m) => /event definition "purchase" is not prepared yet; it is made before its first event is sent: .*try later/.test(m)), t.logged('warn').join('\n'));
+  for (const event of threeEvents(0)) await t.elb(event);
+  await waitFor(() => sandbox.events.length === 4, { what: 'the 4 events' });
+  await t.elb('walker shutdown');
+  assert.ok(await definition(sandbox, 'purchase'), 'made before its first event');
+  assert.deepEqual(t.logged('error'), []);
   await sandbox.close();
 });

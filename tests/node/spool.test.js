@@ -238,42 +238,51 @@ test('compaction: once HubSpot took them, the journal holds no more than the rec
   }
 });
 
-for (const batch of [false, true]) {
-  test(`${batch ? 'batch' : 'single'} mode, a full disk: the push whose record cannot be written fails and says why; its event is still sent, once`, { timeout: 30000 }, async () => {
-    const spool = tmpSpool();
-    const sandbox = await startSandbox({ token: TOKEN });
-    const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, batch, batchSize: 2 } };
-    const logger = { error() {}, warn() {}, info() {}, debug() {} };
-    const event = (i) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${i}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: {} });
-    const push = (i) => destinationHubspot.push(event(i), { config, rule: undefined, data: undefined, env: {}, logger, collector: {} });
-    const writeSync = fs.writeSync;
-    try {
-      destinationHubspot.init({ config, env: {}, logger });
-      await push(0);
-      fs.writeSync = () => {
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      };
-      let failure;
+// write(2) failing (a full disk), and fsync(2) failing (an I/O error), each
+// in both modes.
+const failures = [
+  ['writeSync', 'ENOSPC', 'no space left on device, write', 'a full disk'],
+  ['fsyncSync', 'EIO', 'i/o error, fsync', 'an fsync that fails'],
+];
+for (const [call, code, text, what] of failures) {
+  for (const batch of [false, true]) {
+    test(`${batch ? 'batch' : 'single'} mode, ${what}: the push whose record cannot be written fails and says why; its event is still sent, once`, { timeout: 30000 }, async () => {
+      const spool = tmpSpool();
+      const sandbox = await startSandbox({ token: TOKEN });
+      const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, spoolSyncInterval: 0, batch, batchSize: 2 } };
+      const logger = { error() {}, warn() {}, info() {}, debug() {} };
+      const event = (i) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${i}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: {} });
+      const push = (i) => destinationHubspot.push(event(i), { config, rule: undefined, data: undefined, env: {}, logger, collector: {} });
+      const real = fs[call];
       try {
-        await push(1);
-      } catch (error) {
-        failure = error;
+        destinationHubspot.init({ config, env: {}, logger });
+        await push(0);
+        fs[call] = () => {
+          throw Object.assign(new Error(`${code}: ${text}`), { code });
+        };
+        let failure;
+        try {
+          await push(1);
+        } catch (error) {
+          failure = error;
+        } finally {
+          fs[call] = real;
+        }
+        assert.ok(failure, 'the push fails');
+        assert.equal(failure.message.startsWith(`HubSpot destination: settings.spool could not be written: ${code}: ${text}; free disk space`), true, failure.message);
+        await push(2);
+        await push(3);
+        await waitFor(() => sandbox.events.length >= 4, { timeout: 10000, what: 'all four events' });
+        await waitFor(() => destinationHubspot.stats().spooled === 0, { timeout: 10000, what: 'every record done' });
+        await destinationHubspot.destroy({ config, logger });
+        assert.deepEqual(sandbox.events.map((e) => e.uuid).length, new Set(sandbox.events.map((e) => e.uuid)).size, 'each event once');
+        assert.equal(sandbox.events.length, 4);
+        // The journal is whole: every line it holds can be read.
+        for (const line of fs.readFileSync(path.join(spool, 'journal'), 'utf8').split('\n').filter(Boolean)) JSON.parse(line);
       } finally {
-        fs.writeSync = writeSync;
+        fs[call] = real;
+        await sandbox.close();
       }
-      assert.ok(failure, 'the push fails');
-      assert.match(failure.message, /^HubSpot destination: settings.spool could not be written: ENOSPC: no space left on device, write; free disk space/);
-      await push(2);
-      await push(3);
-      await waitFor(() => sandbox.events.length >= 4, { timeout: 10000, what: 'all four events' });
-      await waitFor(() => destinationHubspot.stats().spooled === 0, { timeout: 10000, what: 'every record done' });
-      await destinationHubspot.destroy({ config, logger });
-      assert.equal(sandbox.events.length, 4, 'each event once');
-      // The journal is whole: every line it holds can be read.
-      for (const line of fs.readFileSync(path.join(spool, 'journal'), 'utf8').split('\n').filter(Boolean)) JSON.parse(line);
-    } finally {
-      fs.writeSync = writeSync;
-      await sandbox.close();
-    }
-  });
+    });
+  }
 }
