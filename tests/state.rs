@@ -246,6 +246,30 @@ fn the_spool_journal_replays_what_is_not_done_and_skips_a_cut_record() {
     );
     assert!(third.take_read().is_empty());
     assert!(notices[0].message.contains("line 1 could not be read"));
+    // Ids are whole numbers from 1 that JavaScript can hold: others are not
+    // records, and a done line naming one changes nothing.
+    let mut notices = Vec::new();
+    let mut fourth = Spool::new(1 << 20);
+    fourth.read(
+        concat!(
+            "{\"upsert\":{\"id\":18446744073709551615,\"contact\":{\"email\":\"a@x.y\",\"properties\":{}}}}\n",
+            "{\"upsert\":{\"id\":7.5,\"contact\":{\"email\":\"a@x.y\",\"properties\":{}}}}\n",
+            "{\"done\":[0]}\n",
+            "{\"upsert\":{\"contact\":{\"properties\":{\"b\":\"2\",\"a\":\"1\"},\"email\":\"a@x.y\"},\"id\":3}}\n",
+        ),
+        false,
+        &mut notices,
+    );
+    assert_eq!(notices.len(), 3, "{notices:?}");
+    let replayed = fourth.take_read();
+    let [Replayed::Upsert(read)] = replayed.as_slice() else {
+        panic!("the one record: {replayed:?}")
+    };
+    let order: Vec<&str> = read.properties.iter().map(|(k, _)| &**k).collect();
+    assert_eq!(order, ["b", "a"], "properties keep their order");
+    let mut e = input("pe1_e");
+    fourth.record_event(&mut e);
+    assert_eq!(e.spool_id, 4);
 }
 
 #[wasm_bindgen_test]

@@ -682,33 +682,18 @@ async fn definition_call<T: serde::de::DeserializeOwned>(
     request: &Request,
     report: &mut Report,
 ) -> Result<Answer<T>, Later> {
-    {
-        let mut core = core.borrow_mut();
-        let now = transport.now_ms();
-        if now < core.crm_paused_until {
-            return Err(Later::Limiter(
-                (core.crm_paused_until - now).min(f64::from(u32::MAX)) as u32,
-            ));
-        }
-        core.limiter.take(now).map_err(Later::Limiter)?;
+    let now = transport.now_ms();
+    core.borrow_mut().take_crm(now).map_err(Later::Limiter)?;
+    let sent = Sent::from(send_authorized(core, transport, request, report).await);
+    core.borrow_mut()
+        .limiter
+        .observe(&sent.rate, transport.now_ms());
+    let answer = match sent.outcome {
+        // No answer at all (network, no token).
+        Outcome::Retryable(reason) if sent.status == 0 => Err(reason),
+        _ => defs::read_answer(sent.status, &sent.body),
     }
-    let answer = match send_authorized(core, transport, request, report).await {
-        Response::Status(status, body, headers) => {
-            core.borrow_mut()
-                .limiter
-                .observe(&headers.rate, transport.now_ms());
-            let policy = (status == 429).then(|| api::policy(&body)).flatten();
-            let wait = headers.retry_after_ms.or(policy.as_deref().map(window_ms));
-            defs::read_answer(status, &body).map_err(|reason| Later::Retry(reason, wait))?
-        }
-        Response::Network(message) => {
-            return Err(Later::Retry(format!("network error: {message}"), None))
-        }
-        Response::NoToken {
-            reason,
-            retry_after_ms,
-        } => return Err(Later::Retry(reason, retry_after_ms)),
-    };
+    .map_err(|reason| Later::Retry(reason, sent.wait))?;
     if let Answer::Forbidden = answer {
         report
             .notices

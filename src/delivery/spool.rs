@@ -13,12 +13,10 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Notice;
 use crate::hubspot::plan::{ContactUpsert, EventInput};
-use crate::hubspot::properties::Properties;
-use crate::mapping::value::{lookup, Value};
 
 /// A journal with less than this in it is never compacted: rewriting a
 /// small file saves nothing.
@@ -26,8 +24,8 @@ const COMPACT_MIN_BYTES: u64 = 64 * 1024;
 
 /// A journal line: written by `Serialize` with the records borrowed, read
 /// back by `parse`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum Line<E, U> {
     Event { id: u64, input: E },
     Upsert { id: u64, contact: U },
@@ -245,77 +243,39 @@ impl Spool {
     }
 }
 
-/// Reads a line as `Line` writes it, strictly: only a line that is the
-/// same JSON once what was read from it is written again is a record, so
-/// a field that is missing, unknown or of another type makes the whole
-/// line unreadable, and nothing is replayed on a guess.
-fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
-    let value = Value::parse(line)?;
-    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
-    let strings = |value: Option<&Value>| match value {
-        Some(Value::Object(entries)) => (entries.iter())
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-            .collect(),
-        _ => Properties::new(),
-    };
-    let (event, upsert) = (get(Some(&value), "event"), get(Some(&value), "upsert"));
-    let body = event.or(upsert);
-    // Not a whole number: written back as another one.
-    let number = |value: Option<&Value>| match value {
-        Some(Value::Number(n)) => *n as u64,
-        _ => 0,
-    };
-    let id = number(get(body, "id"));
-    let (line, written) = if let (Some(_), 1..) = (event, id) {
-        let input = get(event, "input");
-        let field = |key| text(get(input, key));
-        let event_name = field("eventName").unwrap_or_default();
-        // Its definition's name: what follows the `pe{HubID}_` prefix.
-        let name = event_name.split_once('_').map_or("", |(_, name)| name);
-        let input = EventInput {
-            name: name.to_string(),
-            email: field("email"),
-            object_id: field("objectId"),
-            utk: field("utk"),
-            uuid: field("uuid"),
-            occurred_at: field("occurredAt"),
-            properties: strings(get(input, "properties")),
-            event_name,
-            spool_id: id,
-            ..EventInput::default()
-        };
-        let written = Written::Event { id, input: &input }.text();
-        let input = Replayed::Event(input);
-        (Line::Event { id, input }, written)
-    } else if let (Some(_), 1..) = (upsert, id) {
-        let contact = get(upsert, "contact");
-        let contact = ContactUpsert {
-            email: text(get(contact, "email")).unwrap_or_default(),
-            properties: strings(get(contact, "properties")),
-            spool_ids: vec![id],
-        };
-        let written = Written::Upsert {
-            id,
-            contact: &contact,
-        }
-        .text();
-        let contact = Replayed::Upsert(contact);
-        (Line::Upsert { id, contact }, written)
-    } else {
-        let Some(Value::Array(ids)) = get(Some(&value), "done") else {
-            return Err("not a spool record".into());
-        };
-        let ids: Vec<u64> = ids.iter().map(|id| number(Some(id))).collect();
-        let written = Written::Done(ids.clone()).text();
-        (Line::Done(ids), written)
-    };
-    if Value::parse(&written)? != value {
-        return Err("not a spool record as this destination writes them".into());
-    }
-    Ok(line)
-}
+/// Record ids are whole numbers from 1 that JavaScript can hold.
+const MAX_ID: u64 = 1 << 53;
 
-/// `value[key]`, where `value` is an object.
-fn get<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a Value> {
-    lookup(value?.as_object()?, key)
+/// Reads a line as `Line` writes it, strictly (serde): a field that is
+/// missing, unknown or of another type makes the whole line unreadable,
+/// and nothing is replayed on a guess.
+fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
+    let line: Line<EventInput, ContactUpsert> =
+        serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let ids = match &line {
+        Line::Event { id, .. } | Line::Upsert { id, .. } => std::slice::from_ref(id),
+        Line::Done(ids) => ids.as_slice(),
+    };
+    if let Some(id) = ids.iter().find(|id| !(1..=MAX_ID).contains(*id)) {
+        return Err(format!("{id} is not a record id"));
+    }
+    Ok(match line {
+        Line::Event { id, mut input } => {
+            // Its definition's name: what follows the `pe{HubID}_` prefix.
+            let name = input
+                .event_name
+                .split_once('_')
+                .map_or("", |(_, name)| name);
+            input.name = name.to_string();
+            input.spool_id = id;
+            let input = Replayed::Event(input);
+            Line::Event { id, input }
+        }
+        Line::Upsert { id, mut contact } => {
+            contact.spool_ids = vec![id];
+            let contact = Replayed::Upsert(contact);
+            Line::Upsert { id, contact }
+        }
+        Line::Done(ids) => Line::Done(ids),
+    })
 }

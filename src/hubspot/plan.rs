@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::names;
 use crate::config::rule::Rule;
@@ -28,10 +28,14 @@ pub struct Plan {
 }
 
 /// A contact to create or update, found by email.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContactUpsert {
     pub email: String,
-    #[serde(serialize_with = "properties::serialize")]
+    #[serde(
+        serialize_with = "properties::serialize",
+        deserialize_with = "properties::deserialize"
+    )]
     pub properties: Properties,
     /// The spool journal records this upsert stands for (several once
     /// upserts of one email are merged); kept out of every JSON text, as a
@@ -42,8 +46,8 @@ pub struct ContactUpsert {
 
 /// One custom behavioral event occurrence, as HubSpot's send endpoints
 /// take it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventInput {
     /// Empty while the prefix is not known yet (it is learned from
     /// HubSpot's definitions); set before the event is sent.
@@ -67,7 +71,10 @@ pub struct EventInput {
     pub uuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<String>,
-    #[serde(serialize_with = "properties::serialize")]
+    #[serde(
+        serialize_with = "properties::serialize",
+        deserialize_with = "properties::deserialize"
+    )]
     pub properties: Properties,
     /// The spool journal record of this input, 0 for none. Never sent:
     /// HubSpot must not see it, and a record names its id itself.

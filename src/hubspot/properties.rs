@@ -16,6 +16,28 @@ pub fn serialize<S: serde::Serializer>(props: &[Property], s: S) -> Result<S::Ok
     s.collect_map(props.iter().map(|(k, v)| (&**k, v)))
 }
 
+/// Reads what `serialize` wrote (the spool's records), in its order.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Properties, D::Error> {
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = Properties;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of string values")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Properties, A::Error> {
+            let mut out = Properties::new();
+            while let Some((key, value)) = map.next_entry::<String, String>()? {
+                out.push((key.into(), value));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Entries)
+}
+
 /// A property value as a string: strings as they are (never re-read as
 /// numbers, so "+49…" and "007" survive), numbers as JavaScript prints them,
 /// booleans as "true"/"false", arrays joined with ";", objects as JSON.
