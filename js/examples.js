@@ -60,36 +60,37 @@ const hubspotEvent = (name, uuid, fields) => ({
   properties: {},
   ...fields,
 });
-const jane = { email: 'jane@example.com' };
+// A function, so no two examples share (and could change) one object.
+const jane = () => ({ email: 'jane@example.com' });
 
 const step = {
   defaultEvent: {
     title: 'Default event',
     description: 'An event with a user email and no rule: sent under its walkerOS name, tied to the contact by email, with a uuid from its id and occurredAt from its timestamp.',
-    in: event('product view', { user: jane, data: { id: 'sku-1' } }),
+    in: event('product view', { user: jane(), data: { id: 'sku-1' } }),
     settings: settings(),
-    out: [send(hubspotEvent('product_view', 'c61c2759-b8b3-57fb-9531-e2985886692c', jane))],
+    out: [send(hubspotEvent('product_view', 'c61c2759-b8b3-57fb-9531-e2985886692c', jane()))],
   },
   defaultProperties: {
     title: 'Default properties',
     description: 'defaultProperties go with every event, as strings.',
-    in: event('page view', { user: jane }),
+    in: event('page view', { user: jane() }),
     settings: settings({ defaultProperties: { hs_touchpoint_source: 'walkerOS', tier: 2 } }),
-    out: [send(hubspotEvent('page_view', PAGE_VIEW, { ...jane, properties: { hs_touchpoint_source: 'walkerOS', tier: '2' } }))],
+    out: [send(hubspotEvent('page_view', PAGE_VIEW, { ...jane(), properties: { hs_touchpoint_source: 'walkerOS', tier: '2' } }))],
   },
   destinationIdentify: {
     title: 'Destination identify',
     description: 'settings.identify upserts the contact (by email) before its event; again only when its properties change.',
-    in: event('page view', { user: { ...jane, name: 'Jane' } }),
+    in: event('page view', { user: { ...jane(), name: 'Jane' } }),
     settings: settings({
       identify: { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } },
     }),
-    out: [upsert('jane@example.com', { firstname: 'Jane' }), send(hubspotEvent('page_view', PAGE_VIEW, jane))],
+    out: [upsert('jane@example.com', { firstname: 'Jane' }), send(hubspotEvent('page_view', PAGE_VIEW, jane()))],
   },
   mappedEventName: {
     title: 'Mapped event name',
     description: 'A rule names the HubSpot event and maps its properties from the event data.',
-    in: event('order complete', { user: jane, data: { id: 'ord-1', total: 99.5, currency: 'EUR' } }),
+    in: event('order complete', { user: jane(), data: { id: 'ord-1', total: 99.5, currency: 'EUR' } }),
     mapping: {
       settings: {
         eventName: 'purchase_completed',
@@ -100,7 +101,7 @@ const step = {
     out: [
       // definitions "check" (the default) reads the rule's definition at init.
       ['fetch', 'GET /events/v3/event-definitions/purchase_completed', ''],
-      send(hubspotEvent('purchase_completed', ORDER_COMPLETE, { ...jane, properties: { order_id: 'ord-1', revenue: '99.5', currency: 'EUR' } })),
+      send(hubspotEvent('purchase_completed', ORDER_COMPLETE, { ...jane(), properties: { order_id: 'ord-1', revenue: '99.5', currency: 'EUR' } })),
     ],
   },
   noIdentity: {
@@ -120,7 +121,7 @@ const step = {
   userLoginIdentify: {
     title: 'User login identify',
     description: 'A silent rule with identify: the login only creates or updates the contact; no event is sent.',
-    in: event('user login', { user: jane, data: { firstname: 'Jane', plan: 'pro' } }),
+    in: event('user login', { user: jane(), data: { firstname: 'Jane', plan: 'pro' } }),
     mapping: {
       silent: true,
       settings: {
@@ -135,7 +136,7 @@ const step = {
   wildcardIgnored: {
     title: 'Wildcard ignored',
     description: 'A rule { ignore: true } under "*": { "*": ... } drops every event no other rule matches.',
-    in: event('debug ping', { user: jane }),
+    in: event('debug ping', { user: jane() }),
     match: '* *',
     mapping: { ignore: true },
     settings: settings(),
@@ -144,9 +145,9 @@ const step = {
   batchFlush: {
     title: 'Batch flush',
     description: 'In batch mode events wait for batchSize, the flush timer or shutdown, and go with the batch endpoint.',
-    in: event('page view', { user: jane }),
+    in: event('page view', { user: jane() }),
     settings: settings({ batch: true }),
-    out: [['fetch', 'POST /events/v3/send/batch', { inputs: [hubspotEvent('page_view', PAGE_VIEW, jane)] }]],
+    out: [['fetch', 'POST /events/v3/send/batch', { inputs: [hubspotEvent('page_view', PAGE_VIEW, jane())] }]],
   },
   utkIdentity: {
     title: 'utk identity',
@@ -158,7 +159,7 @@ const step = {
   createDefinitions: {
     title: 'Create definitions',
     description: 'definitions "create": the definition and its properties are made before the event.',
-    in: event('order complete', { user: jane, data: { id: 'ord-1', total: 99.5 } }),
+    in: event('order complete', { user: jane(), data: { id: 'ord-1', total: 99.5 } }),
     mapping: {
       settings: {
         eventName: 'purchase',
@@ -177,7 +178,7 @@ const step = {
         propertyDefinitions: [{ name: 'order_id', label: 'Order id', type: 'string' }],
       }],
       ['fetch', 'POST /events/v3/event-definitions/purchase/property', { name: 'revenue', label: 'Revenue', type: 'number' }],
-      send(hubspotEvent('purchase', ORDER_COMPLETE, { ...jane, properties: { order_id: 'ord-1', revenue: '99.5' } })),
+      send(hubspotEvent('purchase', ORDER_COMPLETE, { ...jane(), properties: { order_id: 'ord-1', revenue: '99.5' } })),
     ],
   },
 };

@@ -34,7 +34,7 @@ function fetch(url, { method = 'GET', headers, body, signal } = {}) {
     const target = new URL(url);
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported protocol ${target.protocol}`);
     const { module, agent } = client(target.protocol);
-    // A string or bytes; Buffer.from refuses anything else with a TypeError.
+    // A string or bytes: what the core and fetch's callers send.
     const data = body == null ? undefined : Buffer.from(ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : body);
     // A plain object (what the core passes), or fetch's Headers and pairs.
     const fields = headers && typeof headers[Symbol.iterator] === 'function' ? Object.fromEntries(headers) : { ...headers };

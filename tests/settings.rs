@@ -439,3 +439,18 @@ fn values_take_their_property_type() {
     );
     assert_eq!(convert("maybe", T::String, T::Enumeration, &options), None);
 }
+
+#[wasm_bindgen_test]
+fn every_credential_field_is_marked_secret() {
+    use walkeros_destination_hubspot::config::schema::{OAUTH, RULE_SETTINGS, SETTINGS};
+    // A field of the table is shown in messages unless it says `secret`:
+    // one holding a credential must say so.
+    for field in SETTINGS.iter().chain(&OAUTH).chain(&RULE_SETTINGS) {
+        let name = field.name.to_ascii_lowercase();
+        let credential = name == "oauth"
+            || ["token", "secret", "password", "key"]
+                .iter()
+                .any(|word| name.ends_with(word));
+        assert_eq!(field.secret, credential, "{}", field.name);
+    }
+}

@@ -151,7 +151,7 @@ impl Dedup {
 
 fn keys(upsert: &ContactUpsert) -> (u64, u64) {
     let mut h = DefaultHasher::new();
-    // Compared as HubSpot batch merging compares emails: ASCII case only.
+    // ASCII case only, as `merge_by_email` compares them.
     for byte in upsert.email.bytes() {
         byte.to_ascii_lowercase().hash(&mut h);
     }
