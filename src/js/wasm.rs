@@ -324,6 +324,15 @@ fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, 
         token: Option<Token<'a>>,
         dropped: &'a [(EventInput, String)],
     }
+    // Most calls have nothing to hand on: then the shell is not called.
+    let nothing = report.notices.is_empty()
+        && report.dropped.is_empty()
+        && report.token.is_none()
+        && report.rewrite.is_none()
+        && report.journal.is_empty();
+    if nothing {
+        return Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from));
+    }
     let token = report.token.as_ref().map(|rotated| Token {
         refresh_token: &rotated.refresh_token,
         expires_at: rotated.expires_at,
