@@ -121,6 +121,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether the shell has anything to log, write or call back with
+    /// (`retry_in` is returned, not handed on).
+    pub fn has_output(&self) -> bool {
+        !(self.notices.is_empty()
+            && self.dropped.is_empty()
+            && self.token.is_none()
+            && self.rewrite.is_none()
+            && self.journal.is_empty())
+    }
+
     fn retry_after(&mut self, ms: u32) {
         self.retry_in = Some(self.retry_in.map_or(ms, |r| r.min(ms)));
     }
@@ -632,20 +642,17 @@ pub async fn flush_held(
             // waiting when a request goes out travel together, up to
             // batchSize: under load one request carries many, and a lone
             // event still goes alone to the single endpoint.
-            let mut inputs = core.queue.take(core.settings.batch_size);
-            let mut unnamed = Vec::new();
-            inputs.retain_mut(|input| {
-                let shaped = core
-                    .definitions
-                    .shape(input, &mut report.notices, &mut core.stats);
-                shaped
-                    .map_err(|reason| unnamed.push((std::mem::take(input), reason)))
-                    .is_ok()
-            });
-            for (input, reason) in unnamed {
-                let message = format!("event dropped: {reason}");
-                report.notices.push(Notice::error(&input.name, message));
-                core.drop_inputs(vec![input], "no_prefix", &reason, report);
+            let mut inputs = Vec::new();
+            for mut input in core.queue.take(core.settings.batch_size) {
+                let notices = &mut report.notices;
+                match core.definitions.shape(&mut input, notices, &mut core.stats) {
+                    Ok(()) => inputs.push(input),
+                    Err(reason) => {
+                        let message = format!("event dropped: {reason}");
+                        report.notices.push(Notice::error(&input.name, message));
+                        core.drop_inputs(vec![input], "no_prefix", &reason, report);
+                    }
+                }
             }
             core.in_flight += inputs.len();
             inputs

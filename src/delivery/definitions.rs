@@ -157,11 +157,7 @@ impl Definitions {
             definition.name.clone(),
             Known {
                 fqn: definition.fully_qualified_name.clone(),
-                properties: definition
-                    .properties
-                    .iter()
-                    .filter_map(|p| p.spec())
-                    .collect(),
+                properties: definition.specs(),
             },
         );
     }
@@ -217,11 +213,7 @@ impl Definitions {
             Ok(Some(definition)) => {
                 self.learn(&definition, notices);
                 // What HubSpot answered, whatever name it gave.
-                let specs: Vec<PropertySpec> = definition
-                    .properties
-                    .iter()
-                    .filter_map(|p| p.spec())
-                    .collect();
+                let specs = definition.specs();
                 let check = |(property, stated): &(String, Option<PropertyType>)| {
                     match specs.iter().find(|s| s.name == *property) {
                         None => Some(format!("property {property:?} does not exist on the HubSpot event definition {name:?}, so events carrying it are rejected. Fix: add the property {} to {name}, or set settings.definitions to \"create\"", typed(property, *stated))),

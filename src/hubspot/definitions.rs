@@ -137,6 +137,14 @@ impl Definition {
     pub fn prefix(&self) -> Option<&str> {
         self.fully_qualified_name.strip_suffix(self.name.as_str())
     }
+
+    /// Its properties of a type this destination knows.
+    pub fn specs(&self) -> Vec<PropertySpec> {
+        self.properties
+            .iter()
+            .filter_map(PropertyAnswer::spec)
+            .collect()
+    }
 }
 
 /// What an answer of the definitions API means.

@@ -324,14 +324,10 @@ fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, 
         token: Option<Token<'a>>,
         dropped: &'a [(EventInput, String)],
     }
+    let retry = report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from);
     // Most calls have nothing to hand on: then the shell is not called.
-    let nothing = report.notices.is_empty()
-        && report.dropped.is_empty()
-        && report.token.is_none()
-        && report.rewrite.is_none()
-        && report.journal.is_empty();
-    if nothing {
-        return Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from));
+    if !report.has_output() {
+        return Ok(retry);
     }
     let token = report.token.as_ref().map(|rotated| Token {
         refresh_token: &rotated.refresh_token,
@@ -345,7 +341,7 @@ fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, 
         dropped: &report.dropped,
     };
     done.call2(&JsValue::UNDEFINED, &to_js(&shell), logger)?;
-    Ok(report.retry_in.map_or(JsValue::UNDEFINED, JsValue::from))
+    Ok(retry)
 }
 
 /// The benchmark's scale figure: bytes the contact dedup holds per contact
