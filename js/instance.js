@@ -34,10 +34,11 @@ class Instance {
     const settings = config.settings === undefined ? {} : config.settings;
     this.callbacks = [];
     // What each call of the core reports: the spool's journal is written
-    // before the call returns. A journal that cannot be written fails the
-    // call, once the rest is handed on: the events are queued, a rotated
-    // refresh token is in use, and dropped events are gone either way.
-    const report = ({ rewrite, journal, notes, token, dropped }, logger) => {
+    // before the call returns. A journal that cannot be written fails a
+    // `strict` call (a push), once the rest is handed on: the events are
+    // queued, a rotated refresh token is in use, and dropped events are
+    // gone either way. A background send logs it instead.
+    const report = ({ rewrite, journal, notes, token, dropped }, logger, strict) => {
       let unwritten;
       if (rewrite !== undefined || journal) {
         try {
@@ -51,7 +52,8 @@ class Instance {
       // an exception per dropped event is costly once a queue overflows.
       if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token));
       if (typeof onDrop === 'function') for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
-      if (unwritten) throw unwritten;
+      if (unwritten && strict) throw unwritten;
+      if (unwritten) ignoreThrow(() => logger.error(unwritten.message, {}));
     };
     this.core = new HubspotCore(taggedJson(settings, 'settings', this.callbacks), typeof ownFetch === 'function' ? ownFetch : fetch, caller(this.callbacks), report);
     this.options = this.core.options();

@@ -171,7 +171,7 @@ class Spool {
       this.syncError = undefined;
       throw new SpoolWriteError(spoolError(
         `could not be written: ${error.message}`,
-        'free disk space or fix the directory\'s permissions; the event is still sent while this process runs',
+        'free disk space or fix the directory\'s permissions; delivery goes on while this process runs',
       ).message);
     }
     if (this.dirty && this.timer === undefined) {

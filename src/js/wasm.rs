@@ -172,7 +172,7 @@ impl HubspotCore {
         let (report, due) = core::queue_all(&self.core, entries, host, |i| {
             whole_event(&roots.get(i as u32))
         });
-        finish(report, &logger, &self.report)?;
+        finish(report, &logger, &self.report, true)?;
         Ok(due)
     }
 
@@ -181,14 +181,14 @@ impl HubspotCore {
     #[wasm_bindgen(js_name = spoolRead)]
     pub fn spool_read(&self, text: &str, tail: bool, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().spool_read(text, tail);
-        finish(report, &logger, &self.report).map(|_| ())
+        finish(report, &logger, &self.report, true).map(|_| ())
     }
 
     /// Queues what the journal holds that is not done, first, and rewrites
     /// the journal to those records.
     pub fn replay(&self, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().replay();
-        finish(report, &logger, &self.report).map(|_| ())
+        finish(report, &logger, &self.report, true).map(|_| ())
     }
 
     /// At init: checks or creates the definitions the rules name
@@ -198,7 +198,7 @@ impl HubspotCore {
         future_to_promise(async move {
             let mut report = Report::default();
             core::prepare(&core, &*transport, &mut report).await;
-            finish(report, &logger, &done)
+            finish(report, &logger, &done, false)
         })
     }
 
@@ -210,7 +210,7 @@ impl HubspotCore {
         future_to_promise(async move {
             let mut report = Report::default();
             core::flush_held(&core, &*transport, all, batched, &mut report).await;
-            finish(report, &logger, &done)
+            finish(report, &logger, &done, false)
         })
     }
 
@@ -223,7 +223,7 @@ impl HubspotCore {
     /// event goes to `onDrop` with `reason`, and one error is logged.
     pub fn abandon(&self, reason: &str, logger: JsValue) -> Result<(), JsValue> {
         let report = self.core.borrow_mut().abandon(reason);
-        finish(report, &logger, &self.report).map(|_| ())
+        finish(report, &logger, &self.report, true).map(|_| ())
     }
 
     /// The counters `stats()` returns.
@@ -305,11 +305,19 @@ fn notes(notices: &[Notice], with_event: bool) -> Vec<Note<'_>> {
         .collect()
 }
 
-/// Hands a report to the shell's `report(report, logger)`, which writes the
-/// spool's journal (or throws), logs the notices and hands a rotated
-/// refresh token to `onToken` and dropped events to `onDrop`. Gives the
-/// retry delay (ms) when something waits for one, else undefined.
-fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, JsValue> {
+/// Hands a report to the shell's `report(report, logger, strict)`, which
+/// writes the spool's journal, logs the notices and hands a rotated refresh
+/// token to `onToken` and dropped events to `onDrop`. A journal write that
+/// fails throws when `strict` (the call a user made, such as a push, fails
+/// with it) and is logged otherwise: a background send must still hand back
+/// its retry delay, or what it left queued would wait for the next push.
+/// Gives the retry delay (ms) when something waits for one, else undefined.
+fn finish(
+    report: Report,
+    logger: &JsValue,
+    done: &Function,
+    strict: bool,
+) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Token<'a> {
@@ -340,7 +348,7 @@ fn finish(report: Report, logger: &JsValue, done: &Function) -> Result<JsValue, 
         token,
         dropped: &report.dropped,
     };
-    done.call2(&JsValue::UNDEFINED, &to_js(&shell), logger)?;
+    done.call3(&JsValue::UNDEFINED, &to_js(&shell), logger, &strict.into())?;
     Ok(retry)
 }
 

@@ -286,3 +286,35 @@ for (const [call, code, text, what] of failures) {
     });
   }
 }
+
+test('a journal write that fails after a send (not in a push) is logged, and what that send left queued is still retried on its own', { timeout: 30000 }, async () => {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  // The contact upsert is taken (its record is done: a journal write), the
+  // event is not yet (a retry): both in one send's report.
+  sandbox.setFaults({ status: { status: 503, count: 1, only: '/events/v3/send' } });
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, spoolSyncInterval: 0, identify: { map: { email: 'user.email', properties: { map: { firstname: { value: 'Jane' } } } } } } };
+  const errors = [];
+  const logger = { error: (message) => errors.push(message), warn() {}, info() {}, debug() {} };
+  const real = fs.writeSync;
+  try {
+    destinationHubspot.init({ config, env: {}, logger });
+    const event = { name: 'order complete', entity: 'order', action: 'complete', id: 'e1', timestamp: 1700000000000, user: { email: 'a@x.y' }, data: {} };
+    await destinationHubspot.push(event, { config, rule: undefined, data: undefined, env: {}, logger, collector: {} });
+    // The push's own record is written; the next write fails, once.
+    fs.writeSync = () => {
+      fs.writeSync = real;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    await waitFor(() => errors.length > 0, { timeout: 10000, what: 'the failed write logged' });
+    assert.equal(sandbox.events.length, 0, 'the event was not taken yet');
+    // No other push, flush or shutdown: only the send's own retry can deliver it.
+    await waitFor(() => sandbox.events.length === 1, { timeout: 10000, what: 'the retried event' });
+    assert.deepEqual(errors, ['HubSpot destination: settings.spool could not be written: ENOSPC: no space left on device, write; free disk space or fix the directory\'s permissions; delivery goes on while this process runs']);
+    assert.equal(sandbox.contacts.size, 1, 'the contact was upserted');
+  } finally {
+    fs.writeSync = real;
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});
