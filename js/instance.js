@@ -102,7 +102,7 @@ class Instance {
     }
     shutdown.register(this);
     // What the spool held from before is sent first.
-    if (this.core.queued() > 0) this.resume();
+    if (this.core.pending() > 0) this.resume();
   }
 
   ruleId(rule, field = 'mapping rule', name = undefined) {
@@ -210,7 +210,7 @@ class Instance {
 
   /** Events not accepted by HubSpot yet, held ones included. */
   queued() {
-    return this.held.length + this.core.queued();
+    return this.held.length + this.core.pending();
   }
 
   /** Starts flush loops in the background: in single mode up to 8, which
@@ -220,12 +220,12 @@ class Instance {
       if (this.loops < BATCH_CONCURRENCY) this.loop(false);
       return;
     }
-    while (this.timers && this.loops < SINGLE_CONCURRENCY && this.core.waiting(false) > this.loops) this.loop(true);
+    while (this.timers && this.loops < SINGLE_CONCURRENCY && this.core.waiting() > this.loops) this.loop(true);
   }
 
   /** Batch mode: sends once a batch is full. */
   sendDue() {
-    if (!this.batch || this.core.waiting(true) >= this.options.batchSize) this.send();
+    if (!this.batch || this.core.waitingEvents() >= this.options.batchSize) this.send();
   }
 
   loop(all) {
@@ -280,7 +280,7 @@ class Instance {
   async flush(all) {
     try {
       if (all) this.handOver();
-      if (this.core.queued() === 0) return undefined;
+      if (this.core.pending() === 0) return undefined;
       const wait = await this.track(this.core.flush(all, this.batch, this.logger));
       this.retryIn(wait);
       return wait;

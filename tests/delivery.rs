@@ -89,7 +89,7 @@ async fn push(core: &RefCell<Core>, t: &Scripted, event: &Value) -> Report {
     );
     let single = !core.borrow().settings.batch;
     if due {
-        core::flush_held(core, t, single, !single, &mut report).await;
+        core::send::flush_held(core, t, single, !single, &mut report).await;
     }
     report
 }
@@ -183,11 +183,11 @@ async fn batches_go_out_at_size_and_the_rest_on_flush() {
         push(&core, &t, &event("a@x.y", "A")).await;
     }
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH]);
-    assert_eq!(core.borrow().queued(), 1);
+    assert_eq!(core.borrow().waiting_events(), 1);
     let mut report = Report::default();
-    core::flush_held(&core, &t, true, true, &mut report).await;
+    core::send::flush_held(&core, &t, true, true, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_BATCH_PATH, SEND_BATCH_PATH]);
-    assert_eq!(core.borrow().queued(), 0);
+    assert_eq!(core.borrow().waiting_events(), 0);
     assert!(problems(&report).is_empty() && report.retry_in.is_none());
 }
 
@@ -202,22 +202,26 @@ async fn a_retryable_batch_failure_keeps_the_events_queued() {
     for _ in 0..2 {
         report = push(&core, &t, &event("a@x.y", "A")).await;
     }
-    assert_eq!(core.borrow().queued(), 2, "network failure: still queued");
+    assert_eq!(
+        core.borrow().waiting_events(),
+        2,
+        "network failure: still queued"
+    );
     assert!(report.retry_in.is_some(), "a retry is asked for");
     let mut report = Report::default();
-    core::flush_held(&core, &t, true, true, &mut report).await;
+    core::send::flush_held(&core, &t, true, true, &mut report).await;
     assert_eq!(
         t.seen.borrow().len(),
         2,
         "nothing is sent during the backoff"
     );
     t.advance(60_000.0);
-    core::flush_held(&core, &t, true, true, &mut report).await;
-    assert_eq!(core.borrow().queued(), 2, "503: still queued");
+    core::send::flush_held(&core, &t, true, true, &mut report).await;
+    assert_eq!(core.borrow().waiting_events(), 2, "503: still queued");
     assert!(problems(&report)[0].message.contains("stay queued"));
     t.advance(60_000.0);
-    core::flush_held(&core, &t, true, true, &mut Report::default()).await;
-    assert_eq!(core.borrow().queued(), 0);
+    core::send::flush_held(&core, &t, true, true, &mut Report::default()).await;
+    assert_eq!(core.borrow().waiting_events(), 0);
     let batches: Vec<String> = t
         .seen
         .borrow()
@@ -250,7 +254,7 @@ async fn collector_batches_merge_upserts_and_isolate_a_bad_event() {
     // As the collector's batches go (`pushBatch`): queued, then all sent
     // with the batch endpoint.
     let (mut r, _) = core::queue_all(&core, entries, |_| NoCallbacks, |_| None);
-    core::flush_held(&core, &t, true, true, &mut r).await;
+    core::send::flush_held(&core, &t, true, true, &mut r).await;
     // The batch of two fails with 400; its halves go alone: the first is
     // the bad one, the second is accepted.
     assert_eq!(
@@ -334,19 +338,19 @@ async fn a_single_event_that_fails_for_now_is_kept_and_retried() {
     let r = push(&core, &t, &event("a@x.y", "A")).await;
     assert!(r.dropped.is_empty(), "the event is kept");
     assert!(r.retry_in.unwrap() >= 7_000, "Retry-After is honoured");
-    assert_eq!(core.borrow().queued(), 1);
+    assert_eq!(core.borrow().waiting_events(), 1);
     let mut report = Report::default();
     t.advance(6_000.0);
-    core::flush_held(&core, &t, true, false, &mut report).await;
+    core::send::flush_held(&core, &t, true, false, &mut report).await;
     assert_eq!(
         t.paths(),
         [UPSERT_PATH, SEND_PATH],
         "not before Retry-After"
     );
     t.advance(60_000.0);
-    core::flush_held(&core, &t, true, false, &mut report).await;
+    core::send::flush_held(&core, &t, true, false, &mut report).await;
     assert_eq!(t.paths(), [UPSERT_PATH, SEND_PATH, SEND_PATH]);
-    assert_eq!(core.borrow().queued(), 0);
+    assert_eq!(core.borrow().waiting_events(), 0);
     let stats = stats_json(&core);
     assert!(
         stats.contains(r#""retried":1"#) && stats.contains(r#""sent":1"#),
@@ -373,7 +377,7 @@ async fn the_queue_is_bounded_and_drops_the_oldest_with_one_warning() {
             .count();
         dropped.extend(r.dropped);
     }
-    assert_eq!(core.borrow().queued(), 3);
+    assert_eq!(core.borrow().waiting_events(), 3);
     assert_eq!(dropped.len(), 3);
     assert_eq!(warnings, 1, "one warning per burst");
     let uuid0 = walkeros_destination_hubspot::hubspot::uuid::event_uuid("e0", "page view");
@@ -464,7 +468,7 @@ async fn a_rejected_batch_names_each_event_once_with_its_count() {
         assert!(report.notices.is_empty());
     }
     let mut report = Report::default();
-    core::flush_held(&core, &t, false, true, &mut report).await;
+    core::send::flush_held(&core, &t, false, true, &mut report).await;
     let rejected: Vec<&str> = report
         .notices
         .iter()

@@ -214,7 +214,7 @@ async fn requests_needing_a_token_together_share_one_renewal() {
     // Five delivery loops side by side, as single mode runs them.
     let flushes = reports
         .iter_mut()
-        .map(|report| core::flush_held(&core, &endpoint, true, false, report));
+        .map(|report| core::send::flush_held(&core, &endpoint, true, false, report));
     futures_util::future::join_all(flushes).await;
     assert_eq!(endpoint.renewals.get(), 1);
     assert_eq!(

@@ -51,9 +51,11 @@ pub struct Definitions {
     known: BTreeMap<String, Known>,
     /// Names being prepared: their events wait.
     pending: BTreeSet<String>,
-    /// Definitions HubSpot refused to create (their events go as they
-    /// are) and, as `name.property`, properties (left out of events).
+    /// Definitions HubSpot refused to create: their events go as they are.
     refused: BTreeSet<String>,
+    /// Properties HubSpot refused to create, by definition: left out of
+    /// its events.
+    refused_properties: BTreeMap<String, BTreeSet<String>>,
     /// `pe{HubID}_`, from the settings or learned; empty while unknown.
     prefix: String,
     /// The prefix is the settings' and no warning said HubSpot's differs.
@@ -67,6 +69,7 @@ impl Definitions {
             known: BTreeMap::new(),
             pending: BTreeSet::new(),
             refused: BTreeSet::new(),
+            refused_properties: BTreeMap::new(),
             prefix: settings.event_name_prefix.clone(),
             compare_prefix: !settings.event_name_prefix.is_empty(),
         }
@@ -84,7 +87,11 @@ impl Definitions {
             || self.refused.contains(name)
             || (self.known.get(name))
                 .is_some_and(|k| k.properties.iter().any(|p| p.name == property))
-            || self.refused.contains(&format!("{name}.{property}"))
+            || self.is_refused(name, property)
+    }
+
+    fn is_refused(&self, name: &str, property: &str) -> bool {
+        (self.refused_properties.get(name)).is_some_and(|p| p.contains(property))
     }
 
     /// What must happen before `inputs` can be sent. Only `"create"`
@@ -174,8 +181,12 @@ impl Definitions {
     /// HubSpot refused to create the definition, or with `Some` one of its
     /// properties.
     pub fn refuse(&mut self, name: &str, property: Option<&str>) {
-        let refused = property.map_or_else(|| name.to_string(), |p| format!("{name}.{p}"));
-        self.refused.insert(refused);
+        match property {
+            None => self.refused.insert(name.to_string()),
+            Some(p) => {
+                (self.refused_properties.entry(name.to_string()).or_default()).insert(p.to_string())
+            }
+        };
     }
 
     /// The token lacks the definitions scope: one warning, then as `"off"`.
@@ -290,7 +301,7 @@ impl Definitions {
                         ))
                     }
                 },
-                None if self.refused.contains(&format!("{name}.{property}")) => Some(
+                None if self.is_refused(name, property) => Some(
                     "HubSpot did not create it on the definition (see the error logged then)"
                         .to_string(),
                 ),

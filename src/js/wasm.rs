@@ -197,7 +197,7 @@ impl HubspotCore {
         let (core, transport, done) = self.shared();
         future_to_promise(async move {
             let mut report = Report::default();
-            core::prepare(&core, &*transport, &mut report).await;
+            core::prepare::prepare(&core, &*transport, &mut report).await;
             finish(report, &logger, &done, false)
         })
     }
@@ -209,7 +209,7 @@ impl HubspotCore {
         let (core, transport, done) = self.shared();
         future_to_promise(async move {
             let mut report = Report::default();
-            core::flush_held(&core, &*transport, all, batched, &mut report).await;
+            core::send::flush_held(&core, &*transport, all, batched, &mut report).await;
             finish(report, &logger, &done, false)
         })
     }
@@ -237,19 +237,20 @@ impl HubspotCore {
         self.core.borrow().stopped()
     }
 
-    /// Waiting to be sent, not under way: events and contact upserts, or
-    /// with `events` events only.
-    pub fn waiting(&self, events: bool) -> u32 {
-        let core = self.core.borrow();
-        (if events {
-            core.queued()
-        } else {
-            core.waiting()
-        }) as u32
+    /// Events and contact upserts waiting to be sent, not under way.
+    pub fn waiting(&self) -> u32 {
+        self.core.borrow().waiting() as u32
     }
 
-    /// Events and contact upserts not accepted by HubSpot yet.
-    pub fn queued(&self) -> u32 {
+    /// Events waiting to be sent, not under way.
+    #[wasm_bindgen(js_name = waitingEvents)]
+    pub fn waiting_events(&self) -> u32 {
+        self.core.borrow().waiting_events() as u32
+    }
+
+    /// Events and contact upserts not accepted by HubSpot yet: waiting, or
+    /// under way.
+    pub fn pending(&self) -> u32 {
         self.core.borrow().pending() as u32
     }
 
