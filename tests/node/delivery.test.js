@@ -82,6 +82,28 @@ test('a batch retried after a failure carries the same uuids', async () => {
   assert.ok(warning, 'the failed try was logged');
 });
 
+test('a Retry-After beyond a timer\'s range waits quietly instead of retrying every millisecond', async () => {
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  const t = await setup({ settings: { definitions: 'off' } });
+  try {
+    // 30 days: past the 24.8 days a Node timer can wait.
+    t.sandbox.setFaults({ status: { status: 503, count: 1, retryAfter: 2592000 } });
+    await t.elb({ name: 'page view', id: 'far', user });
+    const cpu = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 500));
+    const spent = process.cpuUsage(cpu);
+    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+    assert.ok((spent.user + spent.system) / 1000 < 100, `${(spent.user + spent.system) / 1000} ms of CPU in 500 ms of waiting`);
+    assert.equal(t.sandbox.requests.filter((r) => r.path.startsWith('/events')).length, 1, 'not retried before Retry-After');
+    assert.equal(destinationHubspot.stats().queued, 1);
+  } finally {
+    process.off('warning', onWarning);
+    await t.shutdown();
+  }
+});
+
 test('batch mode queues upserts and sends them before the events that need them', async () => {
   const t = await setup({ settings: { identify, batch: true, batchSize: 4 } });
   const users = ['a', 'b', 'a', 'b'].map((n) => ({ email: `${n}@example.com`, name: n }));

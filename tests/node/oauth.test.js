@@ -154,6 +154,30 @@ test('a rotated refresh token is used from then on and reported to env.onToken',
   }
 });
 
+test('an async env.onToken that rejects neither crashes the process nor stops delivery, and is logged without the token', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox({ rotate: true });
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // As the docs' example does: a secret store's set() returns a promise.
+    const { elb, logs } = await oauthFlow(sandbox, { env: { onToken: async () => Promise.reject(new Error('secret store down')) } });
+    await elb(event());
+    await delivered(sandbox, 1);
+    await elb(event());
+    await delivered(sandbox, 2);
+    await sleep(50);
+    await shutDown(elb, sandbox);
+    assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection');
+    const said = logs.filter((l) => l.level === 'error' && /env\.onToken/.test(l.message));
+    assert.equal(said.length, 1, 'the failed store is logged as an error');
+    assert.match(said[0].message, /oauth\.refreshToken/, 'saying what the next start needs');
+    for (const l of logs) assert.ok(!JSON.stringify(l).includes(sandbox.refreshToken) && !JSON.stringify(l).includes(REFRESH_TOKEN), 'no refresh token logged');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('invalid_grant: one actionable error, sending stops, events go to onDrop at shutdown, no secret anywhere', { timeout: 30000 }, async () => {
   const sandbox = await oauthSandbox({ rotate: true });
   // Records every token the token endpoint hands out, to look for them.
