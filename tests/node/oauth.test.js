@@ -154,6 +154,31 @@ test('a rotated refresh token is used from then on and reported to env.onToken',
   }
 });
 
+test('under steady traffic a rotated refresh token reaches env.onToken at once, not when the queue first empties', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox({ rotate: true });
+  // Each send takes a while and events keep coming: the queue never empties.
+  sandbox.setFaults({ slow: { ms: 150, count: 100000, only: '/events' } });
+  const tokens = [];
+  const { elb, logs } = await oauthFlow(sandbox, { env: { onToken: (token) => tokens.push(Date.now()) } });
+  const started = Date.now();
+  let sent = 0;
+  try {
+    while (Date.now() - started < 2500) {
+      await elb(event());
+      sent += 1;
+      await sleep(2);
+    }
+    const accepted = logs.filter((l) => /accepted by HubSpot/.test(l.message)).length;
+    const renewed = sandbox.tokenRequests[0].at;
+    assert.equal(tokens.length, 1, 'onToken was called while the traffic went on');
+    assert.ok(tokens[0] - renewed < 1000, `onToken ${tokens[0] - renewed} ms after the renewal`);
+    assert.ok(accepted > 0, 'what was sent is logged while sending goes on, not held back');
+  } finally {
+    await shutDown(elb, sandbox);
+  }
+  assert.equal(sandbox.events.length, sent);
+});
+
 test('an async env.onToken that rejects neither crashes the process nor stops delivery, and is logged without the token', { timeout: 30000 }, async () => {
   const sandbox = await oauthSandbox({ rotate: true });
   const unhandled = [];

@@ -141,6 +141,19 @@ impl Report {
             && self.journal.is_empty())
     }
 
+    /// What the shell is handed now; the retry delay stays, as it is
+    /// returned at the end.
+    pub fn take_output(&mut self) -> Report {
+        let retry_in = self.retry_in;
+        std::mem::replace(
+            self,
+            Report {
+                retry_in,
+                ..Report::default()
+            },
+        )
+    }
+
     fn retry_after(&mut self, ms: u32) {
         self.retry_in = Some(self.retry_in.map_or(ms, |r| r.min(ms)));
     }

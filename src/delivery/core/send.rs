@@ -34,7 +34,25 @@ pub async fn flush_held(
     batched: bool,
     report: &mut Report,
 ) {
+    flush_handing_on(core, transport, all, batched, report, &mut |_| {}).await;
+}
+
+/// `flush_held`, calling `hand_on` with the report between rounds when it
+/// holds anything for the shell. Under steady traffic the loop need not
+/// end for hours: a rotated refresh token, dropped events and notices
+/// wait no longer than a round, and the report does not grow meanwhile.
+pub async fn flush_handing_on(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    all: bool,
+    batched: bool,
+    report: &mut Report,
+    hand_on: &mut dyn FnMut(&mut Report),
+) {
     loop {
+        if report.has_output() {
+            hand_on(report);
+        }
         let batch = {
             let core = core.borrow();
             if core.stopped {
