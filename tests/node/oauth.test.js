@@ -259,6 +259,18 @@ test('invalid_grant: one actionable error, sending stops, events go to onDrop at
   assert.ok(logs.length > 0 && written.includes('invalid_grant'), 'the grep ran over the logs');
 });
 
+test('a token path the server does not serve is named in the error, not blamed on the refresh token', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox();
+  const { elb, logs } = await oauthFlow(sandbox, { settings: { oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, tokenPath: '/oauth/v9/token' } } });
+  await elb(event());
+  await waitFor(() => logs.some((l) => l.level === 'error'), { what: 'the error' });
+  await shutDown(elb, sandbox);
+  const errors = logs.filter((l) => l.level === 'error' && /token/.test(l.message));
+  assert.match(errors[0].message, /\/oauth\/v9\/token/);
+  assert.match(errors[0].message, /settings\.oauth\.tokenPath/);
+  assert.doesNotMatch(errors[0].message, /refused the OAuth app's refresh token/);
+});
+
 test('init names what is missing, or that both were given, without showing a secret', () => {
   const init = (settings) => () =>
     destinationHubspot.init({ config: { settings }, env: {}, logger: { error() {}, warn() {}, info() {}, debug() {} } });
