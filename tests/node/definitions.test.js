@@ -153,6 +153,31 @@ test('"create": two destinations starting at once on one HubSpot both deliver (t
   await sandbox.close();
 });
 
+test('"create": a property another destination created first with another type is read, and a value that does not fit it is left out, not the event', async () => {
+  const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true });
+  // No propertyTypes: each destination's first value decides its type.
+  const mapping = { order: { complete: { settings: { eventName: 'purchase', properties: { map: { coupon: 'data.coupon' } } } } } };
+  const settings = { definitions: 'create', eventNamePrefix: 'pe12345678_' };
+  const [a, b] = await Promise.all([flow(sandbox, { settings, mapping }), flow(sandbox, { settings, mapping })]);
+  try {
+    // b starts (the collector inits a destination at its first event) and
+    // knows the definition without the property.
+    await b.elb({ name: 'order complete', id: 'b0', user, data: {} });
+    await waitFor(() => sandbox.events.length === 1, { what: 'b\'s first event' });
+    await a.elb({ name: 'order complete', id: 'a1', user, data: { coupon: 10 } });
+    await waitFor(() => sandbox.events.length === 2, { what: 'a\'s event' });
+    await b.elb({ name: 'order complete', id: 'b1', user, data: { coupon: 'SAVE10' } });
+    await waitFor(() => sandbox.events.length === 3 || b.dropped.length > 0, { what: 'b\'s second event' });
+    assert.deepEqual(typesOf(await definition(sandbox, 'purchase')), { coupon: 'number' });
+    assert.deepEqual(b.dropped.map((d) => d.reason), [], 'the event was not dropped');
+    assert.deepEqual(sandbox.events.map((e) => e.properties), [{}, { coupon: '10' }, {}]);
+    assert.match(b.logged('warn').join('\n'), /property "coupon" left out of event "pe12345678_purchase": its value is string but HubSpot's property is number/);
+  } finally {
+    await Promise.all([a.elb('walker shutdown'), b.elb('walker shutdown')]);
+    await sandbox.close();
+  }
+});
+
 test('"check" (the default) sends the events and logs one line with its fix per missing definition, missing property and differing type', async () => {
   const sandbox = await startSandbox({
     token: TOKEN,

@@ -104,23 +104,32 @@ async fn ensure(
         }
         let request = defs::create_property(name, spec);
         let answer = definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
-        let mut core = core.borrow_mut();
         let reason = match answer {
             Answer::Done(created) => {
+                let mut core = core.borrow_mut();
                 core.stats.properties_created += 1;
                 let spec = created.spec().unwrap_or_else(|| spec.clone());
                 core.definitions.add_property(name, spec);
                 continue;
             }
-            // Another collector added it first.
             Answer::Exists => {
-                core.definitions.add_property(name, spec.clone());
+                // Another collector added it first, perhaps with another
+                // type: values must take HubSpot's, so it is read.
+                let read = definition_call(core, transport, &defs::read(name), report).await?;
+                let mut core = core.borrow_mut();
+                if let Answer::Done(definition) = read {
+                    core.definitions.learn(&definition, &mut report.notices);
+                }
+                if !core.definitions.settled(name, &spec.name) {
+                    core.definitions.add_property(name, spec.clone());
+                }
                 continue;
             }
             Answer::Forbidden => return Ok(()),
             Answer::Missing => "the definition does not exist".to_string(),
             Answer::Failed(reason) => reason,
         };
+        let mut core = core.borrow_mut();
         core.definitions.refuse(name, Some(&spec.name));
         report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
     }
