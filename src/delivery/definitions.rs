@@ -53,6 +53,9 @@ pub struct Definitions {
     pending: BTreeSet<String>,
     /// Definitions HubSpot refused to create: their events go as they are.
     refused: BTreeSet<String>,
+    /// `"check"`: definitions whose read failed for now; read again before
+    /// their events go (the prefix may have to be learned from them).
+    unchecked: BTreeSet<String>,
     /// Properties HubSpot refused to create, by definition: left out of
     /// its events.
     refused_properties: BTreeMap<String, BTreeSet<String>>,
@@ -69,6 +72,7 @@ impl Definitions {
             known: BTreeMap::new(),
             pending: BTreeSet::new(),
             refused: BTreeSet::new(),
+            unchecked: BTreeSet::new(),
             refused_properties: BTreeMap::new(),
             prefix: settings.event_name_prefix.clone(),
             compare_prefix: !settings.event_name_prefix.is_empty(),
@@ -98,7 +102,8 @@ impl Definitions {
     /// prepares anything here; `"check"` reads at init, and events wait
     /// while that read is under way.
     pub fn work<'a>(&self, inputs: impl Iterator<Item = &'a EventInput>) -> Work {
-        if self.pending.is_empty() && self.mode != DefinitionsMode::Create {
+        let check_again = !self.unchecked.is_empty();
+        if self.pending.is_empty() && !check_again && self.mode != DefinitionsMode::Create {
             return Work::Ready;
         }
         let mut needs: Vec<Need> = Vec::new();
@@ -107,7 +112,8 @@ impl Definitions {
             if self.pending.contains(name) {
                 return Work::Busy;
             }
-            if self.mode != DefinitionsMode::Create || self.refused.contains(name) {
+            let read = self.unchecked.contains(name);
+            if !read && (self.mode != DefinitionsMode::Create || self.refused.contains(name)) {
                 continue;
             }
             if !needs.iter().any(|n| n.name == *name) {
@@ -115,6 +121,9 @@ impl Definitions {
                     name: name.clone(),
                     properties: Vec::new(),
                 });
+            }
+            if read {
+                continue;
             }
             let need = needs.iter_mut().find(|n| n.name == *name).expect("added");
             for ((property, _), kind) in input.properties.iter().zip(&input.types) {
@@ -189,8 +198,23 @@ impl Definitions {
         };
     }
 
+    /// `"check"`: whether the definition `name` is read again before its
+    /// events go (its read failed for now), or not (it was answered).
+    pub fn check_later(&mut self, name: &str, later: bool) {
+        if later {
+            self.unchecked.insert(name.to_string());
+        } else {
+            self.unchecked.remove(name);
+        }
+    }
+
+    pub fn is_unchecked(&self, name: &str) -> bool {
+        self.unchecked.contains(name)
+    }
+
     /// The token lacks the definitions scope: one warning, then as `"off"`.
     pub fn forbid(&mut self) -> Option<Notice> {
+        self.unchecked.clear();
         let was = std::mem::replace(&mut self.mode, DefinitionsMode::Off);
         (was != DefinitionsMode::Off).then(|| Notice::warn(
             "",

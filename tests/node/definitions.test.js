@@ -316,3 +316,23 @@ test('"create" at init: a definition HubSpot cannot make now does not stop the o
   assert.deepEqual(t.logged('error'), []);
   await sandbox.close();
 });
+
+test('"check" without eventNamePrefix: a read HubSpot answers with 429 at init is tried again, and the events are not dropped for want of the prefix', async () => {
+  const sandbox = await startSandbox({
+    token: TOKEN,
+    definitions: [{ name: 'purchase', label: 'Purchase', includeDefaultProperties: false, propertyDefinitions: [] }],
+  });
+  const mapping = { order: { complete: { settings: { eventName: 'purchase' } } } };
+  const t = await flow(sandbox, { mapping });
+  // The one definition read at init is rate limited.
+  sandbox.setFaults({ status: { status: 429, count: 1, retryAfter: 1, only: '/events/v3/event-definitions' } });
+  try {
+    await t.elb({ name: 'order complete', id: 'c1', user });
+    await waitFor(() => sandbox.events.length === 1 || t.dropped.length > 0, { timeout: 5000, what: 'the event' });
+    assert.deepEqual(t.dropped.map((d) => d.reason), []);
+    assert.deepEqual(sandbox.events.map((e) => e.eventName), ['pe12345678_purchase']);
+  } finally {
+    await t.elb('walker shutdown');
+    await sandbox.close();
+  }
+});
