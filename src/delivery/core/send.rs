@@ -145,7 +145,8 @@ pub async fn flush_handing_on(
 /// making are looked at again.
 const BUSY_RETRY_MS: u32 = 100;
 
-/// Sends a batch, halving it on a 400 until the bad inputs are alone; true
+/// Sends a batch, halving it on a 400 until the bad inputs are alone (on a
+/// 413 until the halves fit); true
 /// when nothing is left to retry.
 async fn send_isolating(
     core: &RefCell<Core>,
@@ -176,7 +177,9 @@ async fn send_isolating(
                 core.retry_later(inputs, pending, &sent, reason, now, report);
                 return false;
             }
-            Outcome::Permanent(_) if sent.status == 400 && inputs.len() > 1 => {
+            // A 400 names a bad event somewhere in the batch, a 413 a batch
+            // too large as a whole: halves find the one or fit.
+            Outcome::Permanent(_) if matches!(sent.status, 400 | 413) && inputs.len() > 1 => {
                 let mut first = inputs;
                 let second = first.split_off(first.len() / 2);
                 pending.push(second);
