@@ -63,6 +63,9 @@ pub struct Definitions {
     prefix: String,
     /// The prefix is the settings' and no warning said HubSpot's differs.
     compare_prefix: bool,
+    /// HubSpot's prefix differs from the settings', with which events are
+    /// named when planned: they are named again with HubSpot's.
+    requalify: bool,
 }
 
 impl Definitions {
@@ -76,6 +79,7 @@ impl Definitions {
             refused_properties: BTreeMap::new(),
             prefix: settings.event_name_prefix.clone(),
             compare_prefix: !settings.event_name_prefix.is_empty(),
+            requalify: false,
         }
     }
 
@@ -160,6 +164,9 @@ impl Definitions {
                 self.prefix = prefix.to_string();
             } else if self.prefix != prefix && self.compare_prefix {
                 self.compare_prefix = false;
+                // One token, one hub: the settings' prefix is wrong for
+                // every event, not only for this definition's.
+                self.requalify = true;
                 notices.push(Notice::warn(
                     "",
                     format!(
@@ -167,6 +174,7 @@ impl Definitions {
                         self.prefix, definition.name, definition.fully_qualified_name
                     ),
                 ));
+                self.prefix = prefix.to_string();
             }
         }
         self.known.insert(
@@ -206,6 +214,11 @@ impl Definitions {
         } else {
             self.unchecked.remove(name);
         }
+    }
+
+    /// Whether the `pe{HubID}_` prefix is known (set, or learned).
+    pub fn prefix_known(&self) -> bool {
+        !self.prefix.is_empty()
     }
 
     pub fn is_unchecked(&self, name: &str) -> bool {
@@ -290,7 +303,7 @@ impl Definitions {
         stats: &mut Stats,
     ) -> Result<(), String> {
         let Some(known) = self.known.get(&input.name) else {
-            if input.event_name.is_empty() {
+            if input.event_name.is_empty() || self.requalify {
                 if self.prefix.is_empty() {
                     return Err(format!("the event-name prefix is not known, so event {:?} cannot be named: set settings.eventNamePrefix to pe{{HubID}}_, or give the token the scope {} so definitions can learn it", input.name, definitions::SCOPE));
                 }

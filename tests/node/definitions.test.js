@@ -336,3 +336,23 @@ test('"check" without eventNamePrefix: a read HubSpot answers with 429 at init i
     await sandbox.close();
   }
 });
+
+test('an eventNamePrefix that differs from HubSpot\'s: after the warning, events of definitions not read go under HubSpot\'s prefix too', async () => {
+  const seed = (name) => ({ name, label: name, includeDefaultProperties: false, propertyDefinitions: [] });
+  const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true, definitions: [seed('purchase'), seed('page_view')] });
+  const mapping = { order: { complete: { settings: { eventName: 'purchase' } } } };
+  const t = await flow(sandbox, { settings: { eventNamePrefix: 'pe999_' }, mapping });
+  try {
+    await t.elb({ name: 'order complete', id: 'p1', user });
+    await waitFor(() => sandbox.events.length === 1 || t.dropped.length > 0, { what: 'the purchase' });
+    // No rule names it: its definition is not read.
+    await t.elb({ name: 'page view', id: 'p2', user });
+    await waitFor(() => sandbox.events.length === 2 || t.dropped.length > 0, { what: 'the page view' });
+    assert.deepEqual(t.dropped.map((d) => d.reason), []);
+    assert.deepEqual(sandbox.events.map((e) => e.eventName), ['pe12345678_purchase', 'pe12345678_page_view']);
+    assert.equal(t.logged('warn').filter((m) => /settings\.eventNamePrefix is "pe999_"/.test(m)).length, 1);
+  } finally {
+    await t.elb('walker shutdown');
+    await sandbox.close();
+  }
+});

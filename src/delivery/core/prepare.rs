@@ -224,10 +224,16 @@ pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &
             continue;
         }
         if let Err(later) = check(core, transport, name, properties, report).await {
-            // Its events may need the prefix it names: they wait for it.
-            core.borrow_mut().definitions.check_later(name, true);
             let reason = later.reason();
-            report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot yet; it is read again before its first event is sent: {reason}")));
+            let definitions = &mut core.borrow_mut().definitions;
+            if definitions.prefix_known() {
+                definitions.check(name, Err(reason), properties, &mut report.notices);
+            } else {
+                // Without the prefix its events cannot be named: they wait
+                // for the read, tried again before the first of them.
+                definitions.check_later(name, true);
+                report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot yet; it is read again before its first event is sent, as the event-name prefix may come from it: {reason}")));
+            }
         }
     }
     core.borrow_mut().definitions.set_pending(names(), false);
