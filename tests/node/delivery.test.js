@@ -104,6 +104,27 @@ test('a Retry-After beyond a timer\'s range waits quietly instead of retrying ev
   }
 });
 
+test('requests leave nothing behind: 50,000 of them do not grow the heap', { timeout: 60000 }, async () => {
+  const requests = 50000;
+  const output = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures', 'request-memory.js')], {
+      env: { ...process.env, REQUESTS: String(requests) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 50000);
+    child.stdout.on('data', (chunk) => (text += chunk));
+    child.on('exit', (code) => {
+      clearTimeout(timeout);
+      if (code === 0) resolve(JSON.parse(text));
+      else reject(new Error(`the fixture process ended with ${code}`));
+    });
+  });
+  assert.equal(output.sent, requests + 5000);
+  // A leak of one abort signal's link per request was 50 bytes each.
+  assert.ok(output.grown < requests * 10, `the heap grew by ${output.grown} bytes over ${requests} requests`);
+});
+
 test('batch mode queues upserts and sends them before the events that need them', async () => {
   const t = await setup({ settings: { identify, batch: true, batchSize: 4 } });
   const users = ['a', 'b', 'a', 'b'].map((n) => ({ email: `${n}@example.com`, name: n }));
