@@ -259,6 +259,20 @@ test('invalid_grant: one actionable error, sending stops, events go to onDrop at
   assert.ok(logs.length > 0 && written.includes('invalid_grant'), 'the grep ran over the logs');
 });
 
+test('requests waiting for a renewal that fails share its failure: the token endpoint is not asked again before its Retry-After', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox();
+  sandbox.setFaults({ status: { status: 429, count: 100, retryAfter: 5, only: '/oauth' } });
+  // One event a request: several delivery loops need a token at once.
+  const { elb } = await oauthFlow(sandbox, { settings: { batchSize: 1, shutdownTimeout: 200 } });
+  for (let i = 0; i < 8; i++) await elb(event());
+  await sleep(1500);
+  const asked = sandbox.requests.filter((r) => r.path.startsWith('/oauth')).length;
+  const early = sandbox.earlyRetries;
+  await shutDown(elb, sandbox);
+  assert.equal(asked, 1, 'one token request until Retry-After has passed');
+  assert.deepEqual(early, []);
+});
+
 test('a token path the server does not serve is named in the error, not blamed on the refresh token', { timeout: 30000 }, async () => {
   const sandbox = await oauthSandbox();
   const { elb, logs } = await oauthFlow(sandbox, { settings: { oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, tokenPath: '/oauth/v9/token' } } });
