@@ -10,13 +10,16 @@
 
 const NUL = '\u0000';
 
-/** Calls `call`, ignoring what it throws: a throwing logger, onToken or
- * onDrop is the user's bug and must not stop delivery. */
-function ignoreThrow(call) {
+/** Calls `call`, ignoring what it throws or the promise it returns rejects
+ * with: a failing logger, onToken or onDrop is the user's bug and must not
+ * stop delivery, nor end the process as an unhandled rejection. `failed`,
+ * if given, is called instead (once, either way). */
+function ignoreThrow(call, failed = () => {}) {
   try {
-    call();
+    const result = call();
+    if (result && typeof result.then === 'function') result.then(undefined, () => ignoreThrow(failed));
   } catch {
-    // Nothing to tell it to.
+    ignoreThrow(failed);
   }
 }
 

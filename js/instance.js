@@ -13,6 +13,8 @@ const { Spool, SpoolWriteError } = require('./spool.js');
 // batch mode.
 const SINGLE_CONCURRENCY = 8;
 const BATCH_CONCURRENCY = 2;
+// The longest delay setTimeout takes.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every rule of a walkerOS `mapping` with the path that names it and the
  * walkerOS event name its key (or its `name`) gives: the definition it
@@ -50,7 +52,9 @@ class Instance {
       for (const { level, message, event } of notes) ignoreThrow(() => logger[level](`HubSpot: ${message}`, event ? { event } : {}));
       // Only a function is called: calling anything else would throw, and
       // an exception per dropped event is costly once a queue overflows.
-      if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token));
+      // What it threw is not shown: it may hold the token.
+      const unstored = 'HubSpot: env.onToken failed, so the rotated refresh token may not be stored; HubSpot may refuse the old one at the next start. Fix: make env.onToken store it, or set settings.oauth.refreshToken to a new one then';
+      if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token), () => logger.error(unstored, {}));
       if (typeof onDrop === 'function') for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
       if (unwritten && strict) throw unwritten;
       if (unwritten) ignoreThrow(() => logger.error(unwritten.message, {}));
@@ -259,8 +263,11 @@ class Instance {
   }
 
   /** Schedules the next try when the core asks for one (`ms`). */
-  retryIn(ms) {
-    if (typeof ms !== 'number' || !this.timers) return;
+  retryIn(wait) {
+    if (typeof wait !== 'number' || !this.timers) return;
+    // Node fires a longer timer after 1 ms (a Retry-After of weeks would
+    // retry every millisecond); the core names the rest of the wait then.
+    const ms = Math.min(wait, MAX_TIMER_MS);
     const at = Date.now() + ms;
     if (this.retryTimer && this.retryAt <= at) return;
     clearTimeout(this.retryTimer);

@@ -160,6 +160,27 @@ fn transient_failures_are_retried_and_invalid_grant_stops() {
     assert_eq!(tokens.next(T0), Next::Refused);
 }
 
+#[wasm_bindgen_test]
+fn a_token_path_that_is_not_served_is_named_not_blamed_on_the_refresh_token() {
+    for status in [401, 404, 410] {
+        let mut tokens = Tokens::new(&credentials());
+        let refused = tokens.answer(status, r#"{"message":"No route"}"#, T0);
+        let Renewal::Refused(message) = refused else {
+            panic!("refused expected, got {refused:?}");
+        };
+        assert!(
+            message.contains("settings.oauth.tokenPath")
+                && message.contains("/oauth/2026-03/token"),
+            "{message}"
+        );
+        assert!(
+            !message.starts_with("HubSpot refused the OAuth app's refresh token"),
+            "{message}"
+        );
+        assert!(tokens.refused());
+    }
+}
+
 /// Counts token requests; each answer comes a tick later, so requests
 /// started together overlap the renewal.
 #[derive(Default)]

@@ -53,6 +53,9 @@ pub struct Definitions {
     pending: BTreeSet<String>,
     /// Definitions HubSpot refused to create: their events go as they are.
     refused: BTreeSet<String>,
+    /// `"check"`: definitions whose read failed for now; read again before
+    /// their events go (the prefix may have to be learned from them).
+    unchecked: BTreeSet<String>,
     /// Properties HubSpot refused to create, by definition: left out of
     /// its events.
     refused_properties: BTreeMap<String, BTreeSet<String>>,
@@ -60,6 +63,9 @@ pub struct Definitions {
     prefix: String,
     /// The prefix is the settings' and no warning said HubSpot's differs.
     compare_prefix: bool,
+    /// HubSpot's prefix differs from the settings', with which events are
+    /// named when planned: they are named again with HubSpot's.
+    requalify: bool,
 }
 
 impl Definitions {
@@ -69,9 +75,11 @@ impl Definitions {
             known: BTreeMap::new(),
             pending: BTreeSet::new(),
             refused: BTreeSet::new(),
+            unchecked: BTreeSet::new(),
             refused_properties: BTreeMap::new(),
             prefix: settings.event_name_prefix.clone(),
             compare_prefix: !settings.event_name_prefix.is_empty(),
+            requalify: false,
         }
     }
 
@@ -98,7 +106,8 @@ impl Definitions {
     /// prepares anything here; `"check"` reads at init, and events wait
     /// while that read is under way.
     pub fn work<'a>(&self, inputs: impl Iterator<Item = &'a EventInput>) -> Work {
-        if self.pending.is_empty() && self.mode != DefinitionsMode::Create {
+        let check_again = !self.unchecked.is_empty();
+        if self.pending.is_empty() && !check_again && self.mode != DefinitionsMode::Create {
             return Work::Ready;
         }
         let mut needs: Vec<Need> = Vec::new();
@@ -107,7 +116,8 @@ impl Definitions {
             if self.pending.contains(name) {
                 return Work::Busy;
             }
-            if self.mode != DefinitionsMode::Create || self.refused.contains(name) {
+            let read = self.unchecked.contains(name);
+            if !read && (self.mode != DefinitionsMode::Create || self.refused.contains(name)) {
                 continue;
             }
             if !needs.iter().any(|n| n.name == *name) {
@@ -115,6 +125,9 @@ impl Definitions {
                     name: name.clone(),
                     properties: Vec::new(),
                 });
+            }
+            if read {
+                continue;
             }
             let need = needs.iter_mut().find(|n| n.name == *name).expect("added");
             for ((property, _), kind) in input.properties.iter().zip(&input.types) {
@@ -151,6 +164,9 @@ impl Definitions {
                 self.prefix = prefix.to_string();
             } else if self.prefix != prefix && self.compare_prefix {
                 self.compare_prefix = false;
+                // One token, one hub: the settings' prefix is wrong for
+                // every event, not only for this definition's.
+                self.requalify = true;
                 notices.push(Notice::warn(
                     "",
                     format!(
@@ -158,6 +174,7 @@ impl Definitions {
                         self.prefix, definition.name, definition.fully_qualified_name
                     ),
                 ));
+                self.prefix = prefix.to_string();
             }
         }
         self.known.insert(
@@ -189,8 +206,28 @@ impl Definitions {
         };
     }
 
+    /// `"check"`: whether the definition `name` is read again before its
+    /// events go (its read failed for now), or not (it was answered).
+    pub fn check_later(&mut self, name: &str, later: bool) {
+        if later {
+            self.unchecked.insert(name.to_string());
+        } else {
+            self.unchecked.remove(name);
+        }
+    }
+
+    /// Whether the `pe{HubID}_` prefix is known (set, or learned).
+    pub fn prefix_known(&self) -> bool {
+        !self.prefix.is_empty()
+    }
+
+    pub fn is_unchecked(&self, name: &str) -> bool {
+        self.unchecked.contains(name)
+    }
+
     /// The token lacks the definitions scope: one warning, then as `"off"`.
     pub fn forbid(&mut self) -> Option<Notice> {
+        self.unchecked.clear();
         let was = std::mem::replace(&mut self.mode, DefinitionsMode::Off);
         (was != DefinitionsMode::Off).then(|| Notice::warn(
             "",
@@ -266,7 +303,7 @@ impl Definitions {
         stats: &mut Stats,
     ) -> Result<(), String> {
         let Some(known) = self.known.get(&input.name) else {
-            if input.event_name.is_empty() {
+            if input.event_name.is_empty() || self.requalify {
                 if self.prefix.is_empty() {
                     return Err(format!("the event-name prefix is not known, so event {:?} cannot be named: set settings.eventNamePrefix to pe{{HubID}}_, or give the token the scope {} so definitions can learn it", input.name, definitions::SCOPE));
                 }

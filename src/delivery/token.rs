@@ -144,9 +144,18 @@ impl Tokens {
             TokenAnswer::Refused(reason) => {
                 self.refused = true;
                 self.current = None;
-                Renewal::Refused(format!(
-                    "HubSpot refused the OAuth app's refresh token ({reason}); nothing is sent any more. Reconnect the app to the HubSpot account (install it again) and set settings.oauth.refreshToken to the new refresh token (check clientId and clientSecret too); queued events go to env.onDrop at shutdown"
-                ))
+                // HubSpot refuses a refresh token with 400; anything else
+                // (401, 404, a sunset endpoint's 410) points at the
+                // request's path or the app's credentials first.
+                Renewal::Refused(match status {
+                    400 => format!(
+                        "HubSpot refused the OAuth app's refresh token ({reason}); nothing is sent any more. Reconnect the app to the HubSpot account (install it again) and set settings.oauth.refreshToken to the new refresh token (check clientId and clientSecret too); queued events go to env.onDrop at shutdown"
+                    ),
+                    _ => format!(
+                        "the OAuth token request to {} was refused ({reason}); nothing is sent any more. Fix: check settings.oauth.tokenPath (/oauth/2026-03/token, or /oauth/v1/token until its sunset) and settings.apiBase, then clientId and clientSecret; queued events go to env.onDrop at shutdown",
+                        oauth.token_path
+                    ),
+                })
             }
         }
     }

@@ -1,6 +1,8 @@
 //! `Transport` over a `fetch`-shaped function: the shell's default (js/fetch.js, over
 //! node:https), or `env.fetch`.
 
+use std::cell::{Cell, RefCell};
+
 use js_sys::{Array, Function, Promise, Reflect};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -55,9 +57,16 @@ pub struct FetchTransport {
     fetch: Function,
     base: String,
     timeout_ms: u32,
-    /// Aborted when a shutdown's deadline passes, ending every request
-    /// under way at once.
-    shutdown: AbortController,
+    /// The requests under way, each with its own controller, all aborted
+    /// when a shutdown's deadline passes. Not one long-lived signal joined
+    /// to each request's: Node keeps every signal made with
+    /// `AbortSignal.any` from a long-lived one (nodejs/node#55351), a leak
+    /// per request.
+    under_way: RefCell<Vec<(u64, AbortController)>>,
+    requests: Cell<u64>,
+    /// The shutdown's deadline passed: requests made from now on are
+    /// aborted at once.
+    aborted: Cell<bool>,
 }
 
 impl FetchTransport {
@@ -66,12 +75,17 @@ impl FetchTransport {
             fetch,
             base: base.to_string(),
             timeout_ms,
-            shutdown: AbortController::new(),
+            under_way: RefCell::new(Vec::new()),
+            requests: Cell::new(0),
+            aborted: Cell::new(false),
         }
     }
 
     pub fn abort(&self) {
-        self.shutdown.abort();
+        self.aborted.set(true);
+        for (_, controller) in self.under_way.borrow().iter() {
+            controller.abort();
+        }
     }
 
     /// A request of `body` to `path` under the API base, API and token
@@ -85,6 +99,14 @@ impl FetchTransport {
         content_type: &str,
         body: &str,
     ) -> Response {
+        let id = self.requests.get();
+        self.requests.set(id + 1);
+        let own = AbortController::new();
+        if self.aborted.get() {
+            own.abort();
+        }
+        let own_signal = own.signal();
+        self.under_way.borrow_mut().push((id, own));
         let answer = async {
             let mut headers = json!({ "content-type": content_type });
             if let Some(authorization) = authorization {
@@ -99,7 +121,7 @@ impl FetchTransport {
             // The request's deadline, or the shutdown's, whichever comes
             // first (before Node 20.3, only the request's).
             let timeout = abort_timeout(self.timeout_ms)?;
-            let signal = abort_any(&Array::of2(&timeout, &self.shutdown.signal()));
+            let signal = abort_any(&Array::of2(&timeout, &own_signal));
             Reflect::set(&init, &"signal".into(), &signal.unwrap_or(timeout))?;
             let url = JsValue::from_str(&format!("{}{}", self.base, path));
             let pending = self.fetch.call2(&JsValue::UNDEFINED, &url, &init)?;
@@ -113,9 +135,9 @@ impl FetchTransport {
                 headers,
             ))
         };
-        answer
-            .await
-            .unwrap_or_else(|error| Response::Network(error_message(&error)))
+        let answer = answer.await;
+        self.under_way.borrow_mut().retain(|(i, _)| *i != id);
+        answer.unwrap_or_else(|error| Response::Network(error_message(&error)))
     }
 }
 

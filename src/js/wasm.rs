@@ -209,8 +209,23 @@ impl HubspotCore {
         let (core, transport, done) = self.shared();
         future_to_promise(async move {
             let mut report = Report::default();
-            core::send::flush_held(&core, &*transport, all, batched, &mut report).await;
-            finish(report, &logger, &done, false)
+            let mut failed = None;
+            let mut hand_on = |report: &mut Report| {
+                if let Err(error) = finish(report.take_output(), &logger, &done, false) {
+                    failed.get_or_insert(error);
+                }
+            };
+            core::send::flush_handing_on(
+                &core,
+                &*transport,
+                all,
+                batched,
+                &mut report,
+                &mut hand_on,
+            )
+            .await;
+            let result = finish(report, &logger, &done, false);
+            failed.map_or(result, Err)
         })
     }
 

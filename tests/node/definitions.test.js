@@ -153,6 +153,31 @@ test('"create": two destinations starting at once on one HubSpot both deliver (t
   await sandbox.close();
 });
 
+test('"create": a property another destination created first with another type is read, and a value that does not fit it is left out, not the event', async () => {
+  const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true });
+  // No propertyTypes: each destination's first value decides its type.
+  const mapping = { order: { complete: { settings: { eventName: 'purchase', properties: { map: { coupon: 'data.coupon' } } } } } };
+  const settings = { definitions: 'create', eventNamePrefix: 'pe12345678_' };
+  const [a, b] = await Promise.all([flow(sandbox, { settings, mapping }), flow(sandbox, { settings, mapping })]);
+  try {
+    // b starts (the collector inits a destination at its first event) and
+    // knows the definition without the property.
+    await b.elb({ name: 'order complete', id: 'b0', user, data: {} });
+    await waitFor(() => sandbox.events.length === 1, { what: 'b\'s first event' });
+    await a.elb({ name: 'order complete', id: 'a1', user, data: { coupon: 10 } });
+    await waitFor(() => sandbox.events.length === 2, { what: 'a\'s event' });
+    await b.elb({ name: 'order complete', id: 'b1', user, data: { coupon: 'SAVE10' } });
+    await waitFor(() => sandbox.events.length === 3 || b.dropped.length > 0, { what: 'b\'s second event' });
+    assert.deepEqual(typesOf(await definition(sandbox, 'purchase')), { coupon: 'number' });
+    assert.deepEqual(b.dropped.map((d) => d.reason), [], 'the event was not dropped');
+    assert.deepEqual(sandbox.events.map((e) => e.properties), [{}, { coupon: '10' }, {}]);
+    assert.match(b.logged('warn').join('\n'), /property "coupon" left out of event "pe12345678_purchase": its value is string but HubSpot's property is number/);
+  } finally {
+    await Promise.all([a.elb('walker shutdown'), b.elb('walker shutdown')]);
+    await sandbox.close();
+  }
+});
+
 test('"check" (the default) sends the events and logs one line with its fix per missing definition, missing property and differing type', async () => {
   const sandbox = await startSandbox({
     token: TOKEN,
@@ -290,4 +315,44 @@ test('"create" at init: a definition HubSpot cannot make now does not stop the o
   assert.ok(await definition(sandbox, 'purchase'), 'made before its first event');
   assert.deepEqual(t.logged('error'), []);
   await sandbox.close();
+});
+
+test('"check" without eventNamePrefix: a read HubSpot answers with 429 at init is tried again, and the events are not dropped for want of the prefix', async () => {
+  const sandbox = await startSandbox({
+    token: TOKEN,
+    definitions: [{ name: 'purchase', label: 'Purchase', includeDefaultProperties: false, propertyDefinitions: [] }],
+  });
+  const mapping = { order: { complete: { settings: { eventName: 'purchase' } } } };
+  const t = await flow(sandbox, { mapping });
+  // The one definition read at init is rate limited.
+  sandbox.setFaults({ status: { status: 429, count: 1, retryAfter: 1, only: '/events/v3/event-definitions' } });
+  try {
+    await t.elb({ name: 'order complete', id: 'c1', user });
+    await waitFor(() => sandbox.events.length === 1 || t.dropped.length > 0, { timeout: 5000, what: 'the event' });
+    assert.deepEqual(t.dropped.map((d) => d.reason), []);
+    assert.deepEqual(sandbox.events.map((e) => e.eventName), ['pe12345678_purchase']);
+  } finally {
+    await t.elb('walker shutdown');
+    await sandbox.close();
+  }
+});
+
+test('an eventNamePrefix that differs from HubSpot\'s: after the warning, events of definitions not read go under HubSpot\'s prefix too', async () => {
+  const seed = (name) => ({ name, label: name, includeDefaultProperties: false, propertyDefinitions: [] });
+  const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true, definitions: [seed('purchase'), seed('page_view')] });
+  const mapping = { order: { complete: { settings: { eventName: 'purchase' } } } };
+  const t = await flow(sandbox, { settings: { eventNamePrefix: 'pe999_' }, mapping });
+  try {
+    await t.elb({ name: 'order complete', id: 'p1', user });
+    await waitFor(() => sandbox.events.length === 1 || t.dropped.length > 0, { what: 'the purchase' });
+    // No rule names it: its definition is not read.
+    await t.elb({ name: 'page view', id: 'p2', user });
+    await waitFor(() => sandbox.events.length === 2 || t.dropped.length > 0, { what: 'the page view' });
+    assert.deepEqual(t.dropped.map((d) => d.reason), []);
+    assert.deepEqual(sandbox.events.map((e) => e.eventName), ['pe12345678_purchase', 'pe12345678_page_view']);
+    assert.equal(t.logged('warn').filter((m) => /settings\.eventNamePrefix is "pe999_"/.test(m)).length, 1);
+  } finally {
+    await t.elb('walker shutdown');
+    await sandbox.close();
+  }
 });

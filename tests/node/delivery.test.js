@@ -82,6 +82,49 @@ test('a batch retried after a failure carries the same uuids', async () => {
   assert.ok(warning, 'the failed try was logged');
 });
 
+test('a Retry-After beyond a timer\'s range waits quietly instead of retrying every millisecond', async () => {
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  const t = await setup({ settings: { definitions: 'off' } });
+  try {
+    // 30 days: past the 24.8 days a Node timer can wait.
+    t.sandbox.setFaults({ status: { status: 503, count: 1, retryAfter: 2592000 } });
+    await t.elb({ name: 'page view', id: 'far', user });
+    const cpu = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 500));
+    const spent = process.cpuUsage(cpu);
+    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+    assert.ok((spent.user + spent.system) / 1000 < 100, `${(spent.user + spent.system) / 1000} ms of CPU in 500 ms of waiting`);
+    assert.equal(t.sandbox.requests.filter((r) => r.path.startsWith('/events')).length, 1, 'not retried before Retry-After');
+    assert.equal(destinationHubspot.stats().queued, 1);
+  } finally {
+    process.off('warning', onWarning);
+    await t.shutdown();
+  }
+});
+
+test('requests leave nothing behind: 50,000 of them do not grow the heap', { timeout: 60000 }, async () => {
+  const requests = 50000;
+  const output = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures', 'request-memory.js')], {
+      env: { ...process.env, REQUESTS: String(requests) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 50000);
+    child.stdout.on('data', (chunk) => (text += chunk));
+    child.on('exit', (code) => {
+      clearTimeout(timeout);
+      if (code === 0) resolve(JSON.parse(text));
+      else reject(new Error(`the fixture process ended with ${code}`));
+    });
+  });
+  assert.equal(output.sent, requests + 5000);
+  // A leak of one abort signal's link per request was 50 bytes each.
+  assert.ok(output.grown < requests * 10, `the heap grew by ${output.grown} bytes over ${requests} requests`);
+});
+
 test('batch mode queues upserts and sends them before the events that need them', async () => {
   const t = await setup({ settings: { identify, batch: true, batchSize: 4 } });
   const users = ['a', 'b', 'a', 'b'].map((n) => ({ email: `${n}@example.com`, name: n }));

@@ -170,3 +170,28 @@ test('the rate limiter keeps a 100-per-10-s sandbox free of 429s across 5,000 ev
   assert.equal(sandbox.contacts.size, count, 'every contact was upserted');
   assert.equal(sandbox.events.length, count);
 });
+
+test('a batch HubSpot finds too large (413) is halved until it fits; no event is dropped', { timeout: 30000 }, async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const dropped = [];
+  const tooLarge = [];
+  // As a gateway in front of HubSpot: bodies over 16 KB are refused whole.
+  const fetchWithLimit = async (url, init) => {
+    if (init.body && init.body.length > 16 * 1024) {
+      tooLarge.push(init.body.length);
+      return { status: 413, headers: { get: () => null }, text: async () => '{"status":"error","message":"Payload Too Large"}' };
+    }
+    return fetch(url, init);
+  };
+  const { elb } = await hubspotFlow(sandbox, {
+    settings: { batchSize: 100, flushInterval: 0 },
+    mapping: { page: { view: { settings: { properties: { map: { note: 'data.note' } } } } } },
+    env: { fetch: fetchWithLimit, onDrop: (event, reason) => dropped.push(reason) },
+  });
+  for (let i = 0; i < 100; i++) await elb({ name: 'page view', id: `big-${i}`, user: { email: `u${i}@example.com` }, data: { note: 'x'.repeat(500) } });
+  await elb('walker shutdown');
+  await sandbox.close();
+  assert.ok(tooLarge.length > 0, 'the limit was hit');
+  assert.deepEqual(dropped, []);
+  assert.equal(new Set(sandbox.events.map((e) => e.uuid)).size, 100);
+});

@@ -154,6 +154,55 @@ test('a rotated refresh token is used from then on and reported to env.onToken',
   }
 });
 
+test('under steady traffic a rotated refresh token reaches env.onToken at once, not when the queue first empties', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox({ rotate: true });
+  // Each send takes a while and events keep coming: the queue never empties.
+  sandbox.setFaults({ slow: { ms: 150, count: 100000, only: '/events' } });
+  const tokens = [];
+  const { elb, logs } = await oauthFlow(sandbox, { env: { onToken: (token) => tokens.push(Date.now()) } });
+  const started = Date.now();
+  let sent = 0;
+  try {
+    while (Date.now() - started < 2500) {
+      await elb(event());
+      sent += 1;
+      await sleep(2);
+    }
+    const accepted = logs.filter((l) => /accepted by HubSpot/.test(l.message)).length;
+    const renewed = sandbox.tokenRequests[0].at;
+    assert.equal(tokens.length, 1, 'onToken was called while the traffic went on');
+    assert.ok(tokens[0] - renewed < 1000, `onToken ${tokens[0] - renewed} ms after the renewal`);
+    assert.ok(accepted > 0, 'what was sent is logged while sending goes on, not held back');
+  } finally {
+    await shutDown(elb, sandbox);
+  }
+  assert.equal(sandbox.events.length, sent);
+});
+
+test('an async env.onToken that rejects neither crashes the process nor stops delivery, and is logged without the token', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox({ rotate: true });
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // As the docs' example does: a secret store's set() returns a promise.
+    const { elb, logs } = await oauthFlow(sandbox, { env: { onToken: async () => Promise.reject(new Error('secret store down')) } });
+    await elb(event());
+    await delivered(sandbox, 1);
+    await elb(event());
+    await delivered(sandbox, 2);
+    await sleep(50);
+    await shutDown(elb, sandbox);
+    assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection');
+    const said = logs.filter((l) => l.level === 'error' && /env\.onToken/.test(l.message));
+    assert.equal(said.length, 1, 'the failed store is logged as an error');
+    assert.match(said[0].message, /oauth\.refreshToken/, 'saying what the next start needs');
+    for (const l of logs) assert.ok(!JSON.stringify(l).includes(sandbox.refreshToken) && !JSON.stringify(l).includes(REFRESH_TOKEN), 'no refresh token logged');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('invalid_grant: one actionable error, sending stops, events go to onDrop at shutdown, no secret anywhere', { timeout: 30000 }, async () => {
   const sandbox = await oauthSandbox({ rotate: true });
   // Records every token the token endpoint hands out, to look for them.
@@ -208,6 +257,32 @@ test('invalid_grant: one actionable error, sending stops, events go to onDrop at
   ].join('\n');
   for (const secret of secrets) assert.ok(!written.includes(secret), `a secret (${secret.slice(0, 3)}…) was written out`);
   assert.ok(logs.length > 0 && written.includes('invalid_grant'), 'the grep ran over the logs');
+});
+
+test('requests waiting for a renewal that fails share its failure: the token endpoint is not asked again before its Retry-After', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox();
+  sandbox.setFaults({ status: { status: 429, count: 100, retryAfter: 5, only: '/oauth' } });
+  // One event a request: several delivery loops need a token at once.
+  const { elb } = await oauthFlow(sandbox, { settings: { batchSize: 1, shutdownTimeout: 200 } });
+  for (let i = 0; i < 8; i++) await elb(event());
+  await sleep(1500);
+  const asked = sandbox.requests.filter((r) => r.path.startsWith('/oauth')).length;
+  const early = sandbox.earlyRetries;
+  await shutDown(elb, sandbox);
+  assert.equal(asked, 1, 'one token request until Retry-After has passed');
+  assert.deepEqual(early, []);
+});
+
+test('a token path the server does not serve is named in the error, not blamed on the refresh token', { timeout: 30000 }, async () => {
+  const sandbox = await oauthSandbox();
+  const { elb, logs } = await oauthFlow(sandbox, { settings: { oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, tokenPath: '/oauth/v9/token' } } });
+  await elb(event());
+  await waitFor(() => logs.some((l) => l.level === 'error'), { what: 'the error' });
+  await shutDown(elb, sandbox);
+  const errors = logs.filter((l) => l.level === 'error' && /token/.test(l.message));
+  assert.match(errors[0].message, /\/oauth\/v9\/token/);
+  assert.match(errors[0].message, /settings\.oauth\.tokenPath/);
+  assert.doesNotMatch(errors[0].message, /refused the OAuth app's refresh token/);
 });
 
 test('init names what is missing, or that both were given, without showing a secret', () => {

@@ -28,8 +28,20 @@ async fn authorize(
     transport: &impl Transport,
     report: &mut Report,
 ) -> Result<String, Response> {
-    let tokens = core.borrow().tokens.clone();
+    let (tokens, failures) = {
+        let core = core.borrow();
+        (core.tokens.clone(), core.token_failures)
+    };
     let mut tokens = tokens.lock().await;
+    if core.borrow().token_failures != failures {
+        // The renewal this request waited for failed: so does the request,
+        // and the endpoint is not asked again before its wait.
+        let (reason, wait) = core.borrow().token_failure.clone().unwrap_or_default();
+        return Err(Response::NoToken {
+            reason,
+            retry_after_ms: wait,
+        });
+    }
     let request = match tokens.next(transport.now_ms()) {
         Next::Use(authorization) => return Ok(authorization),
         Next::Renew(request) => request,
@@ -53,10 +65,15 @@ async fn authorize(
             report.token = rotated.or(report.token.take());
             Ok(authorization)
         }
-        Renewal::Retry(reason) => Err(Response::NoToken {
-            reason,
-            retry_after_ms: sent.wait,
-        }),
+        Renewal::Retry(reason) => {
+            let mut core = core.borrow_mut();
+            core.token_failures += 1;
+            core.token_failure = Some((reason.clone(), sent.wait));
+            Err(Response::NoToken {
+                reason,
+                retry_after_ms: sent.wait,
+            })
+        }
         Renewal::Refused(message) => {
             // Said once: later requests find the tokens refused and ask no
             // more.

@@ -106,6 +106,11 @@ pub struct Core {
     /// renewal at a time, and requests needing a token meanwhile wait for
     /// it instead of asking again.
     tokens: Rc<Mutex<Tokens>>,
+    /// Token renewals that failed for now, and why the last one did (with
+    /// the wait it was answered with): a request that waited for a
+    /// renewal which then failed fails with it, instead of asking again.
+    token_failures: u64,
+    token_failure: Option<(String, Option<u32>)>,
     /// HubSpot refused the OAuth refresh token: nothing is sent any more,
     /// and what is queued waits for the shutdown (then `onDrop`).
     stopped: bool,
@@ -141,6 +146,19 @@ impl Report {
             && self.journal.is_empty())
     }
 
+    /// What the shell is handed now; the retry delay stays, as it is
+    /// returned at the end.
+    pub fn take_output(&mut self) -> Report {
+        let retry_in = self.retry_in;
+        std::mem::replace(
+            self,
+            Report {
+                retry_in,
+                ..Report::default()
+            },
+        )
+    }
+
     fn retry_after(&mut self, ms: u32) {
         self.retry_in = Some(self.retry_in.map_or(ms, |r| r.min(ms)));
     }
@@ -170,6 +188,8 @@ impl Core {
             upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
+            token_failures: 0,
+            token_failure: None,
             stopped: false,
         };
         core.reads.push(core.read_keys(None));

@@ -8,7 +8,7 @@ use super::auth::send_authorized;
 use super::sent::Sent;
 use super::{Core, Report, Transport};
 use crate::config::settings::DefinitionsMode;
-use crate::delivery::definitions::Need;
+use crate::delivery::definitions::{Expected, Need};
 use crate::error::Notice;
 use crate::hubspot::api::{Outcome, Request};
 use crate::hubspot::definitions::{self as defs, Answer, Definition, PropertyAnswer, PropertySpec};
@@ -19,6 +19,15 @@ enum Later {
     Limiter(u32),
     /// HubSpot could not answer now; the wait it named, if any.
     Retry(String, Option<u32>),
+}
+
+impl Later {
+    fn reason(self) -> String {
+        match self {
+            Later::Retry(reason, _) => reason,
+            Later::Limiter(_) => "the CRM rate limit (settings.rateLimit) is used up".into(),
+        }
+    }
 }
 
 /// One call to the definitions API, through the CRM rate limiter. A 403
@@ -59,6 +68,18 @@ async fn ensure(
     report: &mut Report,
 ) -> Result<(), Later> {
     let name = need.name.as_str();
+    if core.borrow().definitions.is_unchecked(name) {
+        let expected = core.borrow().rule_definitions();
+        let properties = expected.iter().find(|(n, _)| n == name).map(|(_, p)| p);
+        return check(
+            core,
+            transport,
+            name,
+            properties.unwrap_or(&Vec::new()),
+            report,
+        )
+        .await;
+    }
     // A 403 on an earlier call turned definitions off.
     if core.borrow().definitions.mode != DefinitionsMode::Create {
         return Ok(());
@@ -104,23 +125,32 @@ async fn ensure(
         }
         let request = defs::create_property(name, spec);
         let answer = definition_call::<PropertyAnswer>(core, transport, &request, report).await?;
-        let mut core = core.borrow_mut();
         let reason = match answer {
             Answer::Done(created) => {
+                let mut core = core.borrow_mut();
                 core.stats.properties_created += 1;
                 let spec = created.spec().unwrap_or_else(|| spec.clone());
                 core.definitions.add_property(name, spec);
                 continue;
             }
-            // Another collector added it first.
             Answer::Exists => {
-                core.definitions.add_property(name, spec.clone());
+                // Another collector added it first, perhaps with another
+                // type: values must take HubSpot's, so it is read.
+                let read = definition_call(core, transport, &defs::read(name), report).await?;
+                let mut core = core.borrow_mut();
+                if let Answer::Done(definition) = read {
+                    core.definitions.learn(&definition, &mut report.notices);
+                }
+                if !core.definitions.settled(name, &spec.name) {
+                    core.definitions.add_property(name, spec.clone());
+                }
                 continue;
             }
             Answer::Forbidden => return Ok(()),
             Answer::Missing => "the definition does not exist".to_string(),
             Answer::Failed(reason) => reason,
         };
+        let mut core = core.borrow_mut();
         core.definitions.refuse(name, Some(&spec.name));
         report.notices.push(Notice::error(name, format!("property {:?} could not be created on the HubSpot event definition {name:?}, so it is left out of its events: {reason}", spec.name)));
     }
@@ -188,29 +218,47 @@ pub async fn prepare(core: &RefCell<Core>, transport: &impl Transport, report: &
                     .collect(),
             };
             if let Err(later) = ensure(core, transport, &need, report).await {
-                let reason = match later {
-                    Later::Retry(reason, _) => reason,
-                    Later::Limiter(_) => {
-                        "the CRM rate limit (settings.rateLimit) is used up".into()
-                    }
-                };
+                let reason = later.reason();
                 report.notices.push(Notice::warn(name, format!("event definition {name:?} is not prepared yet; it is made before its first event is sent: {reason}")));
             }
             continue;
         }
-        let answer = definition_call(core, transport, &defs::read(name), report).await;
-        let core = &mut *core.borrow_mut();
-        let found = match answer {
-            Ok(Answer::Done(found)) => Ok(Some(found)),
-            Ok(Answer::Missing) => Ok(None),
-            Ok(Answer::Failed(reason)) | Err(Later::Retry(reason, _)) => Err(reason),
-            Ok(_) => continue,
-            Err(Later::Limiter(_)) => {
-                Err("the CRM rate limit (settings.rateLimit) is used up".into())
+        if let Err(later) = check(core, transport, name, properties, report).await {
+            let reason = later.reason();
+            let definitions = &mut core.borrow_mut().definitions;
+            if definitions.prefix_known() {
+                definitions.check(name, Err(reason), properties, &mut report.notices);
+            } else {
+                // Without the prefix its events cannot be named: they wait
+                // for the read, tried again before the first of them.
+                definitions.check_later(name, true);
+                report.notices.push(Notice::warn(name, format!("event definition {name:?} could not be checked in HubSpot yet; it is read again before its first event is sent, as the event-name prefix may come from it: {reason}")));
             }
-        };
-        let notices = &mut report.notices;
-        core.definitions.check(name, found, properties, notices);
+        }
     }
     core.borrow_mut().definitions.set_pending(names(), false);
+}
+
+/// `"check"`: reads the definition `name` and says what it lacks of the
+/// `properties` the rules expect, learning it. `Err` when HubSpot could
+/// not answer now.
+async fn check(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    name: &str,
+    properties: &Expected,
+    report: &mut Report,
+) -> Result<(), Later> {
+    let answer = definition_call(core, transport, &defs::read(name), report).await?;
+    let core = &mut *core.borrow_mut();
+    core.definitions.check_later(name, false);
+    let found = match answer {
+        Answer::Done(found) => Ok(Some(found)),
+        Answer::Missing => Ok(None),
+        Answer::Failed(reason) => Err(reason),
+        Answer::Exists | Answer::Forbidden => return Ok(()),
+    };
+    core.definitions
+        .check(name, found, properties, &mut report.notices);
+    Ok(())
 }

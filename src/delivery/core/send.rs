@@ -34,7 +34,25 @@ pub async fn flush_held(
     batched: bool,
     report: &mut Report,
 ) {
+    flush_handing_on(core, transport, all, batched, report, &mut |_| {}).await;
+}
+
+/// `flush_held`, calling `hand_on` with the report between rounds when it
+/// holds anything for the shell. Under steady traffic the loop need not
+/// end for hours: a rotated refresh token, dropped events and notices
+/// wait no longer than a round, and the report does not grow meanwhile.
+pub async fn flush_handing_on(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    all: bool,
+    batched: bool,
+    report: &mut Report,
+    hand_on: &mut dyn FnMut(&mut Report),
+) {
     loop {
+        if report.has_output() {
+            hand_on(report);
+        }
         let batch = {
             let core = core.borrow();
             if core.stopped {
@@ -127,7 +145,8 @@ pub async fn flush_held(
 /// making are looked at again.
 const BUSY_RETRY_MS: u32 = 100;
 
-/// Sends a batch, halving it on a 400 until the bad inputs are alone; true
+/// Sends a batch, halving it on a 400 until the bad inputs are alone (on a
+/// 413 until the halves fit); true
 /// when nothing is left to retry.
 async fn send_isolating(
     core: &RefCell<Core>,
@@ -158,7 +177,9 @@ async fn send_isolating(
                 core.retry_later(inputs, pending, &sent, reason, now, report);
                 return false;
             }
-            Outcome::Permanent(_) if sent.status == 400 && inputs.len() > 1 => {
+            // A 400 names a bad event somewhere in the batch, a 413 a batch
+            // too large as a whole: halves find the one or fit.
+            Outcome::Permanent(_) if matches!(sent.status, 400 | 413) && inputs.len() > 1 => {
                 let mut first = inputs;
                 let second = first.split_off(first.len() / 2);
                 pending.push(second);
