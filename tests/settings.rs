@@ -145,6 +145,37 @@ fn wrong_types() {
         .contains("settings.apiBase must be a URL string"));
 }
 
+/// What the shell tags as not JSON data (NaN, as `Number(process.env.X)`
+/// gives for an unset variable; the infinities; a Date or other non-plain
+/// value) is a wrong type, not a setting left out that gets its default.
+#[wasm_bindgen_test]
+fn values_json_cannot_hold_are_wrong_types() {
+    for (setting, tagged, shown) in [
+        ("timeout", "nan", "number (NaN)"),
+        ("batchSize", "inf", "number (Infinity)"),
+        ("flushInterval", "-inf", "number (-Infinity)"),
+        ("maxQueue", "o", "non-plain value"),
+        ("batch", "o", "non-plain value"),
+        ("spool", "o", "non-plain value"),
+    ] {
+        let message = parse(&format!(r#""{setting}":"\u0000{tagged}""#)).unwrap_err();
+        assert!(
+            message.contains(&format!("settings.{setting} must be")) && message.contains(shown),
+            "{setting}: {message}"
+        );
+    }
+    let message = parse(r#""defaultProperties":{"a":"\u0000nan"}"#).unwrap_err();
+    assert!(
+        message.contains(
+            "settings.defaultProperties.a must be a string, number or boolean, got number (NaN)"
+        ),
+        "{message}"
+    );
+    let message =
+        Settings::parse(r#"{"accessToken":"x","eventNamePrefix":"pe1_","oauth":"\u0000u"}"#);
+    assert!(message.is_ok(), "an undefined oauth is left out");
+}
+
 #[wasm_bindgen_test]
 fn email_can_be_switched_off() {
     assert!(parse(r#""email":false"#).unwrap().email.is_none());

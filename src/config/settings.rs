@@ -298,16 +298,22 @@ pub(crate) fn read_typed<T: DeserializeOwned>(
     {
         return Err(unknown(key, at, table));
     }
-    // serde reads null as unset; here it is a mistake, as in JavaScript.
+    // serde reads null as unset; here it is a mistake, as in JavaScript. So
+    // is what JSON writes as null or leaves out (NaN, the infinities, a Date),
+    // which would otherwise quietly get the default.
     let null = |f: &&Field| {
         !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties)
-            && value.get(f.name) == Some(&Value::Null)
+            && value.get(f.name).is_some_and(|v| match v {
+                Value::Null | Value::Opaque => true,
+                Value::Number(n) => !n.is_finite(),
+                _ => false,
+            })
     };
     if let Some(field) = table.iter().find(null) {
         return Err(wrong_type(
             table,
             &format!("{at}.{}", field.name),
-            &Value::Null,
+            value.get(field.name).unwrap_or(&Value::Null),
         ));
     }
     // As JSON: `undefined` members are left out, so they read as unset.
@@ -360,10 +366,20 @@ fn wrong_type(table: &[Field], field: &str, found: &Value) -> ConfigError {
     let shown = if described.secret {
         found.kind().to_string()
     } else {
-        format!("{} ({})", found.kind(), found.show())
+        shown(found)
     };
     let problem = format!("{}, got {shown}", described.kind.expected());
     ConfigError::new(field, problem, described.fix)
+}
+
+/// A value's kind, and the value where it has one to show.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Undefined | Value::Opaque => value.kind().to_string(),
+        // NaN and the infinities, which JSON would show as null.
+        Value::Number(n) => format!("number ({})", js_number(*n)),
+        _ => format!("{} ({})", value.kind(), value.show()),
+    }
 }
 
 /// `at`.`key` is not in `table`: the fix suggests the name it most
@@ -393,11 +409,11 @@ fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
         let text = match value {
             Value::Undefined | Value::Null => continue,
             Value::String(s) => s.clone(),
-            Value::Number(n) => js_number(*n),
+            Value::Number(n) if n.is_finite() => js_number(*n),
             Value::Bool(b) => b.to_string(),
             other => return Err(ConfigError::new(
                 field,
-                format!("must be a string, number or boolean, got {}", other.kind()),
+                format!("must be a string, number or boolean, got {}", shown(other)),
                 "use a plain value; map values from the event with a rule's settings.properties",
             )),
         };
