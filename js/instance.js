@@ -77,7 +77,12 @@ class Instance {
     this.heldRoots = [];
     // Compiling every rule now turns a mistake in any of them into an init
     // error that names it, instead of a surprise on the first such event.
-    for (const [rule, field, name] of rulesOf(config.mapping)) this.ruleId(rule, field, name);
+    for (const [rule, field, name] of rulesOf(config.mapping)) {
+      // A rule that is not an object (a string, as if it named the event)
+      // would be passed over; the core names it as the mistake it is.
+      if (rule !== null && rule !== undefined && typeof rule !== 'object') this.core.addRule(taggedJson(rule, field), field, name);
+      else this.ruleId(rule, field, name);
+    }
 
     this.timers = timers;
     // The dry run neither spools (it sends nothing and must not take a

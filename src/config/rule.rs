@@ -106,7 +106,8 @@ fn event_name(name: &str, field: &str, prefix: &str) -> Result<String, ConfigErr
     if names::is_valid_name(part) {
         return Ok(part.to_string());
     }
-    let (suggestion, _) = names::event_name_part(part);
+    // A name HubSpot takes: cut to length, and starting with a letter.
+    let suggestion = names::property_name(part).unwrap_or_else(|| "purchase".to_string());
     Err(ConfigError::new(
         field,
         format!("is {name:?}, which HubSpot rejects: names must match ^[a-z][a-z0-9_]*$ and have at most {} characters", names::MAX_NAME_LEN),

@@ -296,6 +296,8 @@ const badSettings = [
   ['identify with an unknown option', { identify: { maps: {} } }, /settings\.identify\.maps is not a mapping value option/],
   ['plain http to a remote host', { apiBase: 'http://api.example.com' }, /settings\.apiBase .*unencrypted/],
   ['apiBase not a URL', { apiBase: 'api.hubapi.com' }, /settings\.apiBase .*not an http\(s\) URL/],
+  ['timeout as NaN (Number() of an unset variable)', { timeout: Number(undefined) }, /settings\.timeout must be a whole number from 1 to 600000, got number \(NaN\)/],
+  ['flushInterval as a Date', { flushInterval: new Date(0) }, /settings\.flushInterval must be a whole number from 0 to 86400000, got non-plain value/],
 ];
 
 for (const [title, settings, expected] of badSettings) {
@@ -319,6 +321,28 @@ test('init fails on a rule with an unknown setting, naming the rule', async () =
   await t.shutdown();
   const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
   assert.match(errorText(failure), /mapping\.order\.complete\.settings\.event_name is not a known setting.*"eventName"/);
+});
+
+test('init fails on a rule that is not an object (a string as if it named the event), naming the rule', async () => {
+  for (const rule of ['purchase', 42, true]) {
+    const t = await setup({ config: { mapping: { order: { complete: [{ settings: { eventName: 'first' } }, rule] } } } });
+    await t.elb({ name: 'order complete', user });
+    await t.shutdown();
+    assert.deepEqual(t.sandbox.events, [], `nothing was sent with the rule ${JSON.stringify(rule)}`);
+    const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+    assert.ok(failure, `init failed with the rule ${JSON.stringify(rule)}`);
+    assert.match(errorText(failure), /mapping\.order\.complete\[1\] must be a mapping rule object, got \w+.*Fix: /);
+  }
+});
+
+test('init fails on a rule eventName over 50 characters, suggesting one HubSpot takes', async () => {
+  for (const [eventName, suggested] of [['a'.repeat(51), 'a'.repeat(50)], ['2024 Purchase', 'p_2024_purchase']]) {
+    const t = await setup({ config: { mapping: { order: { complete: { settings: { eventName } } } } } });
+    await t.elb({ name: 'order complete', user });
+    await t.shutdown();
+    const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+    assert.match(errorText(failure), new RegExp(`mapping\\.order\\.complete\\.settings\\.eventName is .*Fix: use a name such as "${suggested}"$`));
+  }
 });
 
 test('init fails on a rule propertyTypes naming a type HubSpot does not have', async () => {
