@@ -14,6 +14,16 @@ function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The collector's merge of config.data and rule.data: the rule's keys
+ * win, but two arrays under one key become their union without repeats. */
+function merged(base, own) {
+  const out = { ...base, ...own };
+  for (const [key, value] of Object.entries(own)) {
+    if (Array.isArray(value) && Array.isArray(base[key])) out[key] = [...new Set([...base[key], ...value])];
+  }
+  return out;
+}
+
 /**
  * `explain(event, config)`: `{ requests: [{ method, path, body }], notes:
  * [{ level, message }] }` for `event` under the destination `config`, the
@@ -31,7 +41,7 @@ function explain(event, config = {}) {
   // The collector's mapped `data`: config.data, then rule.data over it.
   const base = config.data === undefined ? undefined : getMappingValueSync(named, config.data);
   const own = rule && rule.data !== undefined ? getMappingValueSync(named, rule.data) : undefined;
-  const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? { ...base, ...own } : own) : base;
+  const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? merged(base, own) : own) : base;
   const ruleId = instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule');
   return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined);
 }

@@ -206,6 +206,20 @@ test('explain() returns exactly the requests a real push makes, and sends nothin
   assert.match(anonymous.notes.map((n) => n.message).join('\n'), /no contact identity/);
 });
 
+test('explain() merges config.data and rule.data as the collector does: two arrays under one key become their union', async () => {
+  const config = {
+    data: { map: { tags: { value: ['a', 'b'] }, kept: { value: 'config' } } },
+    mapping: { order: { complete: { data: { map: { tags: { value: ['b', 'c'] } } } } } },
+  };
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const t = await setup({ settings, config });
+  const result = await t.elb({ name: 'order complete', user, data: { total: 42 } });
+  await t.shutdown();
+  const dry = destinationHubspot.explain(result.event, { ...config, settings });
+  assert.deepEqual(t.sandbox.events.map((e) => e.properties), [{ tags: 'a;b;c', kept: 'config' }]);
+  assert.deepEqual(dry.requests.map((r) => r.body.properties), t.sandbox.events.map((e) => e.properties));
+});
+
 test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
   // maxQueue 20: pushes wait from 10 events not yet accepted.
   const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });
