@@ -176,6 +176,19 @@ fn values_json_cannot_hold_are_wrong_types() {
     assert!(message.is_ok(), "an undefined oauth is left out");
 }
 
+/// An empty prefix (`process.env.HUBSPOT_EVENT_PREFIX || ""`) is no prefix:
+/// with definitions "off" nothing could learn it, and every event would be
+/// dropped.
+#[wasm_bindgen_test]
+fn an_empty_prefix_is_missing() {
+    fails(
+        r#"{"accessToken":"x","eventNamePrefix":"","definitions":"off"}"#,
+        "settings.eventNamePrefix is missing",
+    );
+    let learned = Settings::parse(r#"{"accessToken":"x","eventNamePrefix":""}"#).unwrap();
+    assert_eq!(learned.event_name_prefix, "");
+}
+
 #[wasm_bindgen_test]
 fn email_can_be_switched_off() {
     assert!(parse(r#""email":false"#).unwrap().email.is_none());

@@ -143,12 +143,14 @@ impl Settings {
         let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
         let credentials = credentials(typed.access_token, given(value, "oauth"))?;
 
-        // With definitions on, HubSpot's own fullyQualifiedName tells it.
-        let problem = match &typed.event_name_prefix {
+        // With definitions on, HubSpot's own fullyQualifiedName tells it. An
+        // empty one (an unset variable's `|| ""`) is none.
+        let prefix = typed.event_name_prefix.filter(|p| !p.is_empty());
+        let problem = match &prefix {
             None if typed.definitions == DefinitionsMode::Off => {
                 "is missing (with settings.definitions \"off\" nothing can learn it)".to_string()
             }
-            Some(p) if !p.is_empty() && !names::is_valid_prefix(p) => {
+            Some(p) if !names::is_valid_prefix(p) => {
                 format!("is {p:?}, which is not of the form pe{{HubID}}_")
             }
             _ => String::new(),
@@ -189,7 +191,7 @@ impl Settings {
 
         Ok(Settings {
             credentials,
-            event_name_prefix: typed.event_name_prefix.unwrap_or_default(),
+            event_name_prefix: prefix.unwrap_or_default(),
             definitions: typed.definitions,
             email,
             object_id: mapping_at(value, "settings", "objectId")?,
