@@ -6,6 +6,7 @@
 
 const { Instance } = require('./instance.js');
 const shutdown = require('./shutdown.js');
+const { emptyStats } = require('./wasm/walkeros_destination_hubspot.js');
 
 // One instance per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say). The collector
@@ -63,7 +64,9 @@ function stats(config) {
     const instance = lookup(config);
     return instance ? instance.stats() : undefined;
   }
-  return shutdown.running().reduce((total, instance) => add(total, instance.stats()), {});
+  // From every counter at zero: before the first event (init is lazy) and
+  // after shutdown there is no live destination.
+  return shutdown.running().reduce((total, instance) => add(total, instance.stats()), { ...emptyStats(), draining: false });
 }
 
 const destinationHubspot = {

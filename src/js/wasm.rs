@@ -368,6 +368,13 @@ pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
     dedup.memory_bytes() as f64 / f64::from(contacts.max(1))
 }
 
+/// Every counter `stats()` has, at zero: what the sum over no live
+/// destination is.
+#[wasm_bindgen(js_name = emptyStats)]
+pub fn empty_stats() -> JsValue {
+    to_js(&crate::delivery::stats::Stats::default())
+}
+
 /// The JSON Schemas of `settings` and of a rule's `settings`: `{ settings,
 /// mapping }`.
 #[wasm_bindgen]

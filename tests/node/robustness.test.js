@@ -164,6 +164,22 @@ test('stats() counts what happened', async () => {
   assert.equal(stats.queued, 0);
 });
 
+test('stats() has every counter before the first event (init is lazy) and after shutdown', async () => {
+  const t = await setup();
+  const before = destinationHubspot.stats();
+  await t.elb({ name: 'page view', user });
+  await waitFor(() => destinationHubspot.stats().queued === 0, { what: 'the queue to empty' });
+  const keys = Object.keys(destinationHubspot.stats()).sort();
+  await t.shutdown();
+  const after = destinationHubspot.stats();
+  for (const stats of [before, after]) {
+    assert.deepEqual(Object.keys(stats).sort(), keys);
+    assert.equal(stats.queued, 0);
+    assert.equal(stats.draining, false);
+    assert.deepEqual(stats.dropped, {});
+  }
+});
+
 test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
   const { startFlow } = require('@walkeros/collector');
   const { startSandbox } = require('../sandbox/hubspot.js');
