@@ -76,6 +76,9 @@ const destinationHubspot = {
   init({ config, env, logger }) {
     const instance = instanceFor(config, env, logger);
     instance.logger = logger;
+    // Another destination given the same settings object shares its
+    // instance: this one's rules are checked too (each compiles once).
+    instance.addRules(config.mapping);
     // In the background: events needing a definition wait for it, the
     // others go at once.
     instance.prepare();

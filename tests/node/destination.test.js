@@ -4,7 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { setup, errorText, TOKEN, PREFIX, destinationHubspot } = require('./helpers.js');
+const { setup, errorText, TOKEN, PREFIX, destinationHubspot, startSandbox } = require('./helpers.js');
 
 const user = { email: 'ann@example.com', id: 'u1', name: 'Ann' };
 
@@ -343,6 +343,27 @@ test('init fails on a rule eventName over 50 characters, suggesting one HubSpot 
     const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
     assert.match(errorText(failure), new RegExp(`mapping\\.order\\.complete\\.settings\\.eventName is .*Fix: use a name such as "${suggested}"$`));
   }
+});
+
+test('two destinations given one settings object: each one\'s rules are checked at its init', async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const sandbox = await startSandbox({ token: TOKEN });
+  const logs = [];
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url, definitions: 'off' };
+  const { elb } = await startFlow({
+    logger: { level: 3, handler: (level, message, context, scope) => logs.push({ level, message, context, scope }) },
+    destinations: {
+      a: { code: destinationHubspot, config: { settings, mapping: { order: { complete: { settings: { eventName: 'from_a' } } } } } },
+      b: { code: destinationHubspot, config: { settings, mapping: { order: { complete: { settings: { eventName: 'Bad Name' } } } } } },
+    },
+  });
+  await elb({ name: 'order complete', user });
+  await elb('walker shutdown');
+  await sandbox.close();
+  assert.deepEqual(sandbox.events.map((e) => e.eventName), [`${PREFIX}from_a`]);
+  const failure = logs.find((l) => l.level === 0 && /init failed/.test(l.message));
+  assert.ok(failure, `b's init failed: ${JSON.stringify(logs.filter((l) => l.level === 0).map((l) => [l.message, errorText(l)]))}`);
+  assert.match(errorText(failure), /mapping\.order\.complete\.settings\.eventName is "Bad Name"/);
 });
 
 test('init fails on a rule propertyTypes naming a type HubSpot does not have', async () => {
