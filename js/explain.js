@@ -33,7 +33,9 @@ function merged(base, own) {
  */
 function explain(event, config = {}) {
   const instance = new Instance(config, { fetch: neverSend }, { timers: false });
-  const { eventMapping: rule, mappingKey } = findRule(event, config.mapping);
+  // A collector (none here) makes rule conditions get a context ({ event,
+  // mapping, collector, logger, consent }), as they do in a real push.
+  const { eventMapping: rule, mappingKey } = findRule(event, config.mapping, {});
   if (rule && rule.ignore) {
     return { requests: [], notes: [{ level: 'info', message: `ignored by the mapping rule "${mappingKey}"` }] };
   }

@@ -220,6 +220,26 @@ test('explain() merges config.data and rule.data as the collector does: two arra
   assert.deepEqual(dry.requests.map((r) => r.body.properties), t.sandbox.events.map((e) => e.properties));
 });
 
+test('explain() calls rule conditions with the context the collector gives them, so it picks the same rule', async () => {
+  const config = {
+    mapping: {
+      order: {
+        complete: [
+          { condition: (event, ctx) => Boolean(ctx && ctx.consent && ctx.consent.marketing), settings: { eventName: 'consented' } },
+          { settings: { eventName: 'plain' } },
+        ],
+      },
+    },
+  };
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const t = await setup({ settings, config });
+  const result = await t.elb({ name: 'order complete', user, consent: { marketing: true } });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events.map((e) => e.eventName), [`${PREFIX}consented`]);
+  const dry = destinationHubspot.explain(result.event, { ...config, settings });
+  assert.deepEqual(dry.requests.map((r) => r.body.eventName), [`${PREFIX}consented`]);
+});
+
 test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
   // maxQueue 20: pushes wait from 10 events not yet accepted.
   const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });
