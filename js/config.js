@@ -107,6 +107,9 @@ function caller(registry) {
     try {
       result = fn(value, ctx);
       if (isObject(result) && typeof result.then === 'function') {
+        // Its outcome is not used: a rejection must not be left unhandled,
+        // which would end the process.
+        Promise.resolve(result).catch(() => {});
         throw new Error(`the mapping ${key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously`);
       }
     } catch (error) {

@@ -180,6 +180,28 @@ test('stats() has every counter before the first event (init is lazy) and after 
   }
 });
 
+test('an async mapping function is logged as one, and its rejection does not crash the process', async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const fn = async () => {
+      throw new Error('async boom');
+    };
+    const t = await setup({ settings: { definitions: 'off' }, config: { mapping: { order: { complete: { settings: { properties: { map: { total: { key: 'data.total', fn } } } } } } } } });
+    await t.elb({ name: 'order complete', user, data: { total: 5 } });
+    await waitFor(() => t.sandbox.events.length === 1, { what: 'the event' });
+    // Rejections are reported after the microtask queue drains.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await t.shutdown();
+    assert.deepEqual(unhandled.map(String), []);
+    assert.ok(t.logged('error').some((l) => /mapping fn failed/.test(l.message) && /returned a Promise/.test(errorText(l))));
+    assert.deepEqual(t.sandbox.events[0].properties, { total: '5' });
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
   const { startFlow } = require('@walkeros/collector');
   const { startSandbox } = require('../sandbox/hubspot.js');
