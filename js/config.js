@@ -10,11 +10,13 @@
 
 const NUL = '\u0000';
 
-/** Calls `call`, ignoring what it throws: a throwing logger, onToken or
- * onDrop is the user's bug and must not stop delivery. */
+/** Calls `call`, ignoring what it throws, or what the Promise it returns
+ * rejects with (left unhandled, that would end the process): a failing
+ * logger, onToken or onDrop is the user's bug and must not stop delivery. */
 function ignoreThrow(call) {
   try {
-    call();
+    const result = call();
+    if (isObject(result) && typeof result.then === 'function') Promise.resolve(result).catch(() => {});
   } catch {
     // Nothing to tell it to.
   }
@@ -107,9 +109,9 @@ function caller(registry) {
     try {
       result = fn(value, ctx);
       if (isObject(result) && typeof result.then === 'function') {
-        // Its outcome is not used: a rejection must not be left unhandled,
-        // which would end the process.
-        Promise.resolve(result).catch(() => {});
+        // Its outcome is not used, and a rejection left unhandled would end
+        // the process.
+        ignoreThrow(() => result);
         throw new Error(`the mapping ${key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously`);
       }
     } catch (error) {

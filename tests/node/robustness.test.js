@@ -180,6 +180,27 @@ test('stats() has every counter before the first event (init is lazy) and after 
   }
 });
 
+test('an async env.onDrop that rejects does not crash the process, and every drop still reaches it', async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const dropped = [];
+    const onDrop = async (event) => {
+      dropped.push(event.eventName);
+      throw new Error('the dead-letter store is down');
+    };
+    const t = await setup({ settings: { accessToken: 'pat-na1-wrong-token', definitions: 'off' }, config: { env: { onDrop } } });
+    for (let i = 0; i < 3; i++) await t.elb({ name: 'page view', user });
+    await t.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(dropped.length, 3);
+    assert.deepEqual(unhandled.map(String), []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('an async mapping function is logged as one, and its rejection does not crash the process', async () => {
   const unhandled = [];
   const onUnhandled = (reason) => unhandled.push(reason);
