@@ -366,6 +366,16 @@ test('two destinations given one settings object: each one\'s rules are checked 
   assert.match(errorText(failure), /mapping\.order\.complete\.settings\.eventName is "Bad Name"/);
 });
 
+test('init fails on a rule eventName carrying another account\'s prefix', async () => {
+  const t = await setup({ config: { mapping: { order: { complete: { settings: { eventName: 'pe999_purchase' } } } } } });
+  await t.elb({ name: 'order complete', user });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events, []);
+  const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+  assert.ok(failure, 'init failed');
+  assert.match(errorText(failure), new RegExp(`mapping\\.order\\.complete\\.settings\\.eventName is "pe999_purchase", .*pe999_.*${PREFIX}.*Fix: use a name such as "purchase"`));
+});
+
 test('init fails on a rule propertyTypes naming a type HubSpot does not have', async () => {
   const t = await setup({ config: { mapping: { order: { complete: { settings: { propertyTypes: { total: 'money' } } } } } } });
   await t.elb({ name: 'order complete', user });
