@@ -189,6 +189,24 @@ fn an_empty_prefix_is_missing() {
     assert_eq!(learned.event_name_prefix, "");
 }
 
+/// A flow.json reference that reached the destination unresolved (copied
+/// into code from the settings table's example) would be sent as the token.
+#[wasm_bindgen_test]
+fn unresolved_env_references_are_named() {
+    let message = fails(
+        r#"{"accessToken":"$env.HUBSPOT_ACCESS_TOKEN","eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken is \"$env.HUBSPOT_ACCESS_TOKEN\", a flow.json reference nothing resolved",
+    );
+    assert!(
+        message.contains("process.env.HUBSPOT_ACCESS_TOKEN"),
+        "{message}"
+    );
+    fails(
+        r#"{"oauth":{"clientId":"a","clientSecret":"$env.HUBSPOT_CLIENT_SECRET","refreshToken":"r"},"eventNamePrefix":"pe1_"}"#,
+        "settings.oauth.clientSecret is \"$env.HUBSPOT_CLIENT_SECRET\", a flow.json reference nothing resolved",
+    );
+}
+
 #[wasm_bindgen_test]
 fn email_can_be_switched_off() {
     assert!(parse(r#""email":false"#).unwrap().email.is_none());

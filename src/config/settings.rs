@@ -245,6 +245,7 @@ fn credentials(
             "set accessToken to your HubSpot private app access token, or oauth to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app",
         )),
         (Some(token), None) => {
+            unresolved(&token, "settings.accessToken")?;
             // It goes into a request header, where a line break could add
             // headers of its own; HubSpot tokens are visible ASCII.
             if !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -263,6 +264,7 @@ fn credentials(
                 if value.is_empty() {
                     return Err(invalid(&OAUTH, &format!("settings.oauth.{key}"), "is missing"));
                 }
+                unresolved(&value, &format!("settings.oauth.{key}"))?;
                 Ok(value)
             };
             let path = typed.token_path.unwrap_or(DEFAULT_TOKEN_PATH.to_string());
@@ -281,6 +283,24 @@ fn credentials(
             }))
         }
     }
+}
+
+/// A credential that is still a flow.json `$env.` (or `$secret.`)
+/// reference: only the walkerOS CLI resolves those, and sent as it is it
+/// would only earn a 401. The reference names a variable, not a secret.
+fn unresolved(value: &str, field: &str) -> Result<(), ConfigError> {
+    let Some(name) = value
+        .strip_prefix("$env.")
+        .or_else(|| value.strip_prefix("$secret."))
+    else {
+        return Ok(());
+    };
+    let name = name.split(':').next().unwrap_or(name);
+    Err(ConfigError::new(
+        field,
+        format!("is {value:?}, a flow.json reference nothing resolved"),
+        format!("in code, pass the value itself (process.env.{name}); in a flow.json, run it with the walkerOS CLI (walkeros push, bundle or run) with {name} set"),
+    ))
 }
 
 /// Reads `value` (an object of `table`'s fields, at `at`) with serde: a
