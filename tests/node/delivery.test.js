@@ -240,6 +240,14 @@ test('explain() calls rule conditions with the context the collector gives them,
   assert.deepEqual(dry.requests.map((r) => r.body.eventName), [`${PREFIX}consented`]);
 });
 
+test('explain() says why a silent rule sends no event', () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const mapping = { user: { login: { silent: true } } };
+  const { requests, notes } = destinationHubspot.explain({ name: 'user login', user }, { settings, mapping });
+  assert.deepEqual(requests, []);
+  assert.match(notes.map((n) => n.message).join('\n'), /no event sent for "user login": its mapping rule is silent/);
+});
+
 test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
   // maxQueue 20: pushes wait from 10 events not yet accepted.
   const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });

@@ -242,7 +242,12 @@ impl Core {
         data: &Value,
         host: &dyn Host,
     ) -> (Vec<Request>, Vec<Notice>) {
-        let plan = self.plan(event, rule, data, host);
+        let mut plan = self.plan(event, rule, data, host);
+        if plan.skipped == Some("silent") {
+            // Skipped on purpose, so a push says nothing; the dry run does.
+            let name = event.get("name").and_then(Value::as_str).unwrap_or("");
+            plan.notices.push(Notice::info(name, format!("no event sent for {name:?}: its mapping rule is silent (it only upserts the contact, with identify)")));
+        }
         let mut requests = Vec::new();
         // A fresh destination: "check" reads the event's definition at init,
         // "create" creates it with this event's properties, before any event.
