@@ -45,7 +45,10 @@ function explain(event, config = {}) {
   const own = rule && rule.data !== undefined ? getMappingValueSync(named, rule.data) : undefined;
   const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? merged(base, own) : own) : base;
   const ruleId = instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule');
-  return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined);
+  // The collector batches (through pushBatch) when the rule or the config
+  // has `batch`.
+  const batched = Boolean((rule && rule.batch) || config.batch);
+  return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined, batched);
 }
 
 module.exports = { explain };

@@ -263,13 +263,21 @@ impl HubspotCore {
 
     /// The dry run: `{ requests: [{ method, path, body }], notes: [{ level,
     /// message }] }` for one entry (as `queueEvents` takes them; `root` is
-    /// the event itself). Sends nothing and changes no state.
-    pub fn explain(&self, json: &str, root: JsValue, logger: JsValue) -> Result<JsValue, JsError> {
+    /// the event itself; `collector_batches` when the collector hands it to
+    /// pushBatch). Sends nothing and changes no state.
+    pub fn explain(
+        &self,
+        json: &str,
+        root: JsValue,
+        logger: JsValue,
+        collector_batches: bool,
+    ) -> Result<JsValue, JsError> {
         let Some((event, rule, data)) = entries(&format!("[{json}]"))?.pop() else {
             return Err(unreadable("event", "no entry"));
         };
         let host = JsHost::new(self.call.clone(), root, JsValue::UNDEFINED, logger);
-        let (requests, notices) = self.core.borrow().explain(&event, rule, &data, &host);
+        let (requests, notices) =
+            (self.core.borrow()).explain(&event, rule, &data, &host, collector_batches);
         #[derive(Serialize)]
         struct Explained<'a> {
             requests: Vec<Request>,

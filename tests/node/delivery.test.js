@@ -240,6 +240,18 @@ test('explain() calls rule conditions with the context the collector gives them,
   assert.deepEqual(dry.requests.map((r) => r.body.eventName), [`${PREFIX}consented`]);
 });
 
+test('explain() shows the batch endpoint where the collector batches (config.batch or a rule\'s batch), as a real push uses', async () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  for (const config of [{ batch: { size: 1, wait: 60000 } }, { mapping: { page: { view: { batch: { size: 1, wait: 60000 } } } } }]) {
+    const t = await setup({ settings, config });
+    const result = await t.elb({ name: 'page view', user });
+    await t.shutdown();
+    const dry = destinationHubspot.explain(result.event, { ...config, settings });
+    assert.deepEqual(t.sandbox.requests.map((r) => r.path), ['/events/v3/send/batch']);
+    assert.deepEqual(dry.requests.map((r) => r.path), ['/events/v3/send/batch'], JSON.stringify(config));
+  }
+});
+
 test('explain() says why a silent rule sends no event', () => {
   const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
   const mapping = { user: { login: { silent: true } } };
