@@ -252,6 +252,17 @@ test('explain() shows the batch endpoint where the collector batches (config.bat
   }
 });
 
+test('identify properties that resolve to something other than an object are named, as a rule\'s properties are', () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', identify: { map: { email: 'user.email', properties: 'user.name' } } };
+  const { requests, notes } = destinationHubspot.explain({ name: 'user login', user: { ...user, name: 'Jane' } }, { settings });
+  assert.deepEqual(requests[0].body.inputs[0].properties, {});
+  assert.match(notes.map((n) => `${n.level}: ${n.message}`).join('\n'), /^warn: .*identify.*properties resolved to string instead of an object/m);
+  // identify as the path to the email itself.
+  const path = destinationHubspot.explain({ name: 'user login', user }, { settings: { ...settings, identify: 'user.email' } });
+  assert.equal(path.requests.length, 1, 'the event only');
+  assert.match(path.notes.map((n) => `${n.level}: ${n.message}`).join('\n'), /^warn: no contact upsert .*identify resolved to string instead of an object \{ email, properties \}/m);
+});
+
 test('explain() says why a silent rule sends no event', () => {
   const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
   const mapping = { user: { login: { silent: true } } };
