@@ -110,6 +110,9 @@ function caller(registry) {
     try {
       result = fn(value, ctx);
       if (isObject(result) && typeof result.then === 'function') {
+        // Its outcome is not used, and a rejection left unhandled would end
+        // the process.
+        ignoreThrow(() => result);
         throw new Error(`the mapping ${key} returned a Promise; walkeros-destination-hubspot calls mapping functions synchronously`);
       }
     } catch (error) {

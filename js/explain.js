@@ -14,6 +14,16 @@ function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The collector's merge of config.data and rule.data: the rule's keys
+ * win, but two arrays under one key become their union without repeats. */
+function merged(base, own) {
+  const out = { ...base, ...own };
+  for (const [key, value] of Object.entries(own)) {
+    if (Array.isArray(value) && Array.isArray(base[key])) out[key] = [...new Set([...base[key], ...value])];
+  }
+  return out;
+}
+
 /**
  * `explain(event, config)`: `{ requests: [{ method, path, body }], notes:
  * [{ level, message }] }` for `event` under the destination `config`, the
@@ -23,7 +33,9 @@ function isObject(value) {
  */
 function explain(event, config = {}) {
   const instance = new Instance(config, { fetch: neverSend }, { timers: false });
-  const { eventMapping: rule, mappingKey } = findRule(event, config.mapping);
+  // A collector (none here) makes rule conditions get a context ({ event,
+  // mapping, collector, logger, consent }), as they do in a real push.
+  const { eventMapping: rule, mappingKey } = findRule(event, config.mapping, {});
   if (rule && rule.ignore) {
     return { requests: [], notes: [{ level: 'info', message: `ignored by the mapping rule "${mappingKey}"` }] };
   }
@@ -31,9 +43,12 @@ function explain(event, config = {}) {
   // The collector's mapped `data`: config.data, then rule.data over it.
   const base = config.data === undefined ? undefined : getMappingValueSync(named, config.data);
   const own = rule && rule.data !== undefined ? getMappingValueSync(named, rule.data) : undefined;
-  const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? { ...base, ...own } : own) : base;
+  const data = rule && rule.data !== undefined ? (isObject(base) && isObject(own) ? merged(base, own) : own) : base;
   const ruleId = instance.ruleId(rule, mappingKey ? `mapping rule "${mappingKey}"` : 'mapping rule');
-  return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined);
+  // The collector batches (through pushBatch) when the rule or the config
+  // has `batch`.
+  const batched = Boolean((rule && rule.batch) || config.batch);
+  return instance.core.explain(entryJson(named, ruleId, undefined, data), named, undefined, batched);
 }
 
 module.exports = { explain };

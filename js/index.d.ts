@@ -10,7 +10,24 @@ export interface MappingValueConfig {
   loop?: [MappingValue | 'this', MappingValue];
   set?: MappingValue[];
   consent?: Record<string, boolean>;
+  /** The value's replacement; called synchronously (a returned Promise counts as a failure). */
+  fn?: MappingFunction<unknown>;
+  /** The value is used only when this returns true. */
+  condition?: MappingFunction<boolean>;
+  /** The produced value is used only when this returns true. */
+  validate?: MappingFunction<boolean>;
 }
+
+/** What walkerOS passes a mapping function besides the value. */
+export interface MappingFunctionContext {
+  event: Record<string, unknown>;
+  mapping: unknown;
+  collector: unknown;
+  logger: unknown;
+  consent?: Record<string, boolean>;
+}
+
+export type MappingFunction<R> = (value: unknown, context: MappingFunctionContext) => R;
 
 /** An OAuth app's credentials (see docs/oauth.md). */
 export interface OAuthSettings {
@@ -136,15 +153,18 @@ export interface DestinationHubspot {
 }
 
 export interface Explanation {
-  requests: Array<{ method: 'POST'; path: string; body: unknown }>;
+  /** POSTs, and with definitions "check" or "create" the GETs of event definitions (no body). */
+  requests: Array<{ method: 'GET' | 'POST'; path: string; body: unknown }>;
   notes: Array<{ level: 'error' | 'warn' | 'info'; message: string }>;
 }
 
 /** The dry run: the requests pushing `event` would make, without sending anything. */
 export declare function explain(event: Record<string, unknown>, config: Config): Explanation;
 
-/** Delivery counters: of the destination with this config, or summed over all. */
-export declare function stats(config?: Config): Stats;
+/** Delivery counters summed over every live destination. */
+export declare function stats(): Stats;
+/** Delivery counters of the destination with this config; undefined for a config no live destination has. */
+export declare function stats(config: Config): Stats | undefined;
 
 export declare const destinationHubspot: DestinationHubspot & { explain: typeof explain; stats: typeof stats };
 export default destinationHubspot;

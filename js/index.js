@@ -6,6 +6,7 @@
 
 const { Instance } = require('./instance.js');
 const shutdown = require('./shutdown.js');
+const { emptyStats } = require('./wasm/walkeros_destination_hubspot.js');
 
 // One instance per destination config: a collector may register this
 // destination more than once (for two HubSpot accounts, say). The collector
@@ -63,7 +64,9 @@ function stats(config) {
     const instance = lookup(config);
     return instance ? instance.stats() : undefined;
   }
-  return shutdown.running().reduce((total, instance) => add(total, instance.stats()), {});
+  // From every counter at zero: before the first event (init is lazy) and
+  // after shutdown there is no live destination.
+  return shutdown.running().reduce((total, instance) => add(total, instance.stats()), { ...emptyStats(), draining: false });
 }
 
 const destinationHubspot = {
@@ -73,6 +76,9 @@ const destinationHubspot = {
   init({ config, env, logger }) {
     const instance = instanceFor(config, env, logger);
     instance.logger = logger;
+    // Another destination given the same settings object shares its
+    // instance: this one's rules are checked too (each compiles once).
+    instance.addRules(config.mapping);
     // In the background: events needing a definition wait for it, the
     // others go at once.
     instance.prepare();

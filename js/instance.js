@@ -79,9 +79,7 @@ class Instance {
     // mapping functions.
     this.held = [];
     this.heldRoots = [];
-    // Compiling every rule now turns a mistake in any of them into an init
-    // error that names it, instead of a surprise on the first such event.
-    for (const [rule, field, name] of rulesOf(config.mapping)) this.ruleId(rule, field, name);
+    this.addRules(config.mapping);
 
     this.timers = timers;
     // The dry run neither spools (it sends nothing and must not take a
@@ -107,6 +105,18 @@ class Instance {
     shutdown.register(this);
     // What the spool held from before is sent first.
     if (this.core.pending() > 0) this.resume();
+  }
+
+  /** Compiles every rule of a walkerOS `mapping` now, which turns a
+   * mistake in any of them into an init error that names it, instead of a
+   * surprise on the first such event. */
+  addRules(mapping) {
+    for (const [rule, field, name] of rulesOf(mapping)) {
+      // A rule that is not an object (a string, as if it named the event)
+      // would be passed over; the core names it as the mistake it is.
+      if (rule !== null && rule !== undefined && typeof rule !== 'object') this.core.addRule(taggedJson(rule, field), field, name);
+      else this.ruleId(rule, field, name);
+    }
   }
 
   ruleId(rule, field = 'mapping rule', name = undefined) {

@@ -145,6 +145,68 @@ fn wrong_types() {
         .contains("settings.apiBase must be a URL string"));
 }
 
+/// What the shell tags as not JSON data (NaN, as `Number(process.env.X)`
+/// gives for an unset variable; the infinities; a Date or other non-plain
+/// value) is a wrong type, not a setting left out that gets its default.
+#[wasm_bindgen_test]
+fn values_json_cannot_hold_are_wrong_types() {
+    for (setting, tagged, shown) in [
+        ("timeout", "nan", "number (NaN)"),
+        ("batchSize", "inf", "number (Infinity)"),
+        ("flushInterval", "-inf", "number (-Infinity)"),
+        ("maxQueue", "o", "non-plain value"),
+        ("batch", "o", "non-plain value"),
+        ("spool", "o", "non-plain value"),
+    ] {
+        let message = parse(&format!(r#""{setting}":"\u0000{tagged}""#)).unwrap_err();
+        assert!(
+            message.contains(&format!("settings.{setting} must be")) && message.contains(shown),
+            "{setting}: {message}"
+        );
+    }
+    let message = parse(r#""defaultProperties":{"a":"\u0000nan"}"#).unwrap_err();
+    assert!(
+        message.contains(
+            "settings.defaultProperties.a must be a string, number or boolean, got number (NaN)"
+        ),
+        "{message}"
+    );
+    let message =
+        Settings::parse(r#"{"accessToken":"x","eventNamePrefix":"pe1_","oauth":"\u0000u"}"#);
+    assert!(message.is_ok(), "an undefined oauth is left out");
+}
+
+/// An empty prefix (`process.env.HUBSPOT_EVENT_PREFIX || ""`) is no prefix:
+/// with definitions "off" nothing could learn it, and every event would be
+/// dropped.
+#[wasm_bindgen_test]
+fn an_empty_prefix_is_missing() {
+    fails(
+        r#"{"accessToken":"x","eventNamePrefix":"","definitions":"off"}"#,
+        "settings.eventNamePrefix is missing",
+    );
+    let learned = Settings::parse(r#"{"accessToken":"x","eventNamePrefix":""}"#).unwrap();
+    assert_eq!(learned.event_name_prefix, "");
+}
+
+/// A flow.json reference that reached the destination unresolved (copied
+/// into code from the settings table's example) would be sent as the token.
+#[wasm_bindgen_test]
+fn unresolved_env_references_are_named() {
+    let message = fails(
+        r#"{"accessToken":"$env.HUBSPOT_ACCESS_TOKEN","eventNamePrefix":"pe1_"}"#,
+        "settings.accessToken is \"$env.HUBSPOT_ACCESS_TOKEN\", a flow.json reference nothing resolved",
+    );
+    assert!(
+        message.contains("process.env.HUBSPOT_ACCESS_TOKEN"),
+        "{message}"
+    );
+    fails(
+        r#"{"oauth":{"clientId":"a","clientSecret":"$env.HUBSPOT_CLIENT_SECRET","refreshToken":"r"},"eventNamePrefix":"pe1_"}"#,
+        "settings.oauth.clientSecret is \"$env.HUBSPOT_CLIENT_SECRET\", a flow.json reference nothing resolved",
+    );
+}
+
 #[wasm_bindgen_test]
 fn email_can_be_switched_off() {
     assert!(parse(r#""email":false"#).unwrap().email.is_none());

@@ -95,18 +95,30 @@ impl Rule {
 }
 
 fn event_name(name: &str, field: &str, prefix: &str) -> Result<String, ConfigError> {
-    let part = match prefix {
+    // A pe{HubID}_ the name starts with, and the name after it.
+    let carried = name
+        .split_once('_')
+        .filter(|(head, _)| names::is_valid_prefix(&format!("{head}_")));
+    let part = match (prefix, carried) {
+        (_, None) => name,
         // No prefix set (definitions learn it): any pe{HubID}_ is one.
-        "" => match name.split_once('_') {
-            Some((head, rest)) if names::is_valid_prefix(&format!("{head}_")) => rest,
-            _ => name,
-        },
-        prefix => name.strip_prefix(prefix).unwrap_or(name),
+        ("", Some((_, rest))) => rest,
+        (prefix, Some((head, rest))) if prefix == format!("{head}_") => rest,
+        // Another account's: the event would go to this one under a name
+        // that starts with it.
+        (prefix, Some((head, rest))) => {
+            return Err(ConfigError::new(
+                field,
+                format!("is {name:?}, which starts with the prefix {head}_ of another HubSpot account, but settings.eventNamePrefix is {prefix:?}"),
+                format!("use a name such as {rest:?}, without the prefix, or correct settings.eventNamePrefix"),
+            ));
+        }
     };
     if names::is_valid_name(part) {
         return Ok(part.to_string());
     }
-    let (suggestion, _) = names::event_name_part(part);
+    // A name HubSpot takes: cut to length, and starting with a letter.
+    let suggestion = names::property_name(part).unwrap_or_else(|| "purchase".to_string());
     Err(ConfigError::new(
         field,
         format!("is {name:?}, which HubSpot rejects: names must match ^[a-z][a-z0-9_]*$ and have at most {} characters", names::MAX_NAME_LEN),

@@ -97,7 +97,7 @@ pub const SETTINGS: [Field; 21] = [
         // with `oneOf`.
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "A HubSpot private app's token (scopes: see Install), e.g. \"$env.HUBSPOT_ACCESS_TOKEN\"; never logged.",
+        description: "A HubSpot private app's token (scopes: see Install), \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json, process.env.HUBSPOT_ACCESS_TOKEN in code; never logged.",
         ..BASE
     },
     Field {
@@ -261,7 +261,7 @@ pub const OAUTH: [Field; 4] = [
         name: "clientSecret",
         required: true,
         secret: true,
-        fix: "set it to your HubSpot app's client secret (the app's Auth tab), for example \"$env.HUBSPOT_CLIENT_SECRET\"",
+        fix: "set it to your HubSpot app's client secret (the app's Auth tab), for example \"$env.HUBSPOT_CLIENT_SECRET\" in a flow.json",
         description: "The OAuth app's client secret; never logged.",
         ..BASE
     },
@@ -269,7 +269,7 @@ pub const OAUTH: [Field; 4] = [
         name: "refreshToken",
         required: true,
         secret: true,
-        fix: "set it to the refresh token HubSpot gave when the account installed your app, for example \"$env.HUBSPOT_REFRESH_TOKEN\"",
+        fix: "set it to the refresh token HubSpot gave when the account installed your app, for example \"$env.HUBSPOT_REFRESH_TOKEN\" in a flow.json",
         description: "The refresh token of the HubSpot account the app was installed in; never logged. A rotated one goes to env.onToken.",
         ..BASE
     },

@@ -143,12 +143,14 @@ impl Settings {
         let typed: Typed = read_typed(value, "settings", &SETTINGS)?;
         let credentials = credentials(typed.access_token, given(value, "oauth"))?;
 
-        // With definitions on, HubSpot's own fullyQualifiedName tells it.
-        let problem = match &typed.event_name_prefix {
+        // With definitions on, HubSpot's own fullyQualifiedName tells it. An
+        // empty one (an unset variable's `|| ""`) is none.
+        let prefix = typed.event_name_prefix.filter(|p| !p.is_empty());
+        let problem = match &prefix {
             None if typed.definitions == DefinitionsMode::Off => {
                 "is missing (with settings.definitions \"off\" nothing can learn it)".to_string()
             }
-            Some(p) if !p.is_empty() && !names::is_valid_prefix(p) => {
+            Some(p) if !names::is_valid_prefix(p) => {
                 format!("is {p:?}, which is not of the form pe{{HubID}}_")
             }
             _ => String::new(),
@@ -189,7 +191,7 @@ impl Settings {
 
         Ok(Settings {
             credentials,
-            event_name_prefix: typed.event_name_prefix.unwrap_or_default(),
+            event_name_prefix: prefix.unwrap_or_default(),
             definitions: typed.definitions,
             email,
             object_id: mapping_at(value, "settings", "objectId")?,
@@ -243,6 +245,7 @@ fn credentials(
             "set accessToken to your HubSpot private app access token, or oauth to { clientId, clientSecret, refreshToken } of your HubSpot OAuth app",
         )),
         (Some(token), None) => {
+            unresolved(&token, "settings.accessToken")?;
             // It goes into a request header, where a line break could add
             // headers of its own; HubSpot tokens are visible ASCII.
             if !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -261,6 +264,7 @@ fn credentials(
                 if value.is_empty() {
                     return Err(invalid(&OAUTH, &format!("settings.oauth.{key}"), "is missing"));
                 }
+                unresolved(&value, &format!("settings.oauth.{key}"))?;
                 Ok(value)
             };
             let path = typed.token_path.unwrap_or(DEFAULT_TOKEN_PATH.to_string());
@@ -281,6 +285,24 @@ fn credentials(
     }
 }
 
+/// A credential that is still a flow.json `$env.` (or `$secret.`)
+/// reference: only the walkerOS CLI resolves those, and sent as it is it
+/// would only earn a 401. The reference names a variable, not a secret.
+fn unresolved(value: &str, field: &str) -> Result<(), ConfigError> {
+    let Some(name) = value
+        .strip_prefix("$env.")
+        .or_else(|| value.strip_prefix("$secret."))
+    else {
+        return Ok(());
+    };
+    let name = name.split(':').next().unwrap_or(name);
+    Err(ConfigError::new(
+        field,
+        format!("is {value:?}, a flow.json reference nothing resolved"),
+        format!("in code, pass the value itself (process.env.{name}); in a flow.json, run it with the walkerOS CLI (walkeros push, bundle or run) with {name} set"),
+    ))
+}
+
 /// Reads `value` (an object of `table`'s fields, at `at`) with serde: a
 /// name the table does not list fails first, suggesting the closest; then a
 /// typed field that is null or of the wrong type, with its name, what it
@@ -298,16 +320,22 @@ pub(crate) fn read_typed<T: DeserializeOwned>(
     {
         return Err(unknown(key, at, table));
     }
-    // serde reads null as unset; here it is a mistake, as in JavaScript.
+    // serde reads null as unset; here it is a mistake, as in JavaScript. So
+    // is what JSON writes as null or leaves out (NaN, the infinities, a Date),
+    // which would otherwise quietly get the default.
     let null = |f: &&Field| {
         !matches!(f.kind, Kind::Mapping { .. } | Kind::Properties)
-            && value.get(f.name) == Some(&Value::Null)
+            && value.get(f.name).is_some_and(|v| match v {
+                Value::Null | Value::Opaque => true,
+                Value::Number(n) => !n.is_finite(),
+                _ => false,
+            })
     };
     if let Some(field) = table.iter().find(null) {
         return Err(wrong_type(
             table,
             &format!("{at}.{}", field.name),
-            &Value::Null,
+            value.get(field.name).unwrap_or(&Value::Null),
         ));
     }
     // As JSON: `undefined` members are left out, so they read as unset.
@@ -360,10 +388,20 @@ fn wrong_type(table: &[Field], field: &str, found: &Value) -> ConfigError {
     let shown = if described.secret {
         found.kind().to_string()
     } else {
-        format!("{} ({})", found.kind(), found.show())
+        shown(found)
     };
     let problem = format!("{}, got {shown}", described.kind.expected());
     ConfigError::new(field, problem, described.fix)
+}
+
+/// A value's kind, and the value where it has one to show.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Undefined | Value::Opaque => value.kind().to_string(),
+        // NaN and the infinities, which JSON would show as null.
+        Value::Number(n) => format!("number ({})", js_number(*n)),
+        _ => format!("{} ({})", value.kind(), value.show()),
+    }
 }
 
 /// `at`.`key` is not in `table`: the fix suggests the name it most
@@ -393,11 +431,11 @@ fn default_properties(props: &Object) -> Result<Defaults, ConfigError> {
         let text = match value {
             Value::Undefined | Value::Null => continue,
             Value::String(s) => s.clone(),
-            Value::Number(n) => js_number(*n),
+            Value::Number(n) if n.is_finite() => js_number(*n),
             Value::Bool(b) => b.to_string(),
             other => return Err(ConfigError::new(
                 field,
-                format!("must be a string, number or boolean, got {}", other.kind()),
+                format!("must be a string, number or boolean, got {}", shown(other)),
                 "use a plain value; map values from the event with a rule's settings.properties",
             )),
         };

@@ -305,7 +305,13 @@ impl Definitions {
         let Some(known) = self.known.get(&input.name) else {
             if input.event_name.is_empty() || self.requalify {
                 if self.prefix.is_empty() {
-                    return Err(format!("the event-name prefix is not known, so event {:?} cannot be named: set settings.eventNamePrefix to pe{{HubID}}_, or give the token the scope {} so definitions can learn it", input.name, definitions::SCOPE));
+                    // Settings with "off" have a prefix: "off" here means
+                    // HubSpot refused the definitions API (403).
+                    let or = match self.mode {
+                        DefinitionsMode::Off => format!("give the token the scope {} so definitions can learn it", definitions::SCOPE),
+                        _ => "set settings.definitions to \"create\" (\"check\" learns it only from a definition a mapping rule names that exists in HubSpot)".to_string(),
+                    };
+                    return Err(format!("the event-name prefix is not known, so event {:?} cannot be named: set settings.eventNamePrefix to pe{{HubID}}_, or {or}", input.name));
                 }
                 input.event_name = names::qualify(&self.prefix, &input.name);
             }

@@ -290,6 +290,14 @@ fn contact_upsert(
     name: &str,
     notices: &mut Vec<Notice>,
 ) -> Option<ContactUpsert> {
+    if !matches!(resolved, Value::Object(_) | Value::Undefined) {
+        // A path to the email itself, say: a mistake, not an anonymous event.
+        notices.push(Notice::warn(
+            name,
+            format!("no contact upsert for event {name:?}: identify resolved to {} instead of an object {{ email, properties }}", resolved.kind()),
+        ));
+        return None;
+    }
     let Some(email) = resolved.get("email").cloned().and_then(identity) else {
         if !resolved.is_undefined() {
             // Anonymous events are normal where identify is set for the
@@ -301,10 +309,20 @@ fn contact_upsert(
         }
         return None;
     };
-    let props = resolved.get("properties").cloned();
+    let properties = match resolved.get("properties") {
+        None | Some(Value::Undefined) => Vec::new(),
+        Some(props @ Value::Object(_)) => properties::into_entries(props.clone()),
+        Some(other) => {
+            notices.push(Notice::warn(
+                name,
+                format!("identify's properties resolved to {} instead of an object for event {name:?}: the contact is upserted without them", other.kind()),
+            ));
+            Vec::new()
+        }
+    };
     Some(ContactUpsert {
         email,
-        properties: props.map_or_else(Vec::new, properties::into_entries),
+        properties,
         spool_ids: Vec::new(),
     })
 }

@@ -278,13 +278,21 @@ impl HubspotCore {
 
     /// The dry run: `{ requests: [{ method, path, body }], notes: [{ level,
     /// message }] }` for one entry (as `queueEvents` takes them; `root` is
-    /// the event itself). Sends nothing and changes no state.
-    pub fn explain(&self, json: &str, root: JsValue, logger: JsValue) -> Result<JsValue, JsError> {
+    /// the event itself; `collector_batches` when the collector hands it to
+    /// pushBatch). Sends nothing and changes no state.
+    pub fn explain(
+        &self,
+        json: &str,
+        root: JsValue,
+        logger: JsValue,
+        collector_batches: bool,
+    ) -> Result<JsValue, JsError> {
         let Some((event, rule, data)) = entries(&format!("[{json}]"))?.pop() else {
             return Err(unreadable("event", "no entry"));
         };
         let host = JsHost::new(self.call.clone(), root, JsValue::UNDEFINED, logger);
-        let (requests, notices) = self.core.borrow().explain(&event, rule, &data, &host);
+        let (requests, notices) =
+            (self.core.borrow()).explain(&event, rule, &data, &host, collector_batches);
         #[derive(Serialize)]
         struct Explained<'a> {
             requests: Vec<Request>,
@@ -381,6 +389,13 @@ pub fn dedup_bytes_per_contact(contacts: u32) -> f64 {
         });
     }
     dedup.memory_bytes() as f64 / f64::from(contacts.max(1))
+}
+
+/// Every counter `stats()` has, at zero: what the sum over no live
+/// destination is.
+#[wasm_bindgen(js_name = emptyStats)]
+pub fn empty_stats() -> JsValue {
+    to_js(&crate::delivery::stats::Stats::default())
 }
 
 /// The JSON Schemas of `settings` and of a rule's `settings`: `{ settings,

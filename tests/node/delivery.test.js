@@ -249,6 +249,71 @@ test('explain() returns exactly the requests a real push makes, and sends nothin
   assert.match(anonymous.notes.map((n) => n.message).join('\n'), /no contact identity/);
 });
 
+test('explain() merges config.data and rule.data as the collector does: two arrays under one key become their union', async () => {
+  const config = {
+    data: { map: { tags: { value: ['a', 'b'] }, kept: { value: 'config' } } },
+    mapping: { order: { complete: { data: { map: { tags: { value: ['b', 'c'] } } } } } },
+  };
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const t = await setup({ settings, config });
+  const result = await t.elb({ name: 'order complete', user, data: { total: 42 } });
+  await t.shutdown();
+  const dry = destinationHubspot.explain(result.event, { ...config, settings });
+  assert.deepEqual(t.sandbox.events.map((e) => e.properties), [{ tags: 'a;b;c', kept: 'config' }]);
+  assert.deepEqual(dry.requests.map((r) => r.body.properties), t.sandbox.events.map((e) => e.properties));
+});
+
+test('explain() calls rule conditions with the context the collector gives them, so it picks the same rule', async () => {
+  const config = {
+    mapping: {
+      order: {
+        complete: [
+          { condition: (event, ctx) => Boolean(ctx && ctx.consent && ctx.consent.marketing), settings: { eventName: 'consented' } },
+          { settings: { eventName: 'plain' } },
+        ],
+      },
+    },
+  };
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const t = await setup({ settings, config });
+  const result = await t.elb({ name: 'order complete', user, consent: { marketing: true } });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events.map((e) => e.eventName), [`${PREFIX}consented`]);
+  const dry = destinationHubspot.explain(result.event, { ...config, settings });
+  assert.deepEqual(dry.requests.map((r) => r.body.eventName), [`${PREFIX}consented`]);
+});
+
+test('explain() shows the batch endpoint where the collector batches (config.batch or a rule\'s batch), as a real push uses', async () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  for (const config of [{ batch: { size: 1, wait: 60000 } }, { mapping: { page: { view: { batch: { size: 1, wait: 60000 } } } } }]) {
+    const t = await setup({ settings, config });
+    const result = await t.elb({ name: 'page view', user });
+    await t.shutdown();
+    const dry = destinationHubspot.explain(result.event, { ...config, settings });
+    assert.deepEqual(t.sandbox.requests.map((r) => r.path), ['/events/v3/send/batch']);
+    assert.deepEqual(dry.requests.map((r) => r.path), ['/events/v3/send/batch'], JSON.stringify(config));
+  }
+});
+
+test('identify properties that resolve to something other than an object are named, as a rule\'s properties are', () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', identify: { map: { email: 'user.email', properties: 'user.name' } } };
+  const { requests, notes } = destinationHubspot.explain({ name: 'user login', user: { ...user, name: 'Jane' } }, { settings });
+  assert.deepEqual(requests[0].body.inputs[0].properties, {});
+  assert.match(notes.map((n) => `${n.level}: ${n.message}`).join('\n'), /^warn: .*identify.*properties resolved to string instead of an object/m);
+  // identify as the path to the email itself.
+  const path = destinationHubspot.explain({ name: 'user login', user }, { settings: { ...settings, identify: 'user.email' } });
+  assert.equal(path.requests.length, 1, 'the event only');
+  assert.match(path.notes.map((n) => `${n.level}: ${n.message}`).join('\n'), /^warn: no contact upsert .*identify resolved to string instead of an object \{ email, properties \}/m);
+});
+
+test('explain() says why a silent rule sends no event', () => {
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off' };
+  const mapping = { user: { login: { silent: true } } };
+  const { requests, notes } = destinationHubspot.explain({ name: 'user login', user }, { settings, mapping });
+  assert.deepEqual(requests, []);
+  assert.match(notes.map((n) => n.message).join('\n'), /no event sent for "user login": its mapping rule is silent/);
+});
+
 test('batch mode sends in the background and slows a push down only once HubSpot falls behind', async () => {
   // maxQueue 20: pushes wait from 10 events not yet accepted.
   const t = await setup({ settings: { batch: true, batchSize: 2, maxQueue: 20 } });

@@ -4,7 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { setup, errorText, TOKEN, PREFIX, destinationHubspot } = require('./helpers.js');
+const { setup, errorText, TOKEN, PREFIX, destinationHubspot, startSandbox } = require('./helpers.js');
 
 const user = { email: 'ann@example.com', id: 'u1', name: 'Ann' };
 
@@ -296,6 +296,8 @@ const badSettings = [
   ['identify with an unknown option', { identify: { maps: {} } }, /settings\.identify\.maps is not a mapping value option/],
   ['plain http to a remote host', { apiBase: 'http://api.example.com' }, /settings\.apiBase .*unencrypted/],
   ['apiBase not a URL', { apiBase: 'api.hubapi.com' }, /settings\.apiBase .*not an http\(s\) URL/],
+  ['timeout as NaN (Number() of an unset variable)', { timeout: Number(undefined) }, /settings\.timeout must be a whole number from 1 to 600000, got number \(NaN\)/],
+  ['flushInterval as a Date', { flushInterval: new Date(0) }, /settings\.flushInterval must be a whole number from 0 to 86400000, got non-plain value/],
 ];
 
 for (const [title, settings, expected] of badSettings) {
@@ -319,6 +321,59 @@ test('init fails on a rule with an unknown setting, naming the rule', async () =
   await t.shutdown();
   const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
   assert.match(errorText(failure), /mapping\.order\.complete\.settings\.event_name is not a known setting.*"eventName"/);
+});
+
+test('init fails on a rule that is not an object (a string as if it named the event), naming the rule', async () => {
+  for (const rule of ['purchase', 42, true]) {
+    const t = await setup({ config: { mapping: { order: { complete: [{ settings: { eventName: 'first' } }, rule] } } } });
+    await t.elb({ name: 'order complete', user });
+    await t.shutdown();
+    assert.deepEqual(t.sandbox.events, [], `nothing was sent with the rule ${JSON.stringify(rule)}`);
+    const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+    assert.ok(failure, `init failed with the rule ${JSON.stringify(rule)}`);
+    assert.match(errorText(failure), /mapping\.order\.complete\[1\] must be a mapping rule object, got \w+.*Fix: /);
+  }
+});
+
+test('init fails on a rule eventName over 50 characters, suggesting one HubSpot takes', async () => {
+  for (const [eventName, suggested] of [['a'.repeat(51), 'a'.repeat(50)], ['2024 Purchase', 'p_2024_purchase']]) {
+    const t = await setup({ config: { mapping: { order: { complete: { settings: { eventName } } } } } });
+    await t.elb({ name: 'order complete', user });
+    await t.shutdown();
+    const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+    assert.match(errorText(failure), new RegExp(`mapping\\.order\\.complete\\.settings\\.eventName is .*Fix: use a name such as "${suggested}"$`));
+  }
+});
+
+test('two destinations given one settings object: each one\'s rules are checked at its init', async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const sandbox = await startSandbox({ token: TOKEN });
+  const logs = [];
+  const settings = { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url, definitions: 'off' };
+  const { elb } = await startFlow({
+    logger: { level: 3, handler: (level, message, context, scope) => logs.push({ level, message, context, scope }) },
+    destinations: {
+      a: { code: destinationHubspot, config: { settings, mapping: { order: { complete: { settings: { eventName: 'from_a' } } } } } },
+      b: { code: destinationHubspot, config: { settings, mapping: { order: { complete: { settings: { eventName: 'Bad Name' } } } } } },
+    },
+  });
+  await elb({ name: 'order complete', user });
+  await elb('walker shutdown');
+  await sandbox.close();
+  assert.deepEqual(sandbox.events.map((e) => e.eventName), [`${PREFIX}from_a`]);
+  const failure = logs.find((l) => l.level === 0 && /init failed/.test(l.message));
+  assert.ok(failure, `b's init failed: ${JSON.stringify(logs.filter((l) => l.level === 0).map((l) => [l.message, errorText(l)]))}`);
+  assert.match(errorText(failure), /mapping\.order\.complete\.settings\.eventName is "Bad Name"/);
+});
+
+test('init fails on a rule eventName carrying another account\'s prefix', async () => {
+  const t = await setup({ config: { mapping: { order: { complete: { settings: { eventName: 'pe999_purchase' } } } } } });
+  await t.elb({ name: 'order complete', user });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events, []);
+  const failure = t.logs.find((l) => l.level === 'error' && /init failed/.test(l.message));
+  assert.ok(failure, 'init failed');
+  assert.match(errorText(failure), new RegExp(`mapping\\.order\\.complete\\.settings\\.eventName is "pe999_purchase", .*pe999_.*${PREFIX}.*Fix: use a name such as "purchase"`));
 });
 
 test('init fails on a rule propertyTypes naming a type HubSpot does not have', async () => {

@@ -117,6 +117,35 @@ console.log('cjs ok');
       },
     ]);
 
+    // TypeScript resolves the installed package through its exports, as
+    // an ESM (.mts) and a CommonJS (.cts) file: the default import is the
+    // destination in both.
+    fs.writeFileSync(
+      path.join(dir, 'esm.mts'),
+      `import destinationHubspot, { explain, stats, destinationHubspot as named, type Config } from 'walkeros-destination-hubspot';
+import { getMappingValue } from 'walkeros-destination-hubspot/mapping';
+import { schemas } from 'walkeros-destination-hubspot/dev';
+const type: 'hubspot' = destinationHubspot.type;
+const same: typeof named = destinationHubspot;
+const config: Config = { settings: { accessToken: 'x' } };
+void [type, same, config, explain, stats().queued, getMappingValue, schemas.settings];
+`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'cjs.cts'),
+      `import destinationHubspot from 'walkeros-destination-hubspot';
+const type: 'hubspot' = destinationHubspot.type;
+void type;
+`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', types: [], esModuleInterop: true }, files: ['esm.mts', 'cjs.cts'] }),
+    );
+    await run(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: dir }).catch((error) => {
+      assert.fail(`TypeScript in the consumer project: ${error.stdout}${error.stderr}`);
+    });
+
     const installed = path.join(dir, 'node_modules', 'walkeros-destination-hubspot');
     const files = fs.readdirSync(installed, { recursive: true });
     assert.ok(files.includes(path.join('dist', 'wasm', 'walkeros_destination_hubspot_bg.wasm')));

@@ -164,6 +164,65 @@ test('stats() counts what happened', async () => {
   assert.equal(stats.queued, 0);
 });
 
+test('stats() has every counter before the first event (init is lazy) and after shutdown', async () => {
+  const t = await setup();
+  const before = destinationHubspot.stats();
+  await t.elb({ name: 'page view', user });
+  await waitFor(() => destinationHubspot.stats().queued === 0, { what: 'the queue to empty' });
+  const keys = Object.keys(destinationHubspot.stats()).sort();
+  await t.shutdown();
+  const after = destinationHubspot.stats();
+  for (const stats of [before, after]) {
+    assert.deepEqual(Object.keys(stats).sort(), keys);
+    assert.equal(stats.queued, 0);
+    assert.equal(stats.draining, false);
+    assert.deepEqual(stats.dropped, {});
+  }
+});
+
+test('an async env.onDrop that rejects does not crash the process, and every drop still reaches it', async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const dropped = [];
+    const onDrop = async (event) => {
+      dropped.push(event.eventName);
+      throw new Error('the dead-letter store is down');
+    };
+    const t = await setup({ settings: { accessToken: 'pat-na1-wrong-token', definitions: 'off' }, config: { env: { onDrop } } });
+    for (let i = 0; i < 3; i++) await t.elb({ name: 'page view', user });
+    await t.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(dropped.length, 3);
+    assert.deepEqual(unhandled.map(String), []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('an async mapping function is logged as one, and its rejection does not crash the process', async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const fn = async () => {
+      throw new Error('async boom');
+    };
+    const t = await setup({ settings: { definitions: 'off' }, config: { mapping: { order: { complete: { settings: { properties: { map: { total: { key: 'data.total', fn } } } } } } } } });
+    await t.elb({ name: 'order complete', user, data: { total: 5 } });
+    await waitFor(() => t.sandbox.events.length === 1, { what: 'the event' });
+    // Rejections are reported after the microtask queue drains.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await t.shutdown();
+    assert.deepEqual(unhandled.map(String), []);
+    assert.ok(t.logged('error').some((l) => /mapping fn failed/.test(l.message) && /returned a Promise/.test(errorText(l))));
+    assert.deepEqual(t.sandbox.events[0].properties, { total: '5' });
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
   const { startFlow } = require('@walkeros/collector');
   const { startSandbox } = require('../sandbox/hubspot.js');

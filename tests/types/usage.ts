@@ -1,7 +1,7 @@
 // Type-checked by `make test` (tsc --noEmit): the package's declarations
 // describe how it is used.
 import { schemas, examples, type JsonSchema, type StepExample, type StepEffect } from 'walkeros-destination-hubspot/dev';
-import destinationHubspot, { explain, stats, type Config, type Settings } from 'walkeros-destination-hubspot';
+import destinationHubspot, { explain, stats, type Config, type Settings, type Stats } from 'walkeros-destination-hubspot';
 import { getMappingValue, getMappingEvent, compileMappings } from 'walkeros-destination-hubspot/mapping';
 
 const settings: Settings = {
@@ -68,3 +68,33 @@ const settingsSchema: JsonSchema = schemas.settings;
 const firstExample: StepExample | undefined = examples.step.defaultEvent;
 const effect: StepEffect | undefined = firstExample?.out[0];
 void [settingsSchema, effect, examples.env.simulation];
+
+// Mapping functions (fn, condition, validate) in a value config, and the
+// definitions GET that explain() shows with definitions "check".
+const withFunctions: Config = {
+  settings: {
+    accessToken: 'pat-na1-…',
+    identify: { map: { email: 'user.email', properties: { map: { firstname: { key: 'user.name', fn: (value) => String(value).trim() } } } } },
+  },
+  mapping: {
+    order: {
+      complete: [
+        {
+          condition: (event: unknown) => Boolean(event),
+          settings: {
+            eventName: 'big_purchase',
+            properties: { map: { total: { key: 'data.total', condition: (_value, ctx) => ctx.event !== undefined, validate: (value) => typeof value === 'number' } } },
+          },
+        },
+      ],
+    },
+  },
+};
+const definitionChecks: string[] = explain({ name: 'order complete' }, withFunctions).requests.filter((r) => r.method === 'GET').map((r) => r.path);
+void definitionChecks;
+
+// stats(config) of a config no destination was started with is undefined.
+const unknownStats: Stats | undefined = stats({ settings: { accessToken: 'x' } });
+// @ts-expect-error: it may be undefined.
+const notChecked: Stats = stats(config);
+void [unknownStats, notChecked];

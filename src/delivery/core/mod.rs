@@ -254,15 +254,22 @@ impl Core {
 
     /// The requests pushing `event` would make on a fresh destination, and
     /// the notes on what was skipped or cut, without sending anything. In
-    /// batch mode the event is shown as a batch of one.
+    /// batch mode, or when the collector batches, the event is shown as a
+    /// batch of one.
     pub fn explain(
         &self,
         event: &Value,
         rule: Option<usize>,
         data: &Value,
         host: &dyn Host,
+        collector_batches: bool,
     ) -> (Vec<Request>, Vec<Notice>) {
-        let plan = self.plan(event, rule, data, host);
+        let mut plan = self.plan(event, rule, data, host);
+        if plan.skipped == Some("silent") {
+            // Skipped on purpose, so a push says nothing; the dry run does.
+            let name = event.get("name").and_then(Value::as_str).unwrap_or("");
+            plan.notices.push(Notice::info(name, format!("no event sent for {name:?}: its mapping rule is silent (it only upserts the contact, with identify)")));
+        }
         let mut requests = Vec::new();
         // A fresh destination: "check" reads the event's definition at init,
         // "create" creates it with this event's properties, before any event.
@@ -285,7 +292,9 @@ impl Core {
                 // Learned from HubSpot's answer when the events go.
                 input.event_name = format!("pe{{HubID}}_{}", input.name);
             }
-            requests.push(if self.settings.batch {
+            // The collector's own batching goes through pushBatch, which
+            // sends with the batch endpoint too.
+            requests.push(if self.settings.batch || collector_batches {
                 Request::send_batch(&[input])
             } else {
                 Request::send_event(&input)
