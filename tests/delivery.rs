@@ -408,6 +408,27 @@ async fn a_daily_limit_pauses_upserts_but_not_events() {
 }
 
 #[wasm_bindgen_test]
+async fn with_create_the_daily_limit_message_says_events_needing_definitions_wait() {
+    let daily = r#"{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","policyName":"DAILY"}"#;
+    for (mode, waits) in [("check", false), ("create", true)] {
+        let core = core(&format!(r#","definitions":"{mode}""#));
+        let t = Scripted::default().answer(429, daily);
+        let r = push(&core, &t, &event("a@x.y", "A")).await;
+        let message = r
+            .notices
+            .iter()
+            .find(|n| n.message.contains("daily API limit"))
+            .map(|n| n.message.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            message.contains("needs an event definition or property created"),
+            waits,
+            "{mode}: {message}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
 async fn the_rate_limiter_holds_upserts_back_instead_of_hitting_429s() {
     // 20 per 10 s: a burst of 2, then one every 0.62 s (see limiter.rs).
     let core = core(r#","rateLimit":20"#);

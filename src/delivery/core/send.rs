@@ -10,7 +10,7 @@ use super::auth::send_authorized;
 use super::prepare::prepare_needs;
 use super::sent::Sent;
 use super::{ms_until, Core, Report, Transport};
-use crate::config::settings::Credentials;
+use crate::config::settings::{Credentials, DefinitionsMode};
 use crate::delivery::definitions::Work;
 use crate::error::Notice;
 use crate::hubspot::api::{self, Outcome, Request};
@@ -391,9 +391,16 @@ impl Core {
             // one request.
             const DAY: f64 = 86_400_000.0;
             self.crm_paused_until = ((now / DAY).floor() + 1.0) * DAY;
+            // Definition calls count against the daily limit too, and the
+            // queue keeps its order: with "create", an event needing one
+            // holds those behind it.
+            let events = match self.definitions.mode {
+                DefinitionsMode::Create => "events are still sent, except from one that needs an event definition or property created: it and the events queued after it wait too",
+                _ => "events are still sent",
+            };
             report.notices.push(Notice::error(
                 "",
-                "HubSpot's daily API limit is used up: contact upserts wait until it resets (events are still sent)",
+                format!("HubSpot's daily API limit is used up: contact upserts wait until it resets ({events})"),
             ));
         }
         let later = std::mem::replace(&mut self.upserts, chunk);
