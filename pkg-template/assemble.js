@@ -1,10 +1,10 @@
 'use strict';
 
 // Turns wasm-pack's output into the npm package in pkg/: the package.json
-// template (versioned from Cargo.toml) and the README (less its Development
-// section) at the top, and in dist/ the js/ shell, the wasm and its glue,
-// and walkerOS.json (the schemas and examples of ./dev as JSON, as walkerOS
-// packages ship it). Everything but package.json and the README lives in
+// template (versioned from Cargo.toml), the LICENSE and the README (less its
+// Development section) at the top, and in dist/ the js/ shell, the wasm and
+// its glue, and walkerOS.json (the schemas and examples of ./dev as JSON, as
+// walkerOS packages ship it). Everything but those three lives in
 // dist/ because the walkerOS CLI copies only package.json and dist/ of a
 // local package that has one. Run by `make pkg`.
 
@@ -44,6 +44,7 @@ for (const file of fs.readdirSync(path.join(root, 'js'))) {
 fs.copyFileSync(path.join(wasmDir, glue), path.join(dist, 'wasm', glue));
 fs.copyFileSync(path.join(wasmDir, wasm), path.join(dist, 'wasm', wasm));
 fs.writeFileSync(path.join(out, 'README.md'), userReadme(fs.readFileSync(path.join(root, 'README.md'), 'utf8')));
+fs.copyFileSync(path.join(root, 'LICENSE'), path.join(out, 'LICENSE'));
 fs.writeFileSync(path.join(dist, 'walkerOS.json'), walkerOSJson(manifest));
 
 const size = fs.statSync(path.join(dist, 'wasm', wasm)).size;

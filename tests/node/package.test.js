@@ -150,6 +150,7 @@ void type;
     const files = fs.readdirSync(installed, { recursive: true });
     assert.ok(files.includes(path.join('dist', 'wasm', 'walkeros_destination_hubspot_bg.wasm')));
     assert.ok(files.includes(path.join('dist', 'walkerOS.json')));
+    assert.ok(files.includes('LICENSE'), 'the MIT license the package names ships with it');
   } finally {
     await sandbox.close();
     fs.rmSync(dir, { recursive: true, force: true });
