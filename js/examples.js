@@ -66,7 +66,7 @@ const jane = () => ({ email: 'jane@example.com' });
 const step = {
   defaultEvent: {
     title: 'Default event',
-    description: 'An event with a user email and no rule: sent under its walkerOS name, tied to the contact by email, with a uuid from its id and occurredAt from its timestamp.',
+    description: 'An event with a user email and no rule: sent under its walkerOS name for that contact, with a uuid from its id and occurredAt from its timestamp.',
     in: event('product view', { user: jane(), data: { id: 'sku-1' } }),
     settings: settings(),
     out: [send(hubspotEvent('product_view', 'c61c2759-b8b3-57fb-9531-e2985886692c', jane()))],
@@ -106,7 +106,7 @@ const step = {
   },
   noIdentity: {
     title: 'No identity',
-    description: 'An event with no email, objectId or utk cannot be tied to a contact: nothing is sent, and a warning names the event.',
+    description: 'An event with no email, objectId or utk has no contact: nothing is sent, and a warning names it.',
     in: event('page view', { user: { session: 's1' } }),
     settings: settings(),
     out: [],

@@ -97,7 +97,7 @@ pub const SETTINGS: [Field; 21] = [
         // with `oneOf`.
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "A HubSpot private app's token (scopes: see Install), \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json, process.env.HUBSPOT_ACCESS_TOKEN in code; never logged.",
+        description: "A private app's token (scopes: see Install): \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json, process.env.… in code; never logged.",
         ..BASE
     },
     Field {

@@ -19,3 +19,8 @@ test('a drifted table is noticed', () => {
   assert.notEqual(drifted, readme);
   assert.notEqual(render(drifted, dev()), drifted);
 });
+
+test('the README stays a page for users: at most 15 KB', () => {
+  const size = fs.statSync(readmePath).size;
+  assert.ok(size <= 15 * 1024, `README.md is ${size} bytes: design notes go to ARCHITECTURE.md, benchmark analysis to bench/README.md`);
+});
