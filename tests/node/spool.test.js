@@ -318,3 +318,41 @@ test('a journal write that fails after a send (not in a push) is logged, and wha
     await sandbox.close();
   }
 });
+
+// A record holds the event as HubSpot takes it, and besides that its
+// definition's name and its properties' types, which a replay needs.
+for (const prefix of [undefined, 'pe12345678_']) {
+  test(`definitions "create", ${prefix ? 'the prefix given' : 'the prefix to be learned'}: what the spool replays keeps its name and its properties' types`, { timeout: 30000 }, async () => {
+    const spool = tmpSpool();
+    const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true });
+    const errors = [];
+    const dropped = [];
+    const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+    // Without eventNamePrefix the event's HubSpot name is not known when its
+    // record is written. The property's type comes from its first value.
+    const mapping = { order: { complete: { settings: { properties: { map: { revenue: 'data.revenue' } } } } } };
+    const config = () => ({ settings: { accessToken: TOKEN, apiBase: sandbox.url, spool, eventNamePrefix: prefix, definitions: 'create', shutdownTimeout: 0 }, mapping });
+    try {
+      // HubSpot is down: nothing is created or sent before the shutdown.
+      sandbox.setFaults({ status: { status: 503, count: 1e9, only: '/events/v3' } });
+      const first = config();
+      destinationHubspot.init({ config: first, env: {}, logger });
+      const event = { name: 'order complete', entity: 'order', action: 'complete', id: 'e1', timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { revenue: 42.5 } };
+      await destinationHubspot.push(event, { config: first, rule: first.mapping.order.complete, env: {}, logger, collector: {} });
+      await destinationHubspot.destroy({ config: first, logger });
+      assert.equal(destinationHubspot.stats(first), undefined);
+      sandbox.setFaults({});
+      const second = config();
+      destinationHubspot.init({ config: second, env: { onDrop: (e, reason) => dropped.push(reason) }, logger });
+      await waitFor(() => sandbox.events.length > 0 || dropped.length > 0, { timeout: 10000, what: 'the replayed event' });
+      await destinationHubspot.destroy({ config: second, logger });
+      assert.deepEqual(dropped, []);
+      assert.deepEqual(sandbox.events.map((e) => [e.eventName, e.properties]), [['pe12345678_order_complete', { revenue: '42.5' }]], errors.join('\n'));
+      const response = await fetch(`${sandbox.url}/events/v3/event-definitions/order_complete`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const { properties } = await response.json();
+      assert.deepEqual(properties.filter((p) => p.name === 'revenue').map((p) => p.type), ['number'], 'created with the type of its first value');
+    } finally {
+      await sandbox.close();
+    }
+  });
+}
