@@ -210,6 +210,7 @@ impl HubspotCore {
         future_to_promise(async move {
             let mut report = Report::default();
             core::send::flush_held(&core, &*transport, all, batched, &mut report).await;
+            core.borrow_mut().compact(&mut report);
             finish(report, &logger, &done, false)
         })
     }

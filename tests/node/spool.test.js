@@ -356,3 +356,60 @@ for (const prefix of [undefined, 'pe12345678_']) {
     }
   });
 }
+
+test('a compaction decided during a long send keeps the records pushed while that send went on: a SIGKILL after it loses none', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const crashed = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  // HubSpot is down while 400 events queue up, then takes batch after
+  // batch in one send. Its 7th request is held while 3 more events are
+  // pushed, then fails, which ends the send: the 6 batches taken before
+  // made most of the journal done records, so the send compacts it.
+  let up = false;
+  let sent = 0;
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let holding = false;
+  let answered = false;
+  const fetch = async (url, init) => {
+    if (!up) return new Response('{"message":"down"}', { status: 503 });
+    if (++sent === 7) {
+      holding = true;
+      await held;
+      answered = true;
+      return new Response('{"message":"down"}', { status: 503 });
+    }
+    return globalThis.fetch(url, init);
+  };
+  const mapping = { order: { complete: { settings: { properties: { map: { n: 'data.n', pad: 'data.pad' } } } } } };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, batch: true, batchSize: 50, shutdownTimeout: 0 }, mapping };
+  const event = (n) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${n}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { n, pad: 'x'.repeat(300) } });
+  const push = (n) => destinationHubspot.push(event(n), { config, rule: mapping.order.complete, env: { fetch }, logger, collector: {} });
+  try {
+    destinationHubspot.init({ config, env: { fetch }, logger });
+    for (let n = 0; n < 400; n++) await push(n);
+    up = true;
+    await waitFor(() => holding, { timeout: 20000, what: 'the 7th request' });
+    for (let n = 400; n < 403; n++) await push(n);
+    release();
+    await waitFor(() => answered, { timeout: 5000, what: 'the held request answered' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A SIGKILL now: the next process has the journal only.
+    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
+    const taken = new Set(sandbox.events.map((e) => Number(e.properties.n)));
+    const next = await startSandbox({ token: TOKEN });
+    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
+    destinationHubspot.init({ config: again, env: {}, logger });
+    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
+    await destinationHubspot.destroy({ config: again, logger });
+    await next.close();
+    for (const e of next.events) taken.add(Number(e.properties.n));
+    const lost = Array.from({ length: 403 }, (_, i) => i).filter((i) => !taken.has(i));
+    assert.deepEqual(lost, [], `of 403 pushed, ${taken.size} in HubSpot before or after the crash`);
+  } finally {
+    release();
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});

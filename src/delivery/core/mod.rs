@@ -420,7 +420,15 @@ impl Core {
         if let Some(line) = spool.done(ids) {
             report.journal.push_str(&line);
         }
-        if let Some(text) = spool.compaction() {
+    }
+
+    /// Once half of the journal is done records, the report rewrites it to
+    /// the live ones. Decided just before the report is handed to the shell
+    /// (after a push, or once a send ends), not as records are marked done:
+    /// records pushed while a send went on were appended at once, and must
+    /// be in the new journal. Not while the journal is read at start.
+    pub fn compact(&mut self, report: &mut Report) {
+        if let Some(text) = self.spool.as_mut().and_then(Spool::compaction) {
             // The new journal holds every live record, so what this report
             // was to append is in it already.
             report.rewrite = Some(text);
@@ -565,7 +573,8 @@ pub fn queue_all<H: Host>(
             core.enqueue(input, &mut report);
         }
     }
-    let core = core.borrow();
+    let mut core = core.borrow_mut();
+    core.compact(&mut report);
     let due = !core.settings.batch
         || core.queue.len() >= core.settings.batch_size
         || core.upserts.len() >= api::MAX_UPSERT_BATCH;
