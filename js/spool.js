@@ -76,11 +76,17 @@ function lock(dir, file) {
   }
 }
 
+/** Writes all of `text` to `fd`, or throws: a full disk can also take part
+ * of a write without an error. */
+function writeAll(fd, text) {
+  if (fs.writeSync(fd, text) < Buffer.byteLength(text)) throw new Error('only part of the text was written (is the disk full?)');
+}
+
 /** Opens `file`, writes `text` if given, flushes it to disk and closes it. */
 function durable(file, flag, text) {
   const fd = fs.openSync(file, flag);
   try {
-    if (text !== undefined) fs.writeSync(fd, text);
+    if (text !== undefined) writeAll(fd, text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -158,8 +164,7 @@ class Spool {
         // skipped at replay, not the one after it.
         const text = this.torn ? `\n${append}` : append;
         this.torn = true;
-        // A full disk can also take part of a write without an error.
-        if (fs.writeSync(this.fd, text) < Buffer.byteLength(text)) throw new Error('only part of the record was written (is the disk full?)');
+        writeAll(this.fd, text);
         this.torn = false;
         this.dirty = true;
       }

@@ -413,3 +413,55 @@ test('a compaction decided during a long send keeps the records pushed while tha
     await sandbox.close();
   }
 });
+
+test('a compaction the disk takes only part of (write(2) short of the text, no error) leaves the journal as it was, and says why', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const crashed = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const errors = [];
+  const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+  // HubSpot takes 6 batches of 50 of the 400 events queued while it was
+  // down, then fails again: the send ends by compacting the journal to
+  // the 100 left, of which the disk takes half.
+  let up = false;
+  let sent = 0;
+  const fetch = async (url, init) => {
+    if (!up || ++sent > 6) return new Response('{"message":"down"}', { status: 503 });
+    return globalThis.fetch(url, init);
+  };
+  const mapping = { order: { complete: { settings: { properties: { map: { n: 'data.n', pad: 'data.pad' } } } } } };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, batch: true, batchSize: 50, shutdownTimeout: 0 }, mapping };
+  const event = (n) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${n}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { n, pad: 'x'.repeat(300) } });
+  const real = fs.writeSync;
+  try {
+    destinationHubspot.init({ config, env: { fetch }, logger });
+    for (let n = 0; n < 400; n++) await destinationHubspot.push(event(n), { config, rule: mapping.order.complete, env: { fetch }, logger, collector: {} });
+    fs.writeSync = (fd, text, ...rest) => {
+      if (typeof text !== 'string' || text.length < 10000) return real(fd, text, ...rest);
+      return real(fd, text.slice(0, text.length / 2), ...rest);
+    };
+    up = true;
+    await waitFor(() => sent > 6, { timeout: 20000, what: 'the failed 7th request' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.writeSync = real;
+    const written = errors.splice(0);
+    // A SIGKILL now: the next process has the journal only.
+    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
+    const next = await startSandbox({ token: TOKEN });
+    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
+    destinationHubspot.init({ config: again, env: {}, logger });
+    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
+    await destinationHubspot.destroy({ config: again, logger });
+    await next.close();
+    assert.deepEqual(errors, []);
+    const taken = new Set([...sandbox.events, ...next.events].map((e) => Number(e.properties.n)));
+    const lost = Array.from({ length: 400 }, (_, i) => i).filter((i) => !taken.has(i));
+    assert.deepEqual(lost, [], `${taken.size} of 400 in HubSpot before or after the crash`);
+    assert.equal(written.length, 1, written.join('\n'));
+    assert.match(written[0], /settings\.spool could not be written: only part of the text was written \(is the disk full\?\)/);
+  } finally {
+    fs.writeSync = real;
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});
