@@ -259,6 +259,7 @@ impl HubspotCore {
     /// what they carried goes back to the queue, to be given up on.
     #[wasm_bindgen(js_name = abortRequests)]
     pub fn abort_requests(&self) {
+        self.core.borrow_mut().abort();
         self.transport.abort();
     }
 

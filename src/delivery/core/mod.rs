@@ -109,6 +109,9 @@ pub struct Core {
     /// HubSpot refused the OAuth refresh token: nothing is sent any more,
     /// and what is queued waits for the shutdown (then `onDrop`).
     stopped: bool,
+    /// A shutdown's deadline passed and the requests under way were
+    /// aborted: nothing is tried again, so no retry is announced.
+    aborted: bool,
 }
 
 /// What a push or flush did, for the shell to log, throw, report and
@@ -171,6 +174,7 @@ impl Core {
             overflowing: false,
             auth_reported: false,
             stopped: false,
+            aborted: false,
         };
         core.reads.push(core.read_keys(None));
         core
@@ -278,6 +282,12 @@ impl Core {
     /// sent, so a shutdown need not wait for anything.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// A shutdown's deadline passed: what the requests under way carried
+    /// goes back to the queue to be given up on, not tried again.
+    pub fn abort(&mut self) {
+        self.aborted = true;
     }
 
     /// The definitions the rules name, each once, with the properties
