@@ -100,11 +100,19 @@ class Spool {
     if (open.has(this.key)) {
       throw spoolError(`${JSON.stringify(dir)} is in use by another destination in this process`, 'give each destination its own spool directory');
     }
-    fs.mkdirSync(dir, { recursive: true });
     this.dir = dir;
     this.journal = path.join(dir, 'journal');
     this.lockFile = path.join(dir, 'lock');
-    lock(dir, this.lockFile);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      lock(dir, this.lockFile);
+    } catch (error) {
+      if (error.code === undefined) throw error;
+      throw spoolError(
+        `${JSON.stringify(dir)} could not be used: ${error.message}`,
+        'give a directory this process can create and write to, on a local disk',
+      );
+    }
     open.set(this.key, this);
     if (!process.listeners('exit').includes(closeAll)) process.on('exit', closeAll);
     this.syncInterval = syncInterval;

@@ -465,3 +465,17 @@ test('a compaction the disk takes only part of (write(2) short of the text, no e
     await sandbox.close();
   }
 });
+
+test('a spool directory that cannot be made is an init error naming settings.spool and the fix', () => {
+  const file = path.join(tmpSpool(), 'a-file');
+  fs.writeFileSync(file, '');
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  for (const spool of [path.join(file, 'spool'), file]) {
+    const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', spool } };
+    assert.throws(
+      () => destinationHubspot.init({ config, env: {}, logger }),
+      /^Error: HubSpot destination: settings\.spool ".*" could not be used: E[A-Z]+: .*; give a directory this process can create and write to/,
+    );
+    assert.equal(destinationHubspot.stats(config), undefined);
+  }
+});
