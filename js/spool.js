@@ -76,11 +76,17 @@ function lock(dir, file) {
   }
 }
 
+/** Writes all of `text` to `fd`, or throws: a full disk can also take part
+ * of a write without an error. */
+function writeAll(fd, text) {
+  if (fs.writeSync(fd, text) < Buffer.byteLength(text)) throw new Error('only part of the text was written (is the disk full?)');
+}
+
 /** Opens `file`, writes `text` if given, flushes it to disk and closes it. */
 function durable(file, flag, text) {
   const fd = fs.openSync(file, flag);
   try {
-    if (text !== undefined) fs.writeSync(fd, text);
+    if (text !== undefined) writeAll(fd, text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -94,11 +100,19 @@ class Spool {
     if (open.has(this.key)) {
       throw spoolError(`${JSON.stringify(dir)} is in use by another destination in this process`, 'give each destination its own spool directory');
     }
-    fs.mkdirSync(dir, { recursive: true });
     this.dir = dir;
     this.journal = path.join(dir, 'journal');
     this.lockFile = path.join(dir, 'lock');
-    lock(dir, this.lockFile);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      lock(dir, this.lockFile);
+    } catch (error) {
+      if (error.code === undefined) throw error;
+      throw spoolError(
+        `${JSON.stringify(dir)} could not be used: ${error.message}`,
+        'give a directory this process can create and write to, on a local disk',
+      );
+    }
     open.set(this.key, this);
     if (!process.listeners('exit').includes(closeAll)) process.on('exit', closeAll);
     this.syncInterval = syncInterval;
@@ -158,8 +172,7 @@ class Spool {
         // skipped at replay, not the one after it.
         const text = this.torn ? `\n${append}` : append;
         this.torn = true;
-        // A full disk can also take part of a write without an error.
-        if (fs.writeSync(this.fd, text) < Buffer.byteLength(text)) throw new Error('only part of the record was written (is the disk full?)');
+        writeAll(this.fd, text);
         this.torn = false;
         this.dirty = true;
       }

@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::types::PropertyType;
 use crate::error::Notice;
 use crate::hubspot::plan::{ContactUpsert, EventInput};
 
@@ -27,8 +28,23 @@ const COMPACT_MIN_BYTES: u64 = 64 * 1024;
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum Line<E, U> {
-    Event { id: u64, input: E },
-    Upsert { id: u64, contact: U },
+    Event {
+        id: u64,
+        /// The definition's name and its properties' types, which the
+        /// input does not carry to HubSpot: while the prefix is learned its
+        /// `eventName` is empty, and without the types a replayed event's
+        /// properties would neither be created ("create") nor converted to
+        /// HubSpot's types. Records of earlier versions lack them.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        name: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        types: Vec<PropertyType>,
+        input: E,
+    },
+    Upsert {
+        id: u64,
+        contact: U,
+    },
     Done(Vec<u64>),
 }
 
@@ -131,7 +147,13 @@ impl Spool {
     pub fn record_event(&mut self, input: &mut EventInput) -> String {
         input.spool_id = self.next_id;
         let id = input.spool_id;
-        self.record(Line::Event { id, input: &*input })
+        let (name, types) = (input.name.clone(), input.types.clone());
+        self.record(Line::Event {
+            id,
+            name,
+            types,
+            input: &*input,
+        })
     }
 
     /// Gives the upsert its record id; returns the line to append.
@@ -217,7 +239,9 @@ impl Spool {
 
     fn read_line(&mut self, line: &str) -> Result<(), String> {
         match parse(line)? {
-            Line::Event { id, input: replay }
+            Line::Event {
+                id, input: replay, ..
+            }
             | Line::Upsert {
                 id,
                 contact: replay,
@@ -260,16 +284,31 @@ fn parse(line: &str) -> Result<Line<Replayed, Replayed>, String> {
         return Err(format!("{id} is not a record id"));
     }
     Ok(match line {
-        Line::Event { id, mut input } => {
-            // Its definition's name: what follows the `pe{HubID}_` prefix.
-            let name = input
-                .event_name
-                .split_once('_')
-                .map_or("", |(_, name)| name);
-            input.name = name.to_string();
+        Line::Event {
+            id,
+            name,
+            types,
+            mut input,
+        } => {
+            input.name = match name.is_empty() {
+                // An earlier version's record: what follows the
+                // `pe{HubID}_` prefix.
+                true => input
+                    .event_name
+                    .split_once('_')
+                    .map_or("", |(_, n)| n)
+                    .into(),
+                false => name,
+            };
+            input.types = types;
             input.spool_id = id;
             let input = Replayed::Event(input);
-            Line::Event { id, input }
+            Line::Event {
+                id,
+                name: String::new(),
+                types: Vec::new(),
+                input,
+            }
         }
         Line::Upsert { id, mut contact } => {
             contact.spool_ids = vec![id];

@@ -210,7 +210,10 @@ impl HubspotCore {
         future_to_promise(async move {
             let mut report = Report::default();
             let mut failed = None;
+            // A compaction is decided as each report goes to the shell, so
+            // the new journal holds every record pushed until then.
             let mut hand_on = |report: &mut Report| {
+                core.borrow_mut().compact(report);
                 if let Err(error) = finish(report.take_output(), &logger, &done, false) {
                     failed.get_or_insert(error);
                 }
@@ -224,6 +227,7 @@ impl HubspotCore {
                 &mut hand_on,
             )
             .await;
+            core.borrow_mut().compact(&mut report);
             let result = finish(report, &logger, &done, false);
             failed.map_or(result, Err)
         })
@@ -273,6 +277,7 @@ impl HubspotCore {
     /// what they carried goes back to the queue, to be given up on.
     #[wasm_bindgen(js_name = abortRequests)]
     pub fn abort_requests(&self) {
+        self.core.borrow_mut().abort();
         self.transport.abort();
     }
 

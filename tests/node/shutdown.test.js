@@ -121,3 +121,24 @@ test('stats() shows the drain while it runs', { timeout: 30000 }, async () => {
   assert.equal(sandbox.events.length, 10);
   await sandbox.close();
 });
+
+for (const batch of [false, true]) {
+  test(`${batch ? 'batch' : 'single'} mode: requests cut off at the shutdown's deadline are not reported as tried again later`, { timeout: 30000 }, async () => {
+    const sandbox = await startSandbox({ token: TOKEN });
+    sandbox.setFaults({ slow: { ms: 5000, count: 1e9 } });
+    const logs = [];
+    const logger = { error: (m) => logs.push(['error', m]), warn: (m) => logs.push(['warn', m]), info() {}, debug() {} };
+    const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, batch, shutdownTimeout: 500, identify: { map: { email: 'user.email', properties: { map: { firstname: { value: 'Jane' } } } } } } };
+    try {
+      destinationHubspot.init({ config, env: {}, logger });
+      for (let i = 0; i < 20; i++) {
+        await destinationHubspot.push({ name: 'page view', id: `s${i}`, user: { email: `u${i}@example.com` } }, { config, env: {}, logger, collector: {} });
+      }
+      await destinationHubspot.destroy({ config, logger });
+      assert.deepEqual(logs.filter(([, m]) => /next try in|wait for a retry/.test(m)), [], 'no retry is announced');
+      assert.ok(logs.some(([level, m]) => level === 'error' && /20 queued events could not be delivered: the destination was shut down before HubSpot accepted them \(settings.shutdownTimeout 500 ms\)/.test(m)), JSON.stringify(logs));
+    } finally {
+      await sandbox.close();
+    }
+  });
+}

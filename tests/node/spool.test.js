@@ -318,3 +318,164 @@ test('a journal write that fails after a send (not in a push) is logged, and wha
     await sandbox.close();
   }
 });
+
+// A record holds the event as HubSpot takes it, and besides that its
+// definition's name and its properties' types, which a replay needs.
+for (const prefix of [undefined, 'pe12345678_']) {
+  test(`definitions "create", ${prefix ? 'the prefix given' : 'the prefix to be learned'}: what the spool replays keeps its name and its properties' types`, { timeout: 30000 }, async () => {
+    const spool = tmpSpool();
+    const sandbox = await startSandbox({ token: TOKEN, strictDefinitions: true });
+    const errors = [];
+    const dropped = [];
+    const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+    // Without eventNamePrefix the event's HubSpot name is not known when its
+    // record is written. The property's type comes from its first value.
+    const mapping = { order: { complete: { settings: { properties: { map: { revenue: 'data.revenue' } } } } } };
+    const config = () => ({ settings: { accessToken: TOKEN, apiBase: sandbox.url, spool, eventNamePrefix: prefix, definitions: 'create', shutdownTimeout: 0 }, mapping });
+    try {
+      // HubSpot is down: nothing is created or sent before the shutdown.
+      sandbox.setFaults({ status: { status: 503, count: 1e9, only: '/events/v3' } });
+      const first = config();
+      destinationHubspot.init({ config: first, env: {}, logger });
+      const event = { name: 'order complete', entity: 'order', action: 'complete', id: 'e1', timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { revenue: 42.5 } };
+      await destinationHubspot.push(event, { config: first, rule: first.mapping.order.complete, env: {}, logger, collector: {} });
+      await destinationHubspot.destroy({ config: first, logger });
+      assert.equal(destinationHubspot.stats(first), undefined);
+      sandbox.setFaults({});
+      const second = config();
+      destinationHubspot.init({ config: second, env: { onDrop: (e, reason) => dropped.push(reason) }, logger });
+      await waitFor(() => sandbox.events.length > 0 || dropped.length > 0, { timeout: 10000, what: 'the replayed event' });
+      await destinationHubspot.destroy({ config: second, logger });
+      assert.deepEqual(dropped, []);
+      assert.deepEqual(sandbox.events.map((e) => [e.eventName, e.properties]), [['pe12345678_order_complete', { revenue: '42.5' }]], errors.join('\n'));
+      const response = await fetch(`${sandbox.url}/events/v3/event-definitions/order_complete`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const { properties } = await response.json();
+      assert.deepEqual(properties.filter((p) => p.name === 'revenue').map((p) => p.type), ['number'], 'created with the type of its first value');
+    } finally {
+      await sandbox.close();
+    }
+  });
+}
+
+test('a compaction decided during a long send keeps the records pushed while that send went on: a SIGKILL after it loses none', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const crashed = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  // HubSpot is down while 400 events queue up, then takes batch after
+  // batch in one send. Its 7th request is held while 3 more events are
+  // pushed, then fails, which ends the send: the 6 batches taken before
+  // made most of the journal done records, so the send compacts it.
+  let up = false;
+  let sent = 0;
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let holding = false;
+  let answered = false;
+  const fetch = async (url, init) => {
+    if (!up) return new Response('{"message":"down"}', { status: 503 });
+    if (++sent === 7) {
+      holding = true;
+      await held;
+      answered = true;
+      return new Response('{"message":"down"}', { status: 503 });
+    }
+    return globalThis.fetch(url, init);
+  };
+  const mapping = { order: { complete: { settings: { properties: { map: { n: 'data.n', pad: 'data.pad' } } } } } };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, batch: true, batchSize: 50, shutdownTimeout: 0 }, mapping };
+  const event = (n) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${n}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { n, pad: 'x'.repeat(300) } });
+  const push = (n) => destinationHubspot.push(event(n), { config, rule: mapping.order.complete, env: { fetch }, logger, collector: {} });
+  try {
+    destinationHubspot.init({ config, env: { fetch }, logger });
+    for (let n = 0; n < 400; n++) await push(n);
+    up = true;
+    await waitFor(() => holding, { timeout: 20000, what: 'the 7th request' });
+    for (let n = 400; n < 403; n++) await push(n);
+    release();
+    await waitFor(() => answered, { timeout: 5000, what: 'the held request answered' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A SIGKILL now: the next process has the journal only.
+    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
+    const taken = new Set(sandbox.events.map((e) => Number(e.properties.n)));
+    const next = await startSandbox({ token: TOKEN });
+    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
+    destinationHubspot.init({ config: again, env: {}, logger });
+    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
+    await destinationHubspot.destroy({ config: again, logger });
+    await next.close();
+    for (const e of next.events) taken.add(Number(e.properties.n));
+    const lost = Array.from({ length: 403 }, (_, i) => i).filter((i) => !taken.has(i));
+    assert.deepEqual(lost, [], `of 403 pushed, ${taken.size} in HubSpot before or after the crash`);
+  } finally {
+    release();
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});
+
+test('a compaction the disk takes only part of (write(2) short of the text, no error) leaves the journal as it was, and says why', { timeout: 60000 }, async () => {
+  const spool = tmpSpool();
+  const crashed = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  const errors = [];
+  const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+  // HubSpot takes 6 batches of 50 of the 400 events queued while it was
+  // down, then fails again: the send ends by compacting the journal to
+  // the 100 left, of which the disk takes half.
+  let up = false;
+  let sent = 0;
+  const fetch = async (url, init) => {
+    if (!up || ++sent > 6) return new Response('{"message":"down"}', { status: 503 });
+    return globalThis.fetch(url, init);
+  };
+  const mapping = { order: { complete: { settings: { properties: { map: { n: 'data.n', pad: 'data.pad' } } } } } };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, batch: true, batchSize: 50, shutdownTimeout: 0 }, mapping };
+  const event = (n) => ({ name: 'order complete', entity: 'order', action: 'complete', id: `e${n}`, timestamp: 1700000000000, user: { email: 'a@x.y' }, data: { n, pad: 'x'.repeat(300) } });
+  const real = fs.writeSync;
+  try {
+    destinationHubspot.init({ config, env: { fetch }, logger });
+    for (let n = 0; n < 400; n++) await destinationHubspot.push(event(n), { config, rule: mapping.order.complete, env: { fetch }, logger, collector: {} });
+    fs.writeSync = (fd, text, ...rest) => {
+      if (typeof text !== 'string' || text.length < 10000) return real(fd, text, ...rest);
+      return real(fd, text.slice(0, text.length / 2), ...rest);
+    };
+    up = true;
+    await waitFor(() => sent > 6, { timeout: 20000, what: 'the failed 7th request' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.writeSync = real;
+    const written = errors.splice(0);
+    // A SIGKILL now: the next process has the journal only.
+    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
+    const next = await startSandbox({ token: TOKEN });
+    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
+    destinationHubspot.init({ config: again, env: {}, logger });
+    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
+    await destinationHubspot.destroy({ config: again, logger });
+    await next.close();
+    assert.deepEqual(errors, []);
+    const taken = new Set([...sandbox.events, ...next.events].map((e) => Number(e.properties.n)));
+    const lost = Array.from({ length: 400 }, (_, i) => i).filter((i) => !taken.has(i));
+    assert.deepEqual(lost, [], `${taken.size} of 400 in HubSpot before or after the crash`);
+    assert.equal(written.length, 1, written.join('\n'));
+    assert.match(written[0], /settings\.spool could not be written: only part of the text was written \(is the disk full\?\)/);
+  } finally {
+    fs.writeSync = real;
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});
+
+test('a spool directory that cannot be made is an init error naming settings.spool and the fix', () => {
+  const file = path.join(tmpSpool(), 'a-file');
+  fs.writeFileSync(file, '');
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  for (const spool of [path.join(file, 'spool'), file]) {
+    const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', spool } };
+    assert.throws(
+      () => destinationHubspot.init({ config, env: {}, logger }),
+      /^Error: HubSpot destination: settings\.spool ".*" could not be used: E[A-Z]+: .*; give a directory this process can create and write to/,
+    );
+    assert.equal(destinationHubspot.stats(config), undefined);
+  }
+});

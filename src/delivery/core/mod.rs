@@ -114,6 +114,9 @@ pub struct Core {
     /// HubSpot refused the OAuth refresh token: nothing is sent any more,
     /// and what is queued waits for the shutdown (then `onDrop`).
     stopped: bool,
+    /// A shutdown's deadline passed and the requests under way were
+    /// aborted: nothing is tried again, so no retry is announced.
+    aborted: bool,
 }
 
 /// What a push or flush did, for the shell to log, throw, report and
@@ -191,6 +194,7 @@ impl Core {
             token_failures: 0,
             token_failure: None,
             stopped: false,
+            aborted: false,
         };
         core.reads.push(core.read_keys(None));
         core
@@ -307,6 +311,12 @@ impl Core {
     /// sent, so a shutdown need not wait for anything.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// A shutdown's deadline passed: what the requests under way carried
+    /// goes back to the queue to be given up on, not tried again.
+    pub fn abort(&mut self) {
+        self.aborted = true;
     }
 
     /// The definitions the rules name, each once, with the properties
@@ -449,7 +459,15 @@ impl Core {
         if let Some(line) = spool.done(ids) {
             report.journal.push_str(&line);
         }
-        if let Some(text) = spool.compaction() {
+    }
+
+    /// Once half of the journal is done records, the report rewrites it to
+    /// the live ones. Decided just before the report is handed to the shell
+    /// (after a push, or once a send ends), not as records are marked done:
+    /// records pushed while a send went on were appended at once, and must
+    /// be in the new journal. Not while the journal is read at start.
+    pub fn compact(&mut self, report: &mut Report) {
+        if let Some(text) = self.spool.as_mut().and_then(Spool::compaction) {
             // The new journal holds every live record, so what this report
             // was to append is in it already.
             report.rewrite = Some(text);
@@ -594,7 +612,8 @@ pub fn queue_all<H: Host>(
             core.enqueue(input, &mut report);
         }
     }
-    let core = core.borrow();
+    let mut core = core.borrow_mut();
+    core.compact(&mut report);
     let due = !core.settings.batch
         || core.queue.len() >= core.settings.batch_size
         || core.upserts.len() >= api::MAX_UPSERT_BATCH;

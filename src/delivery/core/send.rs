@@ -55,7 +55,7 @@ pub async fn flush_handing_on(
         }
         let batch = {
             let core = core.borrow();
-            if core.stopped {
+            if core.stopped || core.aborted {
                 return;
             }
             // Batch mode waits for a full batch; single mode sends as soon
@@ -305,9 +305,9 @@ impl Core {
         for batch in pending.into_iter().chain([inputs]) {
             self.queue.restore(batch);
         }
-        if self.stopped {
+        if self.stopped || self.aborted {
             // Nothing is sent any more: they wait for the shutdown, which
-            // hands them to onDrop.
+            // hands them to onDrop (or leaves them in the spool).
             return;
         }
         if let Some(policy) = &sent.policy {
@@ -405,7 +405,7 @@ impl Core {
         }
         let later = std::mem::replace(&mut self.upserts, chunk);
         self.upserts.extend(later);
-        if self.stopped {
+        if self.stopped || self.aborted {
             return;
         }
         let delay = self.backoff.next_delay(wait);
