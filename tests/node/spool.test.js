@@ -457,8 +457,10 @@ test('a compaction the disk takes only part of (write(2) short of the text, no e
     const taken = new Set([...sandbox.events, ...next.events].map((e) => Number(e.properties.n)));
     const lost = Array.from({ length: 400 }, (_, i) => i).filter((i) => !taken.has(i));
     assert.deepEqual(lost, [], `${taken.size} of 400 in HubSpot before or after the crash`);
-    assert.equal(written.length, 1, written.join('\n'));
-    assert.match(written[0], /settings\.spool could not be written: only part of the text was written \(is the disk full\?\)/);
+    // Each compaction the disk cut short says so: the send hands its report
+    // on between rounds, so there may be one per round.
+    assert.ok(written.length >= 1, 'the cut compaction is logged');
+    for (const message of written) assert.match(message, /settings\.spool could not be written: only part of the text was written \(is the disk full\?\)/);
   } finally {
     fs.writeSync = real;
     await destinationHubspot.destroy({ config, logger });
