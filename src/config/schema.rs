@@ -97,7 +97,7 @@ pub const SETTINGS: [Field; 21] = [
         // with `oneOf`.
         secret: true,
         fix: "set it to your HubSpot private app access token (scopes analytics.behavioral_events.send and crm.objects.contacts.write) as a string, for example from an environment variable",
-        description: "A private app's token (scopes: see Install): \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json, process.env.… in code; never logged.",
+        description: "A private app's token (scopes: see Install): \"$env.HUBSPOT_ACCESS_TOKEN\" in a flow.json, process.env.… in code.",
         ..BASE
     },
     Field {
@@ -228,7 +228,7 @@ pub const SETTINGS: [Field; 21] = [
         name: "spoolMaxBytes",
         kind: Kind::Integer { min: 1_024, max: 4_294_967_295, default: 1_073_741_824 },
         fix: "set bytes from 1024 to 4294967295, or leave it out for 1073741824 (1 GiB)",
-        description: "Spool bytes not yet delivered at most; beyond it the oldest events go to env.onDrop.",
+        description: "Spool bytes not yet delivered at most; beyond it the oldest upserts, then events (env.onDrop), go.",
         ..BASE
     },
     Field {

@@ -481,3 +481,31 @@ test('a spool directory that cannot be made is an init error naming settings.spo
     assert.equal(destinationHubspot.stats(config), undefined);
   }
 });
+
+test('spoolMaxBytes filled by contact upserts (HubSpot\'s daily CRM limit used up): the oldest upserts make room, not the events HubSpot takes', { timeout: 30000 }, async () => {
+  const spool = tmpSpool();
+  const sandbox = await startSandbox({ token: TOKEN });
+  sandbox.setFaults({ status: { status: 429, policy: 'DAILY', count: 1e9, only: '/crm/' } });
+  const dropped = [];
+  const errors = [];
+  const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: sandbox.url, spool, spoolMaxBytes: 4096, batch: true, batchSize: 10, identify: { map: { email: 'user.email', properties: { map: { firstname: { value: 'Jane' } } } } } } };
+  destinationHubspot.init({ config, env: { onDrop: (e, reason) => dropped.push(reason) }, logger });
+  try {
+    for (let i = 0; i < 200; i++) {
+      const event = { name: 'order complete', entity: 'order', action: 'complete', id: `e${i}`, timestamp: 1700000000000, user: { email: `u${i}@x.y` }, data: {} };
+      await destinationHubspot.push(event, { config, rule: undefined, data: undefined, env: {}, logger, collector: {} });
+      // A steady flow: HubSpot's answers arrive between pushes.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await waitFor(() => sandbox.events.length + dropped.length === 200, { timeout: 10000, what: 'every event sent or dropped' });
+    assert.deepEqual(dropped, [], `${dropped.length} events dropped, ${sandbox.events.length} sent`);
+    // Unbounded, all 200 upserts would stay: a record is about 90 bytes.
+    const { spooled } = destinationHubspot.stats(config);
+    assert.ok(spooled < 4096 / 80, `${spooled} records kept`);
+    assert.ok(errors.some((m) => /contact upserts given up on: the spool was full \(settings\.spoolMaxBytes 4096\); each contact is upserted again with its next event/.test(m)), errors.join('\n'));
+  } finally {
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
+});

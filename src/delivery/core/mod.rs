@@ -524,15 +524,34 @@ impl Core {
             spool.overflowing = true;
             report.notices.push(Notice::warn(
                 "",
-                format!("the spool is full (settings.spoolMaxBytes {max}): dropping the oldest events until HubSpot catches up"),
+                format!("the spool is full (settings.spoolMaxBytes {max}): dropping the oldest contact upserts, then events, until HubSpot catches up"),
             ));
         }
-        // Records on their way to HubSpot cannot be given up on; they count
-        // again once they are back in the queue (`retry_later`). Till then
-        // the newest event stays, so the oldest are the ones that go.
-        while self.queue.len() > 1 && self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
-            let oldest = self.queue.take(1);
-            self.drop_inputs(oldest, "spool_full", "the spool was full", report);
+        // Contact upserts go first: a contact's next event upserts it again,
+        // while an event given up on is gone. They are what piles up while
+        // HubSpot's daily CRM limit is used up and events still go.
+        let mut upserts = 0;
+        while self.spool.as_ref().is_some_and(|s| s.live_bytes() > max) {
+            if !self.upserts.is_empty() {
+                let oldest = self.upserts.remove(0);
+                self.dedup.forget(&oldest);
+                self.spool_done(oldest.spool_ids, report);
+                upserts += 1;
+            } else if self.queue.len() > 1 {
+                // Records on their way to HubSpot cannot be given up on;
+                // they count again once they are back in the queue
+                // (`retry_later`). Till then the newest event stays.
+                let oldest = self.queue.take(1);
+                self.drop_inputs(oldest, "spool_full", "the spool was full", report);
+            } else {
+                break;
+            }
+        }
+        if upserts > 0 {
+            report.notices.push(Notice::error(
+                "",
+                format!("{upserts} contact upserts given up on: the spool was full (settings.spoolMaxBytes {max}); each contact is upserted again with its next event"),
+            ));
         }
     }
 
@@ -597,6 +616,7 @@ pub fn queue_all<H: Host>(
                     report.journal.push_str(&spool.record_upsert(&mut upsert));
                 }
                 core.upserts.push(upsert);
+                core.bound_spool(&mut report);
             }
             Some(_) => core.stats.deduplicated += 1,
             None => {}
