@@ -331,3 +331,26 @@ test('batch mode sends in the background and slows a push down only once HubSpot
   await t.shutdown();
   assert.equal(t.sandbox.events.length, 30, 'nothing dropped');
 });
+
+test('stats() counts events as queued, not the contact upserts on their way', async () => {
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  // The upsert request is held; the event waits for it (it may depend on the contact).
+  const fetch = async (url) => {
+    if (String(url).includes('/crm/')) await held;
+    const body = String(url).includes('/crm/') ? '{"status":"COMPLETE","results":[{"id":"1","properties":{"email":"ann@example.com"}}]}' : '';
+    return new Response(body, { status: String(url).includes('/crm/') ? 200 : 204 });
+  };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', identify } };
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  destinationHubspot.init({ config, env: { fetch }, logger });
+  try {
+    await destinationHubspot.push({ name: 'page view', id: 'e1', user }, { config, rule: undefined, data: undefined, env: { fetch }, logger, collector: {} });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stats = destinationHubspot.stats(config);
+    assert.equal(stats.queued, 1, JSON.stringify(stats));
+  } finally {
+    release();
+    await destinationHubspot.destroy({ config, logger });
+  }
+});

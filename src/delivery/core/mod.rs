@@ -92,8 +92,10 @@ pub struct Core {
     stats: Stats,
     /// HubSpot's event definitions as far as known, and those being made.
     definitions: Definitions,
-    /// Events and upserts taken from the queues and not answered yet.
-    in_flight: usize,
+    /// Events taken from the queue and not answered yet.
+    events_in_flight: usize,
+    /// Likewise for contact upserts.
+    upserts_in_flight: usize,
     /// Upsert requests under way: events wait for them, as they may depend
     /// on the contacts.
     upserts_sending: usize,
@@ -187,7 +189,8 @@ impl Core {
             events_held_until: 0.0,
             upserts_held_until: 0.0,
             stats: Stats::default(),
-            in_flight: 0,
+            events_in_flight: 0,
+            upserts_in_flight: 0,
             upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
@@ -394,7 +397,7 @@ impl Core {
     /// The counters; `queued` counts what is on its way too.
     pub fn stats(&self) -> Stats {
         Stats {
-            queued: (self.queue.len() + self.in_flight) as u64,
+            queued: (self.queue.len() + self.events_in_flight) as u64,
             queued_upserts: self.upserts.len() as u64,
             spooled: self.spool.as_ref().map_or(0, |s| s.live() as u64),
             ..self.stats.clone()
@@ -483,7 +486,7 @@ impl Core {
     /// Events and upserts not accepted by HubSpot yet: queued, or sent and
     /// not answered.
     pub fn pending(&self) -> usize {
-        self.queue.len() + self.upserts.len() + self.in_flight
+        self.queue.len() + self.upserts.len() + self.events_in_flight + self.upserts_in_flight
     }
 
     /// Queues an event input for delivery; at `maxQueue` the oldest makes

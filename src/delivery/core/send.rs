@@ -126,7 +126,7 @@ pub async fn flush_handing_on(
                     }
                 }
             }
-            core.in_flight += inputs.len();
+            core.events_in_flight += inputs.len();
             inputs
         };
         if inputs.is_empty() {
@@ -134,7 +134,7 @@ pub async fn flush_handing_on(
         }
         let taken = inputs.len();
         let done = send_isolating(core, transport, inputs, !batched, report).await;
-        core.borrow_mut().in_flight -= taken;
+        core.borrow_mut().events_in_flight -= taken;
         if !done {
             return;
         }
@@ -236,7 +236,7 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
             let mut merged = merge_by_email(std::mem::take(&mut core.upserts)).into_iter();
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(api::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
-            core.in_flight += chunk.len();
+            core.upserts_in_flight += chunk.len();
             core.upserts_sending += 1;
             chunk
         };
@@ -244,7 +244,7 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
         let sent = Sent::from(send_authorized(core, transport, &request, report).await);
         let now = transport.now_ms();
         let mut core = core.borrow_mut();
-        core.in_flight -= chunk.len();
+        core.upserts_in_flight -= chunk.len();
         core.upserts_sending -= 1;
         core.limiter.observe(&sent.rate, now);
         let failed = match sent.outcome {
