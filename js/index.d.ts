@@ -121,7 +121,9 @@ export interface Stats {
   contactsUpserted: number;
   skipped: Record<string, number>;
   dropped: Record<string, number>;
+  /** Events not accepted by HubSpot yet: waiting, or on their way. */
   queued: number;
+  /** Contact upserts waiting to be sent. */
   queuedUpserts: number;
   /** Spool records (events and contact upserts) not done yet. */
   spooled: number;
