@@ -160,7 +160,11 @@ export interface Explanation {
   notes: Array<{ level: 'error' | 'warn' | 'info'; message: string }>;
 }
 
-/** The dry run: the requests pushing `event` would make, without sending anything. */
+/**
+ * The dry run: the requests pushing `event` would make, without sending anything. It applies
+ * the matching rule (its condition, data, settings) as the collector does, but not the
+ * collector's own steps before a destination: `policy`, `include`/`remove` and consent checks.
+ */
 export declare function explain(event: Record<string, unknown>, config: Config): Explanation;
 
 /** Delivery counters summed over every live destination. */
