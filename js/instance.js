@@ -15,6 +15,9 @@ const SINGLE_CONCURRENCY = 8;
 const BATCH_CONCURRENCY = 2;
 // The longest delay setTimeout takes.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// What a failed env.onToken is told with: not what it threw, which may
+// hold the token.
+const UNSTORED_TOKEN = 'HubSpot: env.onToken failed, so the rotated refresh token may not be stored; HubSpot may refuse the old one at the next start. Fix: make env.onToken store it, or set settings.oauth.refreshToken to a new one then';
 
 /** Every rule of a walkerOS `mapping` with the path that names it and the
  * walkerOS event name its key (or its `name`) gives: the definition it
@@ -52,9 +55,7 @@ class Instance {
       for (const { level, message, event } of notes) ignoreThrow(() => logger[level](`HubSpot: ${message}`, event ? { event } : {}));
       // Only a function is called: calling anything else would throw, and
       // an exception per dropped event is costly once a queue overflows.
-      // What it threw is not shown: it may hold the token.
-      const unstored = 'HubSpot: env.onToken failed, so the rotated refresh token may not be stored; HubSpot may refuse the old one at the next start. Fix: make env.onToken store it, or set settings.oauth.refreshToken to a new one then';
-      if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token), () => logger.error(unstored, {}));
+      if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token), () => logger.error(UNSTORED_TOKEN, {}));
       if (typeof onDrop === 'function') for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
       if (unwritten && strict) throw unwritten;
       if (unwritten) ignoreThrow(() => logger.error(unwritten.message, {}));
