@@ -354,3 +354,28 @@ test('stats() counts events as queued, not the contact upserts on their way', as
     await destinationHubspot.destroy({ config, logger });
   }
 });
+
+for (const [mode, settings, most] of [['single', {}, 8], ['batch', { batch: true, flushInterval: 0 }, 2]]) {
+  test(`${mode} mode sends up to ${most} requests side by side, never more, and loses none`, async () => {
+    let open = 0;
+    let widest = 0;
+    let sent = 0;
+    // A slow HubSpot, so that every request the destination would start is
+    // under way at once.
+    const fetch = async (url, init) => {
+      open++;
+      widest = Math.max(widest, open);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open--;
+      sent += url.endsWith('/batch') ? JSON.parse(init.body).inputs.length : 1;
+      return { status: 204, headers: { get: () => null }, text: async () => '' };
+    };
+    const config = { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', batchSize: 1, ...settings }, env: { fetch } };
+    const { startFlow } = require('@walkeros/collector');
+    const { elb } = await startFlow({ destinations: { hubspot: { code: destinationHubspot, config } } });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => elb({ name: 'page view', id: `wide${i}`, user })));
+    await elb('walker shutdown');
+    assert.equal(widest, most, `${widest} requests at once`);
+    assert.equal(sent, 40);
+  });
+}
