@@ -379,3 +379,16 @@ for (const [mode, settings, most] of [['single', {}, 8], ['batch', { batch: true
     assert.equal(sent, 40);
   });
 }
+
+test('a rule\'s properties win over the mapped data, which wins over defaultProperties (the rule table\'s order)', async () => {
+  const t = await setup({
+    settings: { defaultProperties: { a: 'default', b: 'default', c: 'default' } },
+    config: {
+      data: { map: { a: { value: 'data' }, b: { value: 'data' } } },
+      mapping: { page: { view: { settings: { properties: { map: { a: { value: 'properties' } } } } } } },
+    },
+  });
+  await t.elb({ name: 'page view', id: 'order1', user });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events[0].properties, { a: 'properties', b: 'data', c: 'default' });
+});
