@@ -167,6 +167,22 @@ test('SIGTERM flushes what is queued before the process ends', async () => {
   assert.equal(sandbox.events.length, 3);
 });
 
+test('SIGINT flushes what is queued before the process ends, as SIGTERM does', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const code = await runFixture({ MODE: 'signal', SANDBOX_URL: sandbox.url, TOKEN }, (child) => child.kill('SIGINT'));
+  await sandbox.close();
+  assert.equal(code, 'SIGINT', 'it still ended by the signal');
+  assert.equal(sandbox.events.length, 3);
+});
+
+test('a process that ends on its own (beforeExit) sends what its batch held first', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const code = await runFixture({ MODE: 'exit', SANDBOX_URL: sandbox.url, TOKEN });
+  await sandbox.close();
+  assert.equal(code, 0);
+  assert.equal(sandbox.events.length, 3);
+});
+
 function runFixture(env, onReady) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'batch-process.js')], {
