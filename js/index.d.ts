@@ -105,7 +105,7 @@ export interface Rule {
 }
 
 export interface Env {
-  /** Replaces the built-in HTTP client (node:https, kept-alive) for every HubSpot request, called as fetch(url, { method, headers, body, signal }) with a string body and an AbortSignal.timeout signal: globalThis.fetch or undici's fetch fit. */
+  /** Replaces the built-in HTTP client (node:https, kept-alive) for every HubSpot request, called as fetch(url, { method, headers, body, signal }) with a string body (none for a GET) and a signal that aborts at settings.timeout or the shutdown's deadline: globalThis.fetch or undici's fetch fit. */
   fetch?: typeof fetch;
   /** Receives every event given up on: the HubSpot event body and the reason. */
   onDrop?: (event: Record<string, unknown>, reason: string) => void;
@@ -119,7 +119,9 @@ export interface Stats {
   retried: number;
   deduplicated: number;
   contactsUpserted: number;
+  /** Events not sent, by why: `ignored`, `silent`, `no_name`, `no_identity`, `invalid_name`. */
   skipped: Record<string, number>;
+  /** Events handed to env.onDrop, by why: `rejected` (400 or another 4xx), `unauthorized` (401), `forbidden` (403), `not_found` (404), `queue_full`, `spool_full`, `shutdown`, `no_prefix`. */
   dropped: Record<string, number>;
   /** Events not accepted by HubSpot yet: waiting, or on their way. */
   queued: number;
@@ -164,6 +166,8 @@ export interface Explanation {
  * The dry run: the requests pushing `event` would make, without sending anything. It applies
  * the matching rule (its condition, data, settings) as the collector does, but not the
  * collector's own steps before a destination: `policy`, `include`/`remove` and consent checks.
+ * Property values are shown as mapped: converting them to the types HubSpot has (and leaving
+ * out what does not fit, docs/definitions.md) happens when they are sent.
  */
 export declare function explain(event: Record<string, unknown>, config: Config): Explanation;
 

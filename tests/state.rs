@@ -333,3 +333,25 @@ fn the_spool_is_compacted_once_half_of_it_is_done() {
     assert_eq!(text.len() as u64, spool.live_bytes());
     assert!(spool.compaction().is_none(), "the new journal is all live");
 }
+
+#[wasm_bindgen_test]
+fn a_journal_under_64_kib_is_not_compacted_even_when_all_of_it_is_done() {
+    use walkeros_destination_hubspot::delivery::spool::Spool;
+    let mut spool = Spool::new(1 << 30);
+    let mut ids = Vec::new();
+    let mut written = 0;
+    // Records of about 150 bytes: 400 of them stay under 64 KiB.
+    for i in 0..400 {
+        let mut e = EventInput {
+            event_name: format!("pe1_e{i}"),
+            email: Some("a@x.y".into()),
+            properties: vec![("pad".into(), "x".repeat(60))],
+            ..EventInput::default()
+        };
+        written += spool.record_event(&mut e).len();
+        ids.push(e.spool_id);
+    }
+    assert!(written < 64 * 1024, "{written} bytes");
+    spool.done(ids.iter().copied());
+    assert!(spool.compaction().is_none(), "under 64 KiB, never");
+}

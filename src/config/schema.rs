@@ -136,7 +136,7 @@ pub const SETTINGS: [Field; 21] = [
         name: "objectId",
         kind: Kind::Mapping { off: false },
         fix: "use a mapping value such as \"user.id\"",
-        description: "Mapping value for the contact's HubSpot object id, used when no email resolves.",
+        description: "Mapping value for the contact's HubSpot object id; sent along with any email.",
         ..BASE
     },
     Field {

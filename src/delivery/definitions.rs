@@ -339,9 +339,12 @@ impl Definitions {
                             false => format!(" with the options {}", spec.options.join(", ")),
                         };
                         let (is, wants) = (kind.as_str(), spec.kind.as_str());
-                        Some(format!(
-                            "its value is {is} but HubSpot's property is {wants}{options}"
-                        ))
+                        // With a stated type that matches HubSpot's, "its value is
+                        // number but HubSpot's property is number" would say nothing.
+                        Some(match kind == spec.kind {
+                            true => format!("its value does not read as a {wants}, the type of HubSpot's property{options}"),
+                            false => format!("its value is {is} but HubSpot's property is {wants}{options}"),
+                        })
                     }
                 },
                 None if self.is_refused(name, property) => Some(

@@ -224,6 +224,27 @@ test('a value that does not fit its property\'s type is left out with a warning 
   await sandbox.close();
 });
 
+test('a value that does not fit a stated type HubSpot shares is left out with a warning that says so, not "number but number"', async () => {
+  const sandbox = await startSandbox({
+    token: TOKEN,
+    strictDefinitions: true,
+    definitions: [{ name: 'purchase', label: 'Purchase', includeDefaultProperties: false, propertyDefinitions: [{ name: 'revenue', label: 'Revenue', type: 'number' }] }],
+  });
+  const mapping = { order: { complete: { settings: { eventName: 'purchase', properties: { map: { revenue: 'data.total' } }, propertyTypes: { revenue: 'number' } } } } };
+  const t = await flow(sandbox, { mapping });
+  try {
+    await t.elb({ name: 'order complete', id: 'o1', user, data: { total: 'about 5 euros' } });
+    await waitFor(() => sandbox.events.length === 1, { what: 'the event' });
+    await t.elb('walker shutdown');
+    assert.deepEqual(sandbox.events[0].properties, {});
+    const warnings = t.logged('warn');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /property "revenue" left out of event "pe12345678_purchase": its value does not read as a number, the type of HubSpot's property/);
+  } finally {
+    await sandbox.close();
+  }
+});
+
 test('403 on the definitions API: one warning naming the scope, then as "off"', async () => {
   const sandbox = await startSandbox({ token: TOKEN, forbidDefinitions: true });
   const t = await flow(sandbox, { settings: { definitions: 'create', eventNamePrefix: 'pe12345678_' }, mapping: threeRules });

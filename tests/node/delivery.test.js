@@ -167,6 +167,22 @@ test('SIGTERM flushes what is queued before the process ends', async () => {
   assert.equal(sandbox.events.length, 3);
 });
 
+test('SIGINT flushes what is queued before the process ends, as SIGTERM does', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const code = await runFixture({ MODE: 'signal', SANDBOX_URL: sandbox.url, TOKEN }, (child) => child.kill('SIGINT'));
+  await sandbox.close();
+  assert.equal(code, 'SIGINT', 'it still ended by the signal');
+  assert.equal(sandbox.events.length, 3);
+});
+
+test('a process that ends on its own (beforeExit) sends what its batch held first', async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const code = await runFixture({ MODE: 'exit', SANDBOX_URL: sandbox.url, TOKEN });
+  await sandbox.close();
+  assert.equal(code, 0);
+  assert.equal(sandbox.events.length, 3);
+});
+
 function runFixture(env, onReady) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'batch-process.js')], {
@@ -353,4 +369,42 @@ test('stats() counts events as queued, not the contact upserts on their way', as
     release();
     await destinationHubspot.destroy({ config, logger });
   }
+});
+
+for (const [mode, settings, most] of [['single', {}, 8], ['batch', { batch: true, flushInterval: 0 }, 2]]) {
+  test(`${mode} mode sends up to ${most} requests side by side, never more, and loses none`, async () => {
+    let open = 0;
+    let widest = 0;
+    let sent = 0;
+    // A slow HubSpot, so that every request the destination would start is
+    // under way at once.
+    const fetch = async (url, init) => {
+      open++;
+      widest = Math.max(widest, open);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      open--;
+      sent += url.endsWith('/batch') ? JSON.parse(init.body).inputs.length : 1;
+      return { status: 204, headers: { get: () => null }, text: async () => '' };
+    };
+    const config = { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', batchSize: 1, ...settings }, env: { fetch } };
+    const { startFlow } = require('@walkeros/collector');
+    const { elb } = await startFlow({ destinations: { hubspot: { code: destinationHubspot, config } } });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => elb({ name: 'page view', id: `wide${i}`, user })));
+    await elb('walker shutdown');
+    assert.equal(widest, most, `${widest} requests at once`);
+    assert.equal(sent, 40);
+  });
+}
+
+test('a rule\'s properties win over the mapped data, which wins over defaultProperties (the rule table\'s order)', async () => {
+  const t = await setup({
+    settings: { defaultProperties: { a: 'default', b: 'default', c: 'default' } },
+    config: {
+      data: { map: { a: { value: 'data' }, b: { value: 'data' } } },
+      mapping: { page: { view: { settings: { properties: { map: { a: { value: 'properties' } } } } } } },
+    },
+  });
+  await t.elb({ name: 'page view', id: 'order1', user });
+  await t.shutdown();
+  assert.deepEqual(t.sandbox.events[0].properties, { a: 'properties', b: 'data', c: 'default' });
 });

@@ -164,6 +164,41 @@ test('stats() counts what happened', async () => {
   assert.equal(stats.queued, 0);
 });
 
+test('stats().skipped and stats().dropped count under the names the declarations list', async () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { startFlow } = require('@walkeros/collector');
+  const declared = (field) => {
+    const types = fs.readFileSync(path.join(__dirname, '../../pkg/dist/index.d.ts'), 'utf8');
+    const doc = new RegExp(`/\\*\\*([^*]*)\\*/\\s*${field}: Record`).exec(types);
+    assert.ok(doc, `index.d.ts documents Stats.${field}`);
+    return [...doc[1].matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+  };
+  // A slow HubSpot refusing everything, and room for one event: the rest overflow.
+  const fetch = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { status: 400, headers: { get: () => null }, text: async () => '{"message":"no","category":"VALIDATION_ERROR"}' };
+  };
+  const config = {
+    settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, definitions: 'off', maxQueue: 1 },
+    mapping: { debug: { '*': { ignore: true } }, login: { '*': { silent: true } } },
+    env: { fetch, onDrop: () => {} },
+  };
+  const { elb } = await startFlow({ destinations: { hubspot: { code: destinationHubspot, config } } });
+  await elb({ name: 'debug x', user });
+  await elb({ name: 'login now', user });
+  await elb({ name: 'page view', user: {} });
+  for (let i = 0; i < 6; i++) await elb({ name: 'page view', id: `d${i}`, user });
+  await waitFor(() => destinationHubspot.stats(config).queued === 0, { what: 'the queue to empty' });
+  const stats = destinationHubspot.stats(config);
+  await elb('walker shutdown');
+  // The collector itself passes over an ignored event; the destination never sees it.
+  assert.deepEqual(Object.keys(stats.skipped).sort(), ['no_identity', 'silent']);
+  assert.deepEqual(Object.keys(stats.dropped).sort(), ['queue_full', 'rejected']);
+  for (const key of Object.keys(stats.skipped)) assert.ok(declared('skipped').includes(key), `stats().skipped.${key} is declared`);
+  for (const key of Object.keys(stats.dropped)) assert.ok(declared('dropped').includes(key), `stats().dropped.${key} is declared`);
+});
+
 test('stats() has every counter before the first event (init is lazy) and after shutdown', async () => {
   const t = await setup();
   const before = destinationHubspot.stats();

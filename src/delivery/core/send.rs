@@ -327,7 +327,9 @@ impl Core {
         report.retry_after(delay);
         report.notices.push(Notice::warn(
             "",
-            format!("{count} events were not accepted yet and stay queued; next try in {delay} ms: {reason}"),
+            format!(
+                "{count} event(s) not accepted yet stay queued; next try in {delay} ms: {reason}"
+            ),
         ));
     }
 
