@@ -183,6 +183,9 @@ class Instance {
   /** The collector's own batch: queued, then sent at once with the batch
    * endpoint. */
   async pushBatch(entries, logger, collector) {
+    // As push: a mapping function (or onDrop) handing a batch to this
+    // destination while the core is planning waits until it is done.
+    if (this.core.busy()) return Promise.resolve().then(() => this.pushBatch(entries, logger, collector));
     this.logger = logger;
     this.collector = collector;
     this.queueEntries(entries.map((e) => this.entry(e.event, e.rule, e.data)), entries.map((e) => e.event));
