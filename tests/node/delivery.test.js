@@ -332,6 +332,27 @@ test('batch mode sends in the background and slows a push down only once HubSpot
   assert.equal(t.sandbox.events.length, 30, 'nothing dropped');
 });
 
+test('a batch push at high water waits for HubSpot to take a batch, not for the whole backlog, so the collector never times it out', { timeout: 30000 }, async () => {
+  // High water at 30 events; HubSpot takes 5 at a time (2 requests side by
+  // side), 400 ms each: the backlog drains in over a second, past the
+  // collector's push timeout (config.timeout).
+  const t = await setup({ settings: { batch: true, batchSize: 5, maxQueue: 60 }, config: { timeout: 1000 } });
+  t.sandbox.setFaults({ slow: { ms: 400, count: 1000 } });
+  const waited = [];
+  const failed = [];
+  for (let i = 0; i < 100; i++) {
+    const started = Date.now();
+    const result = await t.elb({ name: 'page view', user, id: `hw${i}` });
+    waited.push(Date.now() - started);
+    if (!result.ok) failed.push(i);
+  }
+  await t.shutdown();
+  assert.ok(waited.some((ms) => ms >= 200), `a push waited once HubSpot fell behind: ${waited}`);
+  assert.deepEqual(failed, [], `no push was reported failed (waits: ${waited})`);
+  assert.deepEqual(t.logs.filter((l) => l.level === 'error').map((l) => l.message), []);
+  assert.equal(t.sandbox.events.length, 100);
+});
+
 test('stats() counts events as queued, not the contact upserts on their way', async () => {
   let release;
   const held = new Promise((resolve) => (release = resolve));
