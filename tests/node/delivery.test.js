@@ -138,6 +138,45 @@ test('batch mode queues upserts and sends them before the events that need them'
   assert.equal(t.sandbox.events.length, 4);
 });
 
+test('a contact upsert tried again after a failure does not overwrite the newer values of a later one', { timeout: 20000 }, async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const sandbox = await startSandbox({ token: TOKEN });
+  let release;
+  const gate = new Promise((resolve) => (release = resolve));
+  let crm = 0;
+  // The first upsert is answered late, with a 500: a later event's upsert
+  // for the same contact may go meanwhile.
+  const fetchHeld = async (url, init) => {
+    if (String(url).includes('/crm/') && crm++ === 0) {
+      await gate;
+      return new Response('{"status":"error","message":"internal error"}', { status: 500 });
+    }
+    return fetch(url, init);
+  };
+  const { elb } = await startFlow({
+    logger: { level: 0, handler: () => {} },
+    destinations: {
+      hubspot: {
+        code: destinationHubspot,
+        config: { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url, identify }, env: { fetch: fetchHeld } },
+      },
+    },
+  });
+  try {
+    await elb({ name: 'page view', id: 'first', user: { email: 'ann@example.com', name: 'Old' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await elb({ name: 'page view', id: 'second', user: { email: 'ann@example.com', name: 'New' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+  const [contact] = [...sandbox.contacts.values()];
+  assert.equal(contact.properties.firstname, 'New');
+  assert.equal(sandbox.events.length, 2);
+});
+
 test('a 207 names the contacts that failed; their events still go out', async () => {
   const t = await setup({ settings: { identify: { map: { email: 'data.email' } } } });
   await t.elb({ name: 'page view', user, data: { email: 'not-an-email' } });
