@@ -38,6 +38,8 @@ class Instance {
     const { fetch: ownFetch, onDrop, onToken } = env || {};
     const settings = config.settings === undefined ? {} : config.settings;
     this.callbacks = [];
+    // Batch mode: pushes waiting for the queue to fall below high water.
+    this.waiting = [];
     // What each call of the core reports: the spool's journal is written
     // before the call returns. A journal that cannot be written fails a
     // `strict` call (a push), once the rest is handed on: the events are
@@ -57,6 +59,9 @@ class Instance {
       // an exception per dropped event is costly once a queue overflows.
       if (token && typeof onToken === 'function') ignoreThrow(() => onToken(token), () => logger.error(UNSTORED_TOKEN, {}));
       if (typeof onDrop === 'function') for (const [input, reason] of dropped) ignoreThrow(() => onDrop(input, reason));
+      // Each answered request reports (its debug line at least): the
+      // queue may have fallen below high water.
+      this.release(false);
       if (unwritten && strict) throw unwritten;
       if (unwritten) ignoreThrow(() => logger.error(unwritten.message, {}));
     };
@@ -177,12 +182,34 @@ class Instance {
     // With a spool the event's record must be written before this push
     // returns, so it goes to the core (which writes it) now.
     if ((this.spool || this.held.length >= this.options.batchSize) && this.handOver()) this.send();
-    return this.queued() >= this.options.highWater ? this.settled() : undefined;
+    return this.queued() >= this.options.highWater ? this.belowHighWater() : undefined;
+  }
+
+  /** Batch mode: resolves once HubSpot has taken enough for the queue to
+   * fall below high water, or no request is under way (a retry waits, and
+   * maxQueue bounds the queue meanwhile). Not once every request under way
+   * has ended: a flush goes on while full batches wait, so that took as
+   * long as the whole backlog, past the collector's push timeout. */
+  belowHighWater() {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Lets waiting pushes go on: all of them, or once the queue is below
+   * high water. */
+  release(all) {
+    if (this.waiting.length === 0 || (!all && this.queued() >= this.options.highWater)) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** The collector's own batch: queued, then sent at once with the batch
    * endpoint. */
   async pushBatch(entries, logger, collector) {
+    // As push: a mapping function (or onDrop) handing a batch to this
+    // destination while the core is planning waits until it is done.
+    if (this.core.busy()) return Promise.resolve().then(() => this.pushBatch(entries, logger, collector));
     this.logger = logger;
     this.collector = collector;
     this.queueEntries(entries.map((e) => this.entry(e.event, e.rule, e.data)), entries.map((e) => e.event));
@@ -268,7 +295,10 @@ class Instance {
   /** Remembers a promise of the core's until it settles. */
   track(promise) {
     this.running.add(promise);
-    const forget = () => this.running.delete(promise);
+    const forget = () => {
+      this.running.delete(promise);
+      if (this.running.size === 0) this.release(true);
+    };
     promise.then(forget, forget);
     return promise;
   }

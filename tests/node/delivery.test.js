@@ -138,6 +138,45 @@ test('batch mode queues upserts and sends them before the events that need them'
   assert.equal(t.sandbox.events.length, 4);
 });
 
+test('a contact upsert tried again after a failure does not overwrite the newer values of a later one', { timeout: 20000 }, async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const sandbox = await startSandbox({ token: TOKEN });
+  let release;
+  const gate = new Promise((resolve) => (release = resolve));
+  let crm = 0;
+  // The first upsert is answered late, with a 500: a later event's upsert
+  // for the same contact may go meanwhile.
+  const fetchHeld = async (url, init) => {
+    if (String(url).includes('/crm/') && crm++ === 0) {
+      await gate;
+      return new Response('{"status":"error","message":"internal error"}', { status: 500 });
+    }
+    return fetch(url, init);
+  };
+  const { elb } = await startFlow({
+    logger: { level: 0, handler: () => {} },
+    destinations: {
+      hubspot: {
+        code: destinationHubspot,
+        config: { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url, identify }, env: { fetch: fetchHeld } },
+      },
+    },
+  });
+  try {
+    await elb({ name: 'page view', id: 'first', user: { email: 'ann@example.com', name: 'Old' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await elb({ name: 'page view', id: 'second', user: { email: 'ann@example.com', name: 'New' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+  const [contact] = [...sandbox.contacts.values()];
+  assert.equal(contact.properties.firstname, 'New');
+  assert.equal(sandbox.events.length, 2);
+});
+
 test('a 207 names the contacts that failed; their events still go out', async () => {
   const t = await setup({ settings: { identify: { map: { email: 'data.email' } } } });
   await t.elb({ name: 'page view', user, data: { email: 'not-an-email' } });
@@ -346,6 +385,27 @@ test('batch mode sends in the background and slows a push down only once HubSpot
   assert.ok(stats.queued <= 20, `the queue stayed within maxQueue: ${stats.queued}`);
   await t.shutdown();
   assert.equal(t.sandbox.events.length, 30, 'nothing dropped');
+});
+
+test('a batch push at high water waits for HubSpot to take a batch, not for the whole backlog, so the collector never times it out', { timeout: 30000 }, async () => {
+  // High water at 30 events; HubSpot takes 5 at a time (2 requests side by
+  // side), 400 ms each: the backlog drains in over a second, past the
+  // collector's push timeout (config.timeout).
+  const t = await setup({ settings: { batch: true, batchSize: 5, maxQueue: 60 }, config: { timeout: 1000 } });
+  t.sandbox.setFaults({ slow: { ms: 400, count: 1000 } });
+  const waited = [];
+  const failed = [];
+  for (let i = 0; i < 100; i++) {
+    const started = Date.now();
+    const result = await t.elb({ name: 'page view', user, id: `hw${i}` });
+    waited.push(Date.now() - started);
+    if (!result.ok) failed.push(i);
+  }
+  await t.shutdown();
+  assert.ok(waited.some((ms) => ms >= 200), `a push waited once HubSpot fell behind: ${waited}`);
+  assert.deepEqual(failed, [], `no push was reported failed (waits: ${waited})`);
+  assert.deepEqual(t.logs.filter((l) => l.level === 'error').map((l) => l.message), []);
+  assert.equal(t.sandbox.events.length, 100);
 });
 
 test('stats() counts events as queued, not the contact upserts on their way', async () => {

@@ -171,6 +171,19 @@ test('the rate limiter keeps a 100-per-10-s sandbox free of 429s across 5,000 ev
   assert.equal(sandbox.events.length, count);
 });
 
+test('a 429 on a definitions read is counted in stats().rateLimited, as one on a send is', { timeout: 30000 }, async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  sandbox.setFaults({ status: { status: 429, policy: 'TEN_SECONDLY_ROLLING', retryAfter: 0, count: 1, only: '/events/v3/event-definitions' } });
+  const { elb } = await hubspotFlow(sandbox, { mapping: { order: { complete: {} } }, settings: { flushInterval: 50 } });
+  await elb({ name: 'order complete', id: 'rl-def', user: { email: 'ann@example.com' } });
+  await delivered(10000);
+  const stats = destinationHubspot.stats();
+  await elb('walker shutdown');
+  await sandbox.close();
+  assert.deepEqual(stats.rateLimited, { TEN_SECONDLY_ROLLING: 1 });
+  assert.equal(sandbox.events.length, 1);
+});
+
 test('a batch HubSpot finds too large (413) is halved until it fits; no event is dropped', { timeout: 30000 }, async () => {
   const sandbox = await startSandbox({ token: TOKEN });
   const dropped = [];

@@ -300,6 +300,45 @@ test('a mapping function that pushes into the same destination synchronously doe
   assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`, `${PREFIX}page_view`]);
 });
 
+test('a mapping function that hands a batch to the same destination while its event is planned does not break it', async () => {
+  const { startFlow } = require('@walkeros/collector');
+  const { startSandbox } = require('../sandbox/hubspot.js');
+  const sandbox = await startSandbox({ token: TOKEN });
+  let context;
+  let nested = 0;
+  const code = {
+    ...destinationHubspot,
+    push(event, ctx) {
+      context = ctx;
+      return destinationHubspot.push(event, ctx);
+    },
+  };
+  let nestedBatch;
+  const reenter = () => {
+    if (nested++ === 0) nestedBatch = destinationHubspot.pushBatch({ entries: [{ event: { name: 'nested push', id: 'n1', user } }] }, { ...context, rule: undefined, data: undefined });
+    return 'x';
+  };
+  const { elb } = await startFlow({
+    destinations: {
+      hubspot: {
+        code,
+        config: {
+          settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url },
+          mapping: { page: { view: { settings: { properties: { map: { x: { fn: reenter } } } } } } },
+        },
+      },
+    },
+  });
+  try {
+    await elb({ name: 'page view', user });
+    await nestedBatch;
+  } finally {
+    await elb('walker shutdown');
+    await sandbox.close();
+  }
+  assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`]);
+});
+
 test('batch mode: a cut emoji is sent as U+FFFD and an event too deep to read is dropped alone, with its name', async () => {
   const t = await setup({
     settings: { batch: true, batchSize: 10 },

@@ -41,9 +41,14 @@ async fn definition_call<T: serde::de::DeserializeOwned>(
     let now = transport.now_ms();
     core.borrow_mut().take_crm(now).map_err(Later::Limiter)?;
     let sent = Sent::from(send_authorized(core, transport, request, report).await);
-    core.borrow_mut()
-        .limiter
-        .observe(&sent.rate, transport.now_ms());
+    {
+        let mut core = core.borrow_mut();
+        core.limiter.observe(&sent.rate, transport.now_ms());
+        // stats().rateLimited counts every 429, not only those of sends.
+        if let Some(policy) = &sent.policy {
+            core.stats.rate_limit(policy);
+        }
+    }
     let answer = match sent.outcome {
         // No answer at all (network, no token).
         Outcome::Retryable(reason) if sent.status == 0 => Err(reason),

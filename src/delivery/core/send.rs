@@ -75,7 +75,14 @@ pub async fn flush_handing_on(
             }
             events_ready
         };
-        if !core.borrow().upserts.is_empty() {
+        // One upsert request at a time: a chunk tried again after a later
+        // one for the same contact was taken would overwrite the newer
+        // values. The loop sending them sends those queued meanwhile too.
+        let upserts_idle = {
+            let core = core.borrow();
+            !core.upserts.is_empty() && core.upserts_sending == 0
+        };
+        if upserts_idle {
             let upserts: Boxed<'_, ()> = Box::pin(send_upserts(core, transport, report));
             upserts.await;
         }
