@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { setup, TOKEN, PREFIX, destinationHubspot, startSandbox } = require('./helpers.js');
+const { setup, TOKEN, PREFIX, destinationHubspot, startSandbox, waitFor } = require('./helpers.js');
 
 const user = { email: 'ann@example.com', name: 'Ann' };
 const identify = { map: { email: 'user.email', properties: { map: { firstname: 'user.name' } } } };
@@ -467,4 +467,34 @@ test('a rule\'s properties win over the mapped data, which wins over defaultProp
   await t.elb({ name: 'page view', id: 'order1', user });
   await t.shutdown();
   assert.deepEqual(t.sandbox.events[0].properties, { a: 'properties', b: 'data', c: 'default' });
+});
+
+test('while a contact upsert is under way, the events it holds are not polled for in a busy loop, and go once it is taken', { timeout: 30000 }, async () => {
+  const sandbox = await startSandbox({ token: TOKEN });
+  const { HubspotCore } = require('../../pkg/dist/wasm/walkeros_destination_hubspot.js');
+  const flush = HubspotCore.prototype.flush;
+  let flushes = 0;
+  HubspotCore.prototype.flush = function (...args) {
+    flushes += 1;
+    return flush.apply(this, args);
+  };
+  // Each upsert takes a second.
+  const fetch = async (url, init) => {
+    if (String(url).includes('/crm/')) await new Promise((resolve) => setTimeout(resolve, 1000));
+    return globalThis.fetch(url, init);
+  };
+  const config = { settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url, identify: { map: { email: 'user.email' } } } };
+  const logger = { error() {}, warn() {}, info() {}, debug() {} };
+  destinationHubspot.init({ config, env: { fetch }, logger });
+  try {
+    for (let i = 0; i < 20; i++) await destinationHubspot.push({ name: 'page view', id: `s${i}`, user: { email: `u${i}@example.com` } }, { config, rule: undefined, data: undefined, env: { fetch }, logger, collector: {} });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A retry of 0 ms made thousands of calls a second here.
+    assert.ok(flushes < 500, `${flushes} flushes in 1.5 s`);
+    await waitFor(() => sandbox.events.length === 20, { timeout: 10000, what: 'the events, once their upserts were taken' });
+  } finally {
+    HubspotCore.prototype.flush = flush;
+    await destinationHubspot.destroy({ config, logger });
+    await sandbox.close();
+  }
 });

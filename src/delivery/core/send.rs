@@ -64,7 +64,15 @@ pub async fn flush_handing_on(
             let now = transport.now_ms();
             let held = now < core.events_held_until || core.upserts_sending > 0;
             if held && !core.queue.is_empty() {
-                report.retry_after(ms_until(core.events_held_until, now));
+                // Held by an upsert under way, the loop sending it sends
+                // them once it is taken. The retry is a fallback, not 0 ms,
+                // which had every other loop call back in a busy loop.
+                let wait = ms_until(core.events_held_until, now);
+                let wait = match core.upserts_sending {
+                    0 => wait,
+                    _ => wait.max(UPSERT_WAIT_MS),
+                };
+                report.retry_after(wait);
             }
             let events_ready =
                 !held && (core.queue.len() >= size || (all && !core.queue.is_empty()));
@@ -83,8 +91,11 @@ pub async fn flush_handing_on(
             !core.upserts.is_empty() && core.upserts_sending == 0
         };
         if upserts_idle {
-            let upserts: Boxed<'_, ()> = Box::pin(send_upserts(core, transport, report));
-            upserts.await;
+            let upserts: Boxed<'_, bool> = Box::pin(send_upserts(core, transport, report));
+            // The events these held can go now: this loop sends them.
+            if upserts.await && !batch {
+                continue;
+            }
         }
         if !batch {
             return;
@@ -151,6 +162,10 @@ pub async fn flush_handing_on(
 /// Milliseconds until events waiting for a definition another loop is
 /// making are looked at again.
 const BUSY_RETRY_MS: u32 = 100;
+
+/// Milliseconds until events waiting for a contact upsert under way are
+/// looked at again, should the loop sending it not send them.
+const UPSERT_WAIT_MS: u32 = 100;
 
 /// Sends a batch, halving it on a 400 until the bad inputs are alone (on a
 /// 413 until the halves fit); true
@@ -224,12 +239,16 @@ fn event_names(inputs: &[EventInput]) -> String {
 /// rate limit allows. A contact HubSpot did not take for good is forgotten
 /// by the dedup, so its next event retries it; one that failed for now
 /// stays queued.
-async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: &mut Report) {
+async fn send_upserts(
+    core: &RefCell<Core>,
+    transport: &impl Transport,
+    report: &mut Report,
+) -> bool {
     loop {
         let chunk = {
             let mut core = core.borrow_mut();
             if core.upserts.is_empty() {
-                return;
+                return true;
             }
             let now = transport.now_ms();
             let ready = match ms_until(core.upserts_held_until, now) {
@@ -238,7 +257,7 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
             };
             if let Err(wait) = ready {
                 report.retry_after(wait);
-                return;
+                return false;
             }
             let mut merged = merge_by_email(std::mem::take(&mut core.upserts)).into_iter();
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(api::MAX_UPSERT_BATCH).collect();
@@ -259,7 +278,7 @@ async fn send_upserts(core: &RefCell<Core>, transport: &impl Transport, report: 
             Outcome::Permanent(reason) => Err(reason),
             Outcome::Retryable(reason) => {
                 core.upserts_retry(chunk, sent.policy, sent.wait, &reason, now, report);
-                return;
+                return false;
             }
         };
         // Taken or refused for good: either way never sent again.
