@@ -94,11 +94,9 @@ pub struct Core {
     definitions: Definitions,
     /// Events taken from the queue and not answered yet.
     events_in_flight: usize,
-    /// Likewise for contact upserts.
+    /// Likewise for contact upserts: one request at most, and events wait
+    /// for it, as they may depend on the contacts.
     upserts_in_flight: usize,
-    /// Upsert requests under way: events wait for them, as they may depend
-    /// on the contacts.
-    upserts_sending: usize,
     /// The queue is at `maxQueue` and dropping: warn once per burst.
     overflowing: bool,
     auth_reported: bool,
@@ -191,7 +189,6 @@ impl Core {
             stats: Stats::default(),
             events_in_flight: 0,
             upserts_in_flight: 0,
-            upserts_sending: 0,
             overflowing: false,
             auth_reported: false,
             token_failures: 0,

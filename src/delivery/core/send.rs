@@ -62,13 +62,13 @@ pub async fn flush_handing_on(
             // as one event waits (several flushes run side by side).
             let size = if batched { core.settings.batch_size } else { 1 };
             let now = transport.now_ms();
-            let held = now < core.events_held_until || core.upserts_sending > 0;
+            let held = now < core.events_held_until || core.upserts_in_flight > 0;
             if held && !core.queue.is_empty() {
                 // Held by an upsert under way, the loop sending it sends
                 // them once it is taken. The retry is a fallback, not 0 ms,
                 // which had every other loop call back in a busy loop.
                 let wait = ms_until(core.events_held_until, now);
-                let wait = match core.upserts_sending {
+                let wait = match core.upserts_in_flight {
                     0 => wait,
                     _ => wait.max(UPSERT_WAIT_MS),
                 };
@@ -88,7 +88,7 @@ pub async fn flush_handing_on(
         // values. The loop sending them sends those queued meanwhile too.
         let upserts_idle = {
             let core = core.borrow();
-            !core.upserts.is_empty() && core.upserts_sending == 0
+            !core.upserts.is_empty() && core.upserts_in_flight == 0
         };
         if upserts_idle {
             let upserts: Boxed<'_, bool> = Box::pin(send_upserts(core, transport, report));
@@ -263,7 +263,6 @@ async fn send_upserts(
             let chunk: Vec<ContactUpsert> = merged.by_ref().take(api::MAX_UPSERT_BATCH).collect();
             core.upserts = merged.collect();
             core.upserts_in_flight += chunk.len();
-            core.upserts_sending += 1;
             chunk
         };
         let request = Request::upsert(&chunk);
@@ -271,7 +270,6 @@ async fn send_upserts(
         let now = transport.now_ms();
         let mut core = core.borrow_mut();
         core.upserts_in_flight -= chunk.len();
-        core.upserts_sending -= 1;
         core.limiter.observe(&sent.rate, now);
         let failed = match sent.outcome {
             Outcome::Accepted => api::read_upsert(sent.status, &sent.body, chunk.len()),
