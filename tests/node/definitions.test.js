@@ -260,9 +260,11 @@ test('403 on the definitions API: one warning naming the scope, then as "off"', 
   await sandbox.close();
 });
 
-test('"check" with no eventNamePrefix and no rule naming a definition: the drop says to set the prefix or use "create", not to add a scope the token has', async () => {
-  const sandbox = await startSandbox({ token: TOKEN });
-  const t = await flow(sandbox);
+/** Pushes one event that cannot be named, without eventNamePrefix; the
+ * first error logged once it is dropped. */
+async function dropError(sandboxOptions, flowOptions) {
+  const sandbox = await startSandbox({ token: TOKEN, ...sandboxOptions });
+  const t = await flow(sandbox, flowOptions);
   try {
     await t.elb({ name: 'order complete', id: 'o1', user });
     await waitFor(() => t.dropped.length === 1, { what: 'the drop' });
@@ -270,22 +272,18 @@ test('"check" with no eventNamePrefix and no rule naming a definition: the drop 
     await t.elb('walker shutdown');
     await sandbox.close();
   }
-  const [error] = t.logged('error');
+  return t.logged('error')[0];
+}
+
+test('"check" with no eventNamePrefix and no rule naming a definition: the drop says to set the prefix or use "create", not to add a scope the token has', async () => {
+  const error = await dropError({});
   assert.match(error, /prefix is not known.*settings\.eventNamePrefix.*settings\.definitions to "create"/);
   assert.doesNotMatch(error, /scope/);
 });
 
 test('403 on the definitions API, no eventNamePrefix: the drop names the scope', async () => {
-  const sandbox = await startSandbox({ token: TOKEN, forbidDefinitions: true });
-  const t = await flow(sandbox, { mapping: { order: { complete: {} } } });
-  try {
-    await t.elb({ name: 'order complete', id: 'o1', user });
-    await waitFor(() => t.dropped.length === 1, { what: 'the drop' });
-  } finally {
-    await t.elb('walker shutdown');
-    await sandbox.close();
-  }
-  assert.match(t.logged('error')[0], /prefix is not known.*settings\.eventNamePrefix.*behavioral_events\.event_definitions\.read_write/);
+  const error = await dropError({ forbidDefinitions: true }, { mapping: { order: { complete: {} } } });
+  assert.match(error, /prefix is not known.*settings\.eventNamePrefix.*behavioral_events\.event_definitions\.read_write/);
 });
 
 test('explain() shows the definition call an event would cause', () => {

@@ -258,14 +258,18 @@ test('an async mapping function is logged as one, and its rejection does not cra
   }
 });
 
-test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
+/** A flow whose page view rule has a mapping function that, the first
+ * time it runs, calls `reenter(context)` with the push context of the event
+ * being planned: the same config, so the call reaches the very instance
+ * that is planning. `run(elb, nested)` pushes; the HubSpot event names
+ * delivered are returned. */
+async function reentrantFlow(reenter, run) {
   const { startFlow } = require('@walkeros/collector');
   const { startSandbox } = require('../sandbox/hubspot.js');
   const sandbox = await startSandbox({ token: TOKEN });
   let context;
-  let nested = 0;
-  // The push context of the event being planned: the same config, so the
-  // nested push reaches the very instance that is planning.
+  let called = false;
+  let nested;
   const code = {
     ...destinationHubspot,
     push(event, ctx) {
@@ -273,9 +277,11 @@ test('a mapping function that pushes into the same destination synchronously doe
       return destinationHubspot.push(event, ctx);
     },
   };
-  let nestedPush;
-  const reenter = () => {
-    if (nested++ === 0) nestedPush = destinationHubspot.push({ name: 'nested push', user }, { ...context, rule: undefined, data: undefined });
+  const fn = () => {
+    if (!called) {
+      called = true;
+      nested = reenter({ ...context, rule: undefined, data: undefined });
+    }
     return 'x';
   };
   const { elb } = await startFlow({
@@ -284,59 +290,41 @@ test('a mapping function that pushes into the same destination synchronously doe
         code,
         config: {
           settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url },
-          mapping: { page: { view: { settings: { properties: { map: { x: { fn: reenter } } } } } } },
+          mapping: { page: { view: { settings: { properties: { map: { x: { fn } } } } } } },
         },
       },
     },
   });
   try {
-    await elb({ name: 'page view', user });
-    await nestedPush;
-    await elb({ name: 'page view', user });
+    await run(elb, () => nested);
   } finally {
     await elb('walker shutdown');
     await sandbox.close();
   }
-  assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`, `${PREFIX}page_view`]);
+  return sandbox.events.map((e) => e.eventName).sort();
+}
+
+test('a mapping function that pushes into the same destination synchronously does not break it', async () => {
+  const names = await reentrantFlow(
+    (context) => destinationHubspot.push({ name: 'nested push', user }, context),
+    async (elb, nested) => {
+      await elb({ name: 'page view', user });
+      await nested();
+      await elb({ name: 'page view', user });
+    },
+  );
+  assert.deepEqual(names, [`${PREFIX}nested_push`, `${PREFIX}page_view`, `${PREFIX}page_view`]);
 });
 
 test('a mapping function that hands a batch to the same destination while its event is planned does not break it', async () => {
-  const { startFlow } = require('@walkeros/collector');
-  const { startSandbox } = require('../sandbox/hubspot.js');
-  const sandbox = await startSandbox({ token: TOKEN });
-  let context;
-  let nested = 0;
-  const code = {
-    ...destinationHubspot,
-    push(event, ctx) {
-      context = ctx;
-      return destinationHubspot.push(event, ctx);
+  const names = await reentrantFlow(
+    (context) => destinationHubspot.pushBatch({ entries: [{ event: { name: 'nested push', id: 'n1', user } }] }, context),
+    async (elb, nested) => {
+      await elb({ name: 'page view', user });
+      await nested();
     },
-  };
-  let nestedBatch;
-  const reenter = () => {
-    if (nested++ === 0) nestedBatch = destinationHubspot.pushBatch({ entries: [{ event: { name: 'nested push', id: 'n1', user } }] }, { ...context, rule: undefined, data: undefined });
-    return 'x';
-  };
-  const { elb } = await startFlow({
-    destinations: {
-      hubspot: {
-        code,
-        config: {
-          settings: { accessToken: TOKEN, eventNamePrefix: PREFIX, apiBase: sandbox.url },
-          mapping: { page: { view: { settings: { properties: { map: { x: { fn: reenter } } } } } } },
-        },
-      },
-    },
-  });
-  try {
-    await elb({ name: 'page view', user });
-    await nestedBatch;
-  } finally {
-    await elb('walker shutdown');
-    await sandbox.close();
-  }
-  assert.deepEqual(sandbox.events.map((e) => e.eventName).sort(), [`${PREFIX}nested_push`, `${PREFIX}page_view`]);
+  );
+  assert.deepEqual(names, [`${PREFIX}nested_push`, `${PREFIX}page_view`]);
 });
 
 test('batch mode: a cut emoji is sent as U+FFFD and an event too deep to read is dropped alone, with its name', async () => {

@@ -78,6 +78,24 @@ async function crashThenRestart({ count, batch = false, cut }) {
   }
 }
 
+/** What a SIGKILL now would leave: a copy of `spool`'s journal, from
+ * which a new destination against a fresh sandbox delivers; the events it
+ * delivered. */
+async function afterSigkill(spool, logger) {
+  const crashed = tmpSpool();
+  fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
+  const next = await startSandbox({ token: TOKEN });
+  const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
+  try {
+    destinationHubspot.init({ config: again, env: {}, logger });
+    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
+    await destinationHubspot.destroy({ config: again, logger });
+  } finally {
+    await next.close();
+  }
+  return next.events;
+}
+
 function assertOnce(sandbox, expected) {
   const uuids = sandbox.events.map((e) => e.uuid);
   assert.equal(new Set(uuids).size, uuids.length, 'no event arrived twice');
@@ -359,7 +377,6 @@ for (const prefix of [undefined, 'pe12345678_']) {
 
 test('a compaction decided during a long send keeps the records pushed while that send went on: a SIGKILL after it loses none', { timeout: 60000 }, async () => {
   const spool = tmpSpool();
-  const crashed = tmpSpool();
   const sandbox = await startSandbox({ token: TOKEN });
   const logger = { error() {}, warn() {}, info() {}, debug() {} };
   // HubSpot is down while 400 events queue up, then takes batch after
@@ -395,16 +412,8 @@ test('a compaction decided during a long send keeps the records pushed while tha
     release();
     await waitFor(() => answered, { timeout: 5000, what: 'the held request answered' });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    // A SIGKILL now: the next process has the journal only.
-    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
     const taken = new Set(sandbox.events.map((e) => Number(e.properties.n)));
-    const next = await startSandbox({ token: TOKEN });
-    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
-    destinationHubspot.init({ config: again, env: {}, logger });
-    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
-    await destinationHubspot.destroy({ config: again, logger });
-    await next.close();
-    for (const e of next.events) taken.add(Number(e.properties.n));
+    for (const e of await afterSigkill(spool, logger)) taken.add(Number(e.properties.n));
     const lost = Array.from({ length: 403 }, (_, i) => i).filter((i) => !taken.has(i));
     assert.deepEqual(lost, [], `of 403 pushed, ${taken.size} in HubSpot before or after the crash`);
   } finally {
@@ -416,7 +425,6 @@ test('a compaction decided during a long send keeps the records pushed while tha
 
 test('a compaction the disk takes only part of (write(2) short of the text, no error) leaves the journal as it was, and says why', { timeout: 60000 }, async () => {
   const spool = tmpSpool();
-  const crashed = tmpSpool();
   const sandbox = await startSandbox({ token: TOKEN });
   const errors = [];
   const logger = { error: (m) => errors.push(m), warn() {}, info() {}, debug() {} };
@@ -445,16 +453,9 @@ test('a compaction the disk takes only part of (write(2) short of the text, no e
     await new Promise((resolve) => setTimeout(resolve, 100));
     fs.writeSync = real;
     const written = errors.splice(0);
-    // A SIGKILL now: the next process has the journal only.
-    fs.copyFileSync(path.join(spool, 'journal'), path.join(crashed, 'journal'));
-    const next = await startSandbox({ token: TOKEN });
-    const again = { settings: { accessToken: TOKEN, eventNamePrefix: 'pe1_', apiBase: next.url, spool: crashed } };
-    destinationHubspot.init({ config: again, env: {}, logger });
-    await waitFor(() => destinationHubspot.stats(again).queued === 0, { timeout: 10000, what: 'the replay' });
-    await destinationHubspot.destroy({ config: again, logger });
-    await next.close();
+    const replayed = await afterSigkill(spool, logger);
     assert.deepEqual(errors, []);
-    const taken = new Set([...sandbox.events, ...next.events].map((e) => Number(e.properties.n)));
+    const taken = new Set([...sandbox.events, ...replayed].map((e) => Number(e.properties.n)));
     const lost = Array.from({ length: 400 }, (_, i) => i).filter((i) => !taken.has(i));
     assert.deepEqual(lost, [], `${taken.size} of 400 in HubSpot before or after the crash`);
     // Each compaction the disk cut short says so: the send hands its report
